@@ -125,8 +125,18 @@ export interface PodModel {
   hostNetwork: boolean;
   ports: ContainerPort[];
   serviceAccountName: string;
-  /** Set when the pod was expanded from a Deployment. */
-  owner?: { kind: 'Deployment'; name: string };
+  /**
+   * Set when the loader expanded the pod from a workload (Deployment, or a
+   * DaemonSet/StatefulSet kept in `extra`). Pods read from the input never carry it.
+   */
+  owner?: { kind: 'Deployment' | 'DaemonSet' | 'StatefulSet'; name: string };
+  /**
+   * False when the pod is not Ready (status.conditions Ready=False, or the
+   * `netlab.dev/ready: "false"` annotation); undefined means Ready.
+   */
+  ready?: boolean;
+  /** True when the pod is being deleted (metadata.deletionTimestamp set). */
+  terminating?: boolean;
   origin?: SourceRef;
 }
 
@@ -179,6 +189,8 @@ export interface ServiceModel {
   loadBalancerIPs: string[];
   loadBalancerSourceRanges: string[];
   healthCheckNodePort?: number;
+  /** spec.publishNotReadyAddresses: endpoints are Ready even when their pods are not. */
+  publishNotReadyAddresses?: boolean;
   ipFamilies: ('IPv4' | 'IPv6')[];
   origin?: SourceRef;
 }

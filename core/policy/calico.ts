@@ -441,8 +441,21 @@ export class CalicoDataplane {
           const sel = src ? 'all()' : cr.selector ?? 'all()';
           return this.namedPortSet(n, cr.protocol ?? 'tcp', sel, pods);
         });
-        const portSplits = cr.ports.length ? [cr.ports] : [];
+        // SplitPortList: up to 15 multiport slots per split (a range takes two).
+        const portSplits: [number, number][][] = [];
+        let slots = 15;
+        for (const pr of cr.ports) {
+          const need = pr[0] === pr[1] ? 1 : 2;
+          if (portSplits.length === 0 || slots < need) {
+            portSplits.push([]);
+            slots = 15;
+          }
+          portSplits[portSplits.length - 1].push(pr);
+          slots -= need;
+        }
+        let portsInBlock = false;
         if (portSplits.length + namedSets.length > 1) {
+          portsInBlock = true;
           initial(0);
           const mark = firstPositive ? MARK_SCRATCH0 : MARK_SCRATCH1;
           for (const split of portSplits) blocks.push({ matches: [{ k: 'proto', proto: cr.protocol! }, { k: 'dports', ranges: split }], action: { k: 'mark', value: mark, mask: mark }, comments: [] });
@@ -457,7 +470,7 @@ export class CalicoDataplane {
         }
         if (cr.nets.length === 1) main.push(netMatch(cr.nets[0]));
         if (cr.selector) main.push({ k: 'set', name: this.selectorSet(cr.selector, cr.peerPods ?? []), dir: src ? 'src' : 'dst' });
-        if (!usingBlocks) {
+        if (!portsInBlock) {
           if (cr.ports.length) main.push({ k: 'dports', ranges: cr.ports });
           for (const s of namedSets) main.push({ k: 'portset', name: s });
         }

@@ -1,0 +1,352 @@
+// Calico (v3.32, iptables data plane) in its five IPv4 pool modes:
+// bgp (encapsulation None), ipip, ipip-crosssubnet, vxlan, vxlan-crosssubnet.
+//
+// What is modelled, with the upstream code it follows:
+// - host veth `cali` + sha1("<namespace>.<pod>")[:11]
+//   (libcalico-go conversion.VethNameForWorkload), MAC ee:ee:ee:ee:ee:ee,
+//   no address, proxy_arp=1 (cni-plugin dataplane_linux.go);
+// - pod eth0 with a /32 and the routes `default via 169.254.1.1 dev eth0`,
+//   `169.254.1.1 dev eth0 scope link` (same file);
+// - host route per local pod `<ip> dev cali… scope link` (CNI SetupRoutes,
+//   then felix; protocol boot, which `ip route` hides);
+// - per IPAM block: a blackhole for local blocks and a route per remote
+//   block. BIRD installs them with `proto bird` (bgp, ipip modes); felix
+//   with `proto 80` for blackholes and same-subnet routes
+//   (dataplanedefs.DefaultRouteProto, felix route_mgr.go) and with the
+//   default protocol (boot) for VXLAN routes, which are `onlink`
+//   (felix routetable Target.Flags);
+// - vxlan.calico: VNI 4096, UDP 4789, `nolearning`, MTU node-50, a /32
+//   from the node's block, static neighbour + FDB entries per remote VTEP
+//   (felix vxlan_mgr.go); tunl0: MTU node-20, a /32 from the block.
+
+import { Cidr, parseIP } from '../net';
+import type { NodeModel, PodModel, Topology } from '../model/types';
+import { nodeReservedAddresses } from '../ipam';
+import {
+  NamespaceBuilder,
+  addLoopback,
+  addNodeUplink,
+  addr4,
+  cniPodsOn,
+  findNode,
+  firstFreeAddress,
+  netnsNameFor,
+  nodeGateway,
+  nodeIPv4,
+  nodePodCidrV4,
+  nodeSubnet,
+  otherNodes,
+  podIPv4,
+  sameSubnet,
+} from './common';
+import { sha1Hex, syntheticMac } from './hash';
+import { buildVethPod } from './pods';
+import { formatCniResult } from './result';
+import type { CniDescription, CniModel, CniResult, EncapsulationKind, NodeDataplane, PodDataplane } from './types';
+
+export type CalicoMode = 'bgp' | 'vxlan' | 'ipip' | 'ipip-crosssubnet' | 'vxlan-crosssubnet';
+
+export const CALICO_HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee';
+export const CALICO_VXLAN_VNI = 4096;
+export const CALICO_VXLAN_PORT = 4789;
+export const CALICO_FELIX_PROTO = '80';
+/** The CNI config version in Calico's manifests (calico.yaml cni_network_config). */
+export const CALICO_CNI_VERSION = '0.3.1';
+
+/** libcalico-go VethNameForWorkload: "cali" + first 11 hex digits of sha1("<namespace>.<pod>"). */
+export function calicoVethName(namespace: string, pod: string): string {
+  return `cali${sha1Hex(`${namespace}.${pod}`).slice(0, 11)}`;
+}
+
+const OVERHEAD: Record<CalicoMode, number> = { bgp: 0, ipip: 20, 'ipip-crosssubnet': 20, vxlan: 50, 'vxlan-crosssubnet': 50 };
+
+/** The node's IPv4 IPAM blocks (node.blocks from IPAM; otherwise the blocks holding its pods). */
+export function calicoBlocks(topology: Topology, node: NodeModel): Cidr[] {
+  const v4 = (node.blocks ?? []).map((b) => Cidr.tryParse(b)).filter((c): c is Cidr => !!c && c.family === 4);
+  if (v4.length) return v4;
+  const size = topology.settings.blockSize.v4;
+  const seen = new Map<string, Cidr>();
+  for (const p of cniPodsOn(topology, node.name)) {
+    const ip = parseIP(podIPv4(p))!;
+    const block = Cidr.fromIP(ip, size)!;
+    seen.set(block.text, block);
+  }
+  if (!seen.size) {
+    const first = nodePodCidrV4(node);
+    const block = first.prefix <= size ? first.subnet(size, 0) : first;
+    seen.set(block.text, block);
+  }
+  return [...seen.values()].sort((a, b) => (a.base as number) - (b.base as number));
+}
+
+export class CalicoModel implements CniModel {
+  readonly plugin = 'calico' as const;
+  constructor(readonly mode: CalicoMode) {}
+
+  private get bird(): boolean {
+    return this.mode === 'bgp' || this.mode === 'ipip' || this.mode === 'ipip-crosssubnet';
+  }
+  private get vxlan(): boolean {
+    return this.mode === 'vxlan' || this.mode === 'vxlan-crosssubnet';
+  }
+  private get ipip(): boolean {
+    return this.mode === 'ipip' || this.mode === 'ipip-crosssubnet';
+  }
+
+  describe(): CniDescription {
+    const seedNotes = [
+      'Calico names the host-side veth "cali" + the first 11 hex digits of sha1("<namespace>.<pod>") (libcalico-go VethNameForWorkload), not "cali-abc123" as the seed draws it.',
+      'Calico gives each pod a /32 and no gateway (the CNI result has "address": "10.244.1.5/32"); the seed\'s result with "10.244.1.5/24" and "gateway": "10.244.1.1" is what the bridge plugin returns, not Calico. The pod reaches everything through the link-local next hop 169.254.1.1, answered by proxy ARP on the cali interface.',
+      `Routes follow the IPAM blocks: with blockSize ${26} Calico announces /26 blocks (plus a blackhole for each local block), not one /24 per node as the seed writes; the model uses the topology's blocks.`,
+      'On the receiving node Calico routes to each pod with a /32 host route (`10.244.2.8 dev cali… scope link`), not a `10.244.2.0/24 dev eth0` route as in the seed\'s BGP diagram.',
+      'The node\'s default gateway is modelled as the first host of its node network (e.g. 10.0.0.1 for 10.0.0.0/16).',
+    ];
+    if (this.vxlan) seedNotes.push('In VXLAN mode the route to a remote block goes through the tunnel device (`10.244.2.0/26 via 10.244.2.0 dev vxlan.calico onlink`), not `via 10.0.1.6 dev eth0` as the seed\'s packet-flow section shows.');
+    seedNotes.push('calico-ipam from v3.32 also returns one route per IP in the CNI result ({"dst": "<pod IP>/<block size>"}), a by-product of the KubeVirt IP persistence change; older releases return no routes.');
+    const summaries: Record<CalicoMode, string> = {
+      bgp: 'No encapsulation: BIRD announces each node\'s IPAM blocks over an iBGP full mesh (AS 64512) and installs `proto bird` routes via the peer node\'s IP.',
+      ipip: 'IP-in-IP (protocol 4) between nodes: BIRD installs remote blocks via the peer\'s IP on tunl0 with `onlink`; pods get MTU node-20.',
+      'ipip-crosssubnet': 'IP-in-IP only towards nodes in another subnet; same-subnet peers are routed natively via eth0 (BIRD).',
+      vxlan: 'VXLAN (VNI 4096, UDP 4789) programmed by felix without BGP: routes via each remote VTEP on vxlan.calico `onlink`, static ARP and FDB entries; pods get MTU node-50.',
+      'vxlan-crosssubnet': 'VXLAN only towards nodes in another subnet; felix routes same-subnet peers natively via eth0 (`proto 80 onlink`).',
+    };
+    const supported = this.mode === 'bgp' || this.vxlan;
+    return {
+      summary: summaries[this.mode],
+      encapsulation: this.vxlan ? 'vxlan' : this.ipip ? 'ipip' : 'none',
+      overheadBytes: OVERHEAD[this.mode],
+      defaultMtu: 1500 - OVERHEAD[this.mode],
+      testbedSupported: supported,
+      testbedNote: supported
+        ? this.mode === 'bgp'
+          ? 'The test-bed wires pods with the ptp plugin and exchanges routes with BIRD 2, whose kernel protocol adds `metric 32` that Calico\'s BIRD 1.x does not.'
+          : 'The test-bed builds a vxlan.calico device with static neighbour and FDB entries, as felix does.'
+        : 'the local test-bed kernel has no Open vSwitch / IPIP / WireGuard / Geneve; this mode is modelled only',
+      seedNotes,
+      modelledVersion: 'Calico v3.32 (iptables data plane)',
+    };
+  }
+
+  podMtu(topology: Topology): number {
+    const s = topology.settings;
+    if (s.cni.mtu) return s.cni.mtu;
+    const enc = s.cni.encryption ? 60 : 0; // WireGuard over IPv4
+    return s.nodeMTU - Math.max(OVERHEAD[this.mode], enc);
+  }
+
+  encapsulationBetween(topology: Topology, srcNode: string, dstNode: string): EncapsulationKind {
+    if (srcNode === dstNode) return 'none';
+    if (topology.settings.cni.encryption) return 'wireguard';
+    return this.tunnelBetween(topology, srcNode, dstNode);
+  }
+
+  /** The tunnel the IP pool's encapsulation setting selects (WireGuard aside). */
+  tunnelBetween(topology: Topology, srcNode: string, dstNode: string): EncapsulationKind {
+    if (srcNode === dstNode) return 'none';
+    const a = findNode(topology, srcNode);
+    const b = findNode(topology, dstNode);
+    switch (this.mode) {
+      case 'bgp':
+        return 'none';
+      case 'ipip':
+        return 'ipip';
+      case 'vxlan':
+        return 'vxlan';
+      case 'ipip-crosssubnet':
+        return sameSubnet(topology, a, b) ? 'none' : 'ipip';
+      case 'vxlan-crosssubnet':
+        return sameSubnet(topology, a, b) ? 'none' : 'vxlan';
+    }
+  }
+
+  /** The tunnel address felix/calico-node gives vxlan.calico or tunl0: the first free address of the first block. */
+  tunnelAddress(topology: Topology, node: NodeModel): string {
+    // IPAM reserves it when the topology's own settings select this mode; otherwise take the first free address.
+    const reserved = nodeReservedAddresses(topology.settings, node).find((r) => r.role === 'tunnel' && r.family === 4);
+    if (reserved) return reserved.ip;
+    const block = calicoBlocks(topology, node)[0];
+    return firstFreeAddress(topology, block, 0);
+  }
+
+  vtepMac(node: NodeModel): string {
+    return syntheticMac(`node/${node.name}/vxlan.calico`);
+  }
+
+  private fixedDevices(topology: Topology): number {
+    return 2 + (this.vxlan || this.ipip ? 1 : 0) + (topology.settings.cni.encryption ? 1 : 0);
+  }
+
+  /** Host-side veth ifindex: the pair is created in the pod netns and the host end moved out, taking the next free host index. */
+  private hostIfindex(topology: Topology, pod: PodModel): number {
+    const pods = cniPodsOn(topology, pod.nodeName);
+    return this.fixedDevices(topology) + 1 + pods.findIndex((p) => p.namespace === pod.namespace && p.name === pod.name);
+  }
+
+  buildNode(topology: Topology, nodeName: string): NodeDataplane {
+    const node = findNode(topology, nodeName);
+    const nodeIP = nodeIPv4(node);
+    const b = new NamespaceBuilder(`node/${node.name}`);
+    const notes: string[] = [];
+    addLoopback(b);
+    addNodeUplink(b, topology, node);
+    const mtu = this.podMtu(topology);
+    const nodeMtu = topology.settings.nodeMTU;
+    const blocks = calicoBlocks(topology, node);
+    if (!node.blocks?.length) notes.push(`node.blocks is empty: the model derived the Calico blocks ${blocks.map((c) => c.text).join(', ')} from the pods on the node`);
+
+    if (this.ipip) {
+      b.addInterface({
+        name: 'tunl0',
+        kind: 'ipip',
+        link: { kind: 'none' },
+        linkType: 'ipip',
+        mac: '0.0.0.0',
+        brd: '0.0.0.0',
+        macSynthetic: false,
+        mtu: nodeMtu - 20,
+        flags: ['NOARP', 'UP', 'LOWER_UP'],
+        operstate: 'UNKNOWN',
+        txqlen: 1000,
+        ipip: {},
+        addresses: [addr4(this.tunnelAddress(topology, node), 32)],
+        ipv6LinkLocal: false,
+        description: 'the kernel\'s catch-all IPIP device; calico-node gives it the tunnel address from the node\'s block',
+      });
+    }
+    if (this.vxlan) {
+      b.addInterface({
+        name: 'vxlan.calico',
+        kind: 'vxlan',
+        mac: this.vtepMac(node),
+        mtu: nodeMtu - 50,
+        operstate: 'UNKNOWN',
+        txqlen: 1000,
+        vxlan: { id: CALICO_VXLAN_VNI, external: false, local: nodeIP, dev: 'eth0', dstport: CALICO_VXLAN_PORT, learning: false, ageing: 300 },
+        addresses: [addr4(this.tunnelAddress(topology, node), 32)],
+        description: 'felix\'s VXLAN tunnel endpoint (VTEP)',
+      });
+    }
+    if (topology.settings.cni.encryption) {
+      b.addInterface({
+        name: 'wireguard.cali',
+        kind: 'wireguard',
+        link: { kind: 'none' },
+        linkType: 'none',
+        mac: '',
+        brd: '',
+        macSynthetic: false,
+        mtu: nodeMtu - 60,
+        flags: ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP'],
+        operstate: 'UNKNOWN',
+        txqlen: 1000,
+        addresses: [addr4(firstFreeAddress(topology, blocks[0], 0, [this.ipip || this.vxlan ? this.tunnelAddress(topology, node) : '']), 32)],
+        ipv6LinkLocal: false,
+        description: 'felix\'s WireGuard device (UDP 51820); felix routes pod traffic to it through routing table 1 and an fwmark rule',
+      });
+      notes.push('WireGuard: felix programs the encrypted routes in table 1 with an `ip rule` on a firewall mark; those policy routes are not modelled, the main table is.');
+    }
+
+    // Local pods: host veths and /32 routes.
+    for (const pod of cniPodsOn(topology, node.name)) {
+      const name = calicoVethName(pod.namespace, pod.name);
+      b.addInterface({
+        ifindex: this.hostIfindex(topology, pod),
+        name,
+        kind: 'veth',
+        link: { kind: 'other-netns', ifindex: 2, netns: netnsNameFor(pod) },
+        mac: CALICO_HOST_VETH_MAC,
+        macSynthetic: false,
+        mtu,
+        description: `host side of pod ${pod.namespace}/${pod.name}'s eth0 (no address; proxy ARP answers for 169.254.1.1)`,
+      });
+      b.addRoute({ dst: podIPv4(pod), dev: name, scope: 'link', origin: `Calico CNI plugin and felix: route to local pod ${pod.namespace}/${pod.name}` });
+      b.sysctls[`net.ipv4.conf.${name}.proxy_arp`] = '1';
+      b.sysctls[`net.ipv4.neigh.${name}.proxy_delay`] = '0';
+      b.sysctls[`net.ipv4.conf.${name}.forwarding`] = '1';
+      b.sysctls[`net.ipv4.conf.${name}.rp_filter`] = '1';
+    }
+
+    // Local blocks: blackholes, so addresses of the block that are not (yet) pods are dropped here.
+    for (const block of blocks) {
+      b.addRoute(
+        this.bird
+          ? { type: 'blackhole', dst: block.text, protocol: 'bird', origin: `BIRD: local IPAM block ${block.text} (static blackhole, announced to peers)` }
+          : { type: 'blackhole', dst: block.text, protocol: CALICO_FELIX_PROTO, origin: `felix: local IPAM block ${block.text}` },
+      );
+    }
+
+    // Remote blocks.
+    const subnet = nodeSubnet(topology, node);
+    for (const peer of otherNodes(topology, node.name)) {
+      const peerIP = nodeIPv4(peer);
+      const same = sameSubnet(topology, node, peer);
+      const peerBlocks = calicoBlocks(topology, peer);
+      for (const block of peerBlocks) {
+        const encap = this.tunnelBetween(topology, node.name, peer.name);
+        if (encap === 'ipip') {
+          b.addRoute({ dst: block.text, gateway: peerIP, dev: 'tunl0', protocol: 'bird', flags: ['onlink'], origin: `BIRD: block ${block.text} of ${peer.name}, learned over iBGP, sent IP-in-IP to ${peerIP}` });
+        } else if (encap === 'vxlan') {
+          const vtep = this.tunnelAddress(topology, peer);
+          b.addRoute({ dst: block.text, gateway: vtep, dev: 'vxlan.calico', flags: ['onlink'], origin: `felix: block ${block.text} of ${peer.name} via its VTEP ${vtep}` });
+        } else if (this.bird) {
+          if (same) {
+            b.addRoute({ dst: block.text, gateway: peerIP, dev: 'eth0', protocol: 'bird', origin: `BIRD: block ${block.text} of ${peer.name}, learned over iBGP` });
+          } else {
+            const gw = nodeGateway(subnet);
+            b.addRoute({ dst: block.text, gateway: gw, dev: 'eth0', protocol: 'bird', origin: `BIRD: block ${block.text} of ${peer.name}; its next hop ${peerIP} is in another subnet, resolved recursively through ${gw} (the underlay router must know the pod routes)` });
+          }
+        } else {
+          b.addRoute({ dst: block.text, gateway: peerIP, dev: 'eth0', protocol: CALICO_FELIX_PROTO, flags: ['onlink'], origin: `felix: block ${block.text} of ${peer.name} in the same subnet, routed without encapsulation` });
+        }
+      }
+      if (this.bird && !same && this.mode === 'bgp') {
+        notes.push(`${peer.name} (${peerIP}) is outside ${subnet.text}: plain BGP mode needs the underlay to route pod CIDRs (peer Calico with the router, or use IPIP/VXLAN CrossSubnet).`);
+      }
+      if (this.vxlan) {
+        const vtep = this.tunnelAddress(topology, peer);
+        const mac = this.vtepMac(peer);
+        b.neighbours.push({ ip: vtep, dev: 'vxlan.calico', lladdr: mac, state: 'PERMANENT', origin: `felix: VTEP of ${peer.name}` });
+        b.fdb.push({ mac, dev: 'vxlan.calico', dst: peerIP, self: true, state: 'permanent', origin: `felix: VTEP of ${peer.name} lives at ${peerIP}`, macSynthetic: true });
+      }
+    }
+
+    const ns = b.finish();
+    return { ...ns, kind: 'node', node: node.name, nodeIP, plugin: 'calico', mode: this.mode, maps: [], notes };
+  }
+
+  buildPod(topology: Topology, pod: PodModel): PodDataplane {
+    const ip = podIPv4(pod);
+    return buildVethPod({
+      topology,
+      pod,
+      hostPeer: calicoVethName(pod.namespace, pod.name),
+      hostPeerIfindex: this.hostIfindex(topology, pod),
+      ifindex: 2,
+      mac: syntheticMac(`pod/${pod.namespace}/${pod.name}/eth0`),
+      mtu: this.podMtu(topology),
+      addresses: [addr4(ip, 32)],
+      routes: [
+        { dst: 'default', gateway: '169.254.1.1', origin: 'Calico CNI plugin: everything goes to the host through the link-local next hop 169.254.1.1' },
+        { dst: '169.254.1.1', scope: 'link', origin: 'Calico CNI plugin: makes 169.254.1.1 reachable on eth0 (the host answers its ARP by proxy ARP)' },
+      ],
+      description: `pod ${pod.namespace}/${pod.name}'s interface, a /32 with no on-link subnet`,
+    });
+  }
+
+  cniAddResult(topology: Topology, pod: PodModel): CniResult {
+    const dp = this.buildPod(topology, pod);
+    const node = findNode(topology, pod.nodeName);
+    const ip = podIPv4(pod);
+    const block = calicoBlocks(topology, node).find((c) => c.contains(parseIP(ip)!));
+    const blockLen = block ? block.prefix : topology.settings.blockSize.v4;
+    const eth0 = dp.interfaces.find((i) => i.name === 'eth0')!;
+    return formatCniResult(CALICO_CNI_VERSION, {
+      interfaces: [
+        { name: dp.hostPeer },
+        { name: 'eth0', mac: eth0.mac, mtu: eth0.mtu, sandbox: dp.netnsPath },
+      ],
+      ips: [{ interface: 1, address: `${ip}/32` }],
+      routes: [{ dst: `${ip}/${blockLen}` }],
+    });
+  }
+}

@@ -1,0 +1,145 @@
+// Route lookup in one namespace, as the kernel's FIB does it for the
+// default policy rules: `0: lookup local`, `32766: lookup main`. Within a
+// table the longest prefix wins; among equal prefixes the lowest metric.
+// The packet walk (core/trace) uses this for every hop.
+
+import { Cidr, PrefixTable, parseIP, type IP } from '../net';
+import { CniModelError, type NetInterface, type NetNamespace, type Route, type RouteTable } from './types';
+
+export type LookupVerdict = 'local' | 'forward' | 'blackhole' | 'unreachable' | 'prohibit' | 'no-route';
+
+export interface RouteLookup {
+  verdict: LookupVerdict;
+  /** The route that decided (absent for `no-route`). */
+  route?: Route;
+  table?: RouteTable;
+  /** Output device: `lo` for local addresses, as `ip route get` reports it. */
+  dev?: string;
+  gateway?: string;
+  /** The address the neighbour lookup resolves: the gateway, or the destination itself. */
+  nexthop?: string;
+  /** Source address the kernel would pick (route `src`, else an address of the output device). */
+  src?: string;
+  /** Route MTU (RTAX_MTU) or, without one, the output device's MTU. */
+  mtu?: number;
+  onlink: boolean;
+  explanation: string;
+}
+
+interface TableIndex {
+  local: PrefixTable<Route[]>;
+  main: PrefixTable<Route[]>;
+  byName: Map<string, NetInterface>;
+}
+
+const indexCache = new WeakMap<NetNamespace, { routes: Route[]; index: TableIndex }>();
+
+function buildIndex(ns: NetNamespace): TableIndex {
+  const local = new PrefixTable<Route[]>();
+  const main = new PrefixTable<Route[]>();
+  for (const r of ns.routes) {
+    const table = r.table === 'local' ? local : r.table === 'main' ? main : null;
+    if (!table) continue; // other tables are only reached through policy rules, which are not modelled
+    if (r.type === 'multicast') continue;
+    const c = Cidr.parse(r.dst);
+    const list = table.get(c);
+    if (list) list.push(r);
+    else table.insert(c, [r]);
+  }
+  return { local, main, byName: new Map(ns.interfaces.map((i) => [i.name, i])) };
+}
+
+function indexFor(ns: NetNamespace): TableIndex {
+  const cached = indexCache.get(ns);
+  if (cached && cached.routes === ns.routes) return cached.index;
+  const index = buildIndex(ns);
+  indexCache.set(ns, { routes: ns.routes, index });
+  return index;
+}
+
+function best(list: Route[]): Route {
+  return list.reduce((a, b) => ((b.metric ?? 0) < (a.metric ?? 0) ? b : a));
+}
+
+function sourceFor(ns: NetNamespace, idx: TableIndex, route: Route, family: 4 | 6): string | undefined {
+  if (route.prefsrc) return route.prefsrc;
+  const onDev = route.dev ? idx.byName.get(route.dev) : undefined;
+  const global = (i: NetInterface) => i.addresses.find((a) => a.family === family && a.scope === 'global');
+  const own = onDev ? global(onDev) : undefined;
+  if (own) return own.local;
+  // inet_select_addr(): no address on the device, so any global address of the host
+  // (Calico's host-side veths carry none; the node's eth0 address is used).
+  for (const i of [...ns.interfaces].sort((a, b) => a.ifindex - b.ifindex)) {
+    if (i.name === 'lo') continue;
+    const a = global(i);
+    if (a) return a.local;
+  }
+  return undefined;
+}
+
+/**
+ * Looks `dst` up in `ns` (a node's or a pod's namespace).
+ * Throws CniModelError when `dst` is not an IP address.
+ */
+export function routeLookup(ns: NetNamespace, dst: string): RouteLookup {
+  const ip: IP | null = parseIP(dst);
+  if (!ip) throw new CniModelError(`"${dst}" is not an IP address`, 'pass an IPv4 or IPv6 address such as 10.244.2.8');
+  const idx = indexFor(ns);
+
+  const localHit = idx.local.lookup(ip);
+  if (localHit) {
+    const r = best(localHit.value);
+    if (r.type === 'local' || r.type === 'broadcast') {
+      return {
+        verdict: 'local',
+        route: r,
+        table: 'local',
+        dev: r.type === 'local' ? 'lo' : r.dev,
+        nexthop: dst,
+        src: r.prefsrc ?? dst,
+        mtu: idx.byName.get('lo')?.mtu,
+        onlink: false,
+        explanation: `${dst} is ${r.type === 'local' ? 'an address of this host' : 'a broadcast address'} (table local: ${r.type} ${r.dst}); the packet is delivered to the local stack`,
+      };
+    }
+  }
+
+  const hit = idx.main.lookup(ip);
+  if (!hit) {
+    return { verdict: 'no-route', onlink: false, explanation: `no route to ${dst} in table main (no default route): the sender gets ENETUNREACH "Network is unreachable"` };
+  }
+  const r = best(hit.value);
+  const table: RouteTable = 'main';
+  if (r.type === 'blackhole' || r.type === 'unreachable' || r.type === 'prohibit') {
+    const effect =
+      r.type === 'blackhole'
+        ? 'the packet is silently discarded (local senders get EINVAL)'
+        : r.type === 'unreachable'
+          ? 'the packet is dropped and ICMP host unreachable is returned (EHOSTUNREACH)'
+          : 'the packet is dropped and ICMP administratively prohibited is returned (EACCES)';
+    return { verdict: r.type, route: r, table, onlink: false, explanation: `${r.type} ${r.dst} matches ${dst} (${r.origin}): ${effect}` };
+  }
+  const onlink = r.flags.includes('onlink');
+  const dev = r.dev;
+  const iface = dev ? idx.byName.get(dev) : undefined;
+  const nexthop = r.gateway ?? dst;
+  return {
+    verdict: 'forward',
+    route: r,
+    table,
+    dev,
+    gateway: r.gateway,
+    nexthop,
+    src: sourceFor(ns, idx, r, ip.family),
+    mtu: r.mtu ?? iface?.mtu,
+    onlink,
+    explanation: r.gateway
+      ? `${r.dst} via ${r.gateway} dev ${dev}${onlink ? ' onlink' : ''} is the longest match for ${dst} (${r.origin})`
+      : `${r.dst} dev ${dev} is the longest match for ${dst}: the destination is directly reachable on ${dev} (${r.origin})`,
+  };
+}
+
+/** The interface with that name in the namespace, or undefined. */
+export function interfaceByName(ns: NetNamespace, name: string): NetInterface | undefined {
+  return indexFor(ns).byName.get(name);
+}

@@ -1,0 +1,310 @@
+// What iproute2 (6.1, Debian 12) prints for a modelled namespace:
+// `ip route show`, `ip -j route show`, `ip route get`, `ip addr show`,
+// `ip link show`, `ip neigh show` and `bridge fdb show`.
+//
+// Formats follow iproute2's print_route() / print_linkinfo() /
+// print_addrinfo() / print_neigh() / print_fdb(): every token is printed as
+// "<text> ", so most lines end with a space; the IPv6 `pref medium` token
+// and an FDB entry's state end without one. The exact strings were checked
+// against real output captured in core/cni/fixtures/tools.txt.
+
+import { Cidr } from '../net';
+import { routeLookup } from '../cni/routing';
+import type { FdbEntry, IfAddress, NetInterface, NetNamespace, Route } from '../cni/types';
+
+export interface RouteShowOptions {
+  /** `main` (default, like `ip route show`), `local`, `all`, or a table id. */
+  table?: 'main' | 'local' | 'all' | number;
+  /** Address family; default IPv4 (`ip route show`), both for `table all`. */
+  family?: 4 | 6 | 'all';
+  /** `-d`: print `unicast`, protocol and scope always. */
+  details?: boolean;
+}
+
+function familyFilter(opts: RouteShowOptions): (r: Route) => boolean {
+  const fam = opts.family ?? (opts.table === 'all' ? 'all' : 4);
+  return (r) => fam === 'all' || r.family === fam;
+}
+
+function tableFilter(opts: RouteShowOptions): (r: Route) => boolean {
+  const t = opts.table ?? 'main';
+  if (t === 'all') return () => true;
+  return (r) => r.table === t;
+}
+
+function shownRoutes(ns: NetNamespace, opts: RouteShowOptions): Route[] {
+  const f = familyFilter(opts);
+  const t = tableFilter(opts);
+  return ns.routes.filter((r) => f(r) && t(r));
+}
+
+/** `default`, a bare host address for /32 and /128, else the CIDR. */
+export function routeDstText(r: Route): string {
+  const c = Cidr.parse(r.dst);
+  if (c.prefix === 0) return 'default';
+  if (c.prefix === c.bits) return r.dst.slice(0, r.dst.indexOf('/'));
+  return c.text;
+}
+
+interface RouteFields {
+  type?: string;
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  table?: string;
+  protocol?: string;
+  scope?: string;
+  prefsrc?: string;
+  metric?: number;
+  flags: string[];
+  mtu?: number;
+  pref?: string;
+}
+
+function routeFields(r: Route, opts: RouteShowOptions): RouteFields {
+  const details = opts.details ?? false;
+  // The table is printed when it is not main, unless the user asked for that one table.
+  const explicitTable = opts.table !== undefined && opts.table !== 'all' && opts.table !== 'main';
+  const showTable = (r.table !== 'main' || details) && !explicitTable;
+  const metric = r.family === 6 ? (r.metric ?? 1024) : r.metric ? r.metric : undefined;
+  return {
+    type: r.type !== 'unicast' || details ? r.type : undefined,
+    dst: routeDstText(r),
+    gateway: r.gateway,
+    dev: r.dev,
+    table: showTable ? String(r.table) : undefined,
+    protocol: r.protocol !== 'boot' || details ? r.protocol : undefined,
+    scope: r.scope !== 'global' || details ? r.scope : undefined,
+    prefsrc: r.prefsrc,
+    metric,
+    flags: r.flags,
+    mtu: r.mtu,
+    pref: r.family === 6 ? 'medium' : undefined,
+  };
+}
+
+/** One line of `ip route show`, including iproute2's trailing space. */
+export function formatRouteLine(r: Route, opts: RouteShowOptions = {}): string {
+  const f = routeFields(r, opts);
+  let s = '';
+  if (f.type) s += `${f.type} `;
+  s += `${f.dst} `;
+  if (f.gateway) s += `via ${f.gateway} `;
+  if (f.dev) s += `dev ${f.dev} `;
+  if (f.table) s += `table ${f.table} `;
+  if (f.protocol) s += `proto ${f.protocol} `;
+  if (f.scope) s += `scope ${f.scope} `;
+  if (f.prefsrc) s += `src ${f.prefsrc} `;
+  if (f.metric !== undefined) s += `metric ${f.metric} `;
+  for (const flag of f.flags) s += `${flag} `;
+  if (f.mtu !== undefined) s += `mtu ${f.mtu} `;
+  if (f.pref) s += `pref ${f.pref}`;
+  return s;
+}
+
+/** `ip route show [table …]`: one line per route, each ending in a newline. */
+export function renderIpRoute(ns: NetNamespace, opts: RouteShowOptions = {}): string {
+  return shownRoutes(ns, opts)
+    .map((r) => `${formatRouteLine(r, opts)}\n`)
+    .join('');
+}
+
+/** `ip -j route show`: one JSON array, keys in iproute2's order, `flags` always present. */
+export function renderIpRouteJson(ns: NetNamespace, opts: RouteShowOptions = {}): string {
+  const out = shownRoutes(ns, opts).map((r) => {
+    const f = routeFields(r, opts);
+    const o: Record<string, unknown> = {};
+    if (f.type) o.type = f.type;
+    o.dst = f.dst;
+    if (f.gateway) o.gateway = f.gateway;
+    if (f.dev) o.dev = f.dev;
+    if (f.table) o.table = f.table;
+    if (f.protocol) o.protocol = f.protocol;
+    if (f.scope) o.scope = f.scope;
+    if (f.prefsrc) o.prefsrc = f.prefsrc;
+    if (f.metric !== undefined) o.metric = f.metric;
+    o.flags = f.flags;
+    if (f.mtu !== undefined) o.metrics = [{ mtu: f.mtu }];
+    if (f.pref) o.pref = f.pref;
+    return o;
+  });
+  return `${JSON.stringify(out)}\n`;
+}
+
+/**
+ * `ip route get ADDRESS`: the route the kernel picks, or the error iproute2
+ * prints (returned with `error: true`).
+ */
+export function renderIpRouteGet(ns: NetNamespace, dst: string): { text: string; error: boolean } {
+  const r = routeLookup(ns, dst);
+  switch (r.verdict) {
+    case 'local': {
+      const brd = r.route!.type === 'broadcast';
+      return { text: `${brd ? 'broadcast' : 'local'} ${dst} dev ${r.dev} src ${r.src} uid 0 \n    cache <${brd ? 'local,brd' : 'local'}> \n`, error: false };
+    }
+    case 'forward': {
+      let s = `${dst} `;
+      if (r.gateway) s += `via ${r.gateway} `;
+      s += `dev ${r.dev} `;
+      if (r.src) s += `src ${r.src} `;
+      s += 'uid 0 \n    cache ';
+      if (r.route?.mtu !== undefined) s += `mtu ${r.route.mtu} `;
+      return { text: `${s}\n`, error: false };
+    }
+    case 'blackhole':
+      return { text: 'RTNETLINK answers: Invalid argument\n', error: true };
+    case 'unreachable':
+      return { text: 'RTNETLINK answers: No route to host\n', error: true };
+    case 'prohibit':
+      return { text: 'RTNETLINK answers: Permission denied\n', error: true };
+    case 'no-route':
+      return { text: 'RTNETLINK answers: Network is unreachable\n', error: true };
+  }
+}
+
+// ---------------------------------------------------------------- links and addresses
+
+export interface LinkShowOptions {
+  /** Only this interface (`ip addr show dev X`). */
+  dev?: string;
+  /** `-4` / `-6` for `ip addr`. */
+  family?: 4 | 6;
+}
+
+function linkSuffix(i: NetInterface): string {
+  const l = i.link;
+  if (!l) return '';
+  if (l.kind === 'none') return '@NONE';
+  if (l.kind === 'same-netns') return `@${l.name}`;
+  return `@if${l.ifindex}`;
+}
+
+function firstLine(i: NetInterface, withMode: boolean): string {
+  let s = `${i.ifindex}: ${i.name}${linkSuffix(i)}: <${i.flags.join(',')}> mtu ${i.mtu} qdisc ${i.qdisc} `;
+  if (i.master) s += `master ${i.master} `;
+  s += `state ${i.operstate} `;
+  if (withMode) s += 'mode DEFAULT ';
+  s += 'group default ';
+  if (i.txqlen !== undefined) s += `qlen ${i.txqlen}`;
+  return s;
+}
+
+function linkLine(i: NetInterface): string {
+  if (i.linkType === 'none') return '    link/none ';
+  let s = `    link/${i.linkType} ${i.mac} brd ${i.brd}`;
+  const l = i.link;
+  if (l && l.kind === 'other-netns') {
+    if (l.netns) s += ` link-netns ${l.netns}`;
+    else s += ` link-netnsid ${l.netnsid ?? 0}`;
+  }
+  return s;
+}
+
+function addrLines(i: NetInterface, a: IfAddress): string[] {
+  if (a.family === 4) {
+    let s = `    inet ${a.local}/${a.prefixlen} `;
+    if (a.broadcast) s += `brd ${a.broadcast} `;
+    s += `scope ${a.scope} ${i.name}`;
+    return [s, '       valid_lft forever preferred_lft forever'];
+  }
+  return [`    inet6 ${a.local}/${a.prefixlen} scope ${a.scope} `, '       valid_lft forever preferred_lft forever'];
+}
+
+function shownLinks(ns: NetNamespace, opts: LinkShowOptions): NetInterface[] {
+  return ns.interfaces.filter((i) => !opts.dev || i.name === opts.dev);
+}
+
+/** `ip addr show`. */
+export function renderIpAddr(ns: NetNamespace, opts: LinkShowOptions = {}): string {
+  const lines: string[] = [];
+  for (const i of shownLinks(ns, opts)) {
+    const addrs = i.addresses.filter((a) => !opts.family || a.family === opts.family);
+    if (opts.family && !addrs.length) continue; // `ip -4 addr` skips links without such addresses
+    lines.push(firstLine(i, false));
+    if (!opts.family) lines.push(linkLine(i));
+    // IPv4 addresses are printed before IPv6 ones.
+    for (const a of [...addrs.filter((x) => x.family === 4), ...addrs.filter((x) => x.family === 6)]) lines.push(...addrLines(i, a));
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+/** `ip link show`. */
+export function renderIpLink(ns: NetNamespace, opts: LinkShowOptions = {}): string {
+  const lines: string[] = [];
+  for (const i of shownLinks(ns, opts)) {
+    lines.push(firstLine(i, true));
+    lines.push(linkLine(i));
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+/** `ip -j addr show` (the fields the model knows; lifetimes are forever). */
+export function renderIpAddrJson(ns: NetNamespace, opts: LinkShowOptions = {}): string {
+  const out = shownLinks(ns, opts).map((i) => {
+    const o: Record<string, unknown> = { ifindex: i.ifindex };
+    const l = i.link;
+    if (l?.kind === 'other-netns') o.link_index = l.ifindex;
+    else if (l?.kind === 'same-netns') o.link = l.name;
+    else if (l?.kind === 'none') o.link = null;
+    o.ifname = i.name;
+    o.flags = i.flags;
+    o.mtu = i.mtu;
+    o.qdisc = i.qdisc;
+    if (i.master) o.master = i.master;
+    o.operstate = i.operstate;
+    o.group = 'default';
+    if (i.txqlen !== undefined) o.txqlen = i.txqlen;
+    o.link_type = i.linkType;
+    if (i.linkType !== 'none') {
+      o.address = i.mac;
+      o.broadcast = i.brd;
+    }
+    if (l?.kind === 'other-netns') o.link_netnsid = l.netnsid ?? 0;
+    o.addr_info = i.addresses
+      .filter((a) => !opts.family || a.family === opts.family)
+      .map((a) => {
+        const ai: Record<string, unknown> = { family: a.family === 4 ? 'inet' : 'inet6', local: a.local, prefixlen: a.prefixlen };
+        if (a.broadcast) ai.broadcast = a.broadcast;
+        ai.scope = a.scope;
+        if (a.family === 4) ai.label = i.name;
+        ai.valid_life_time = 4294967295;
+        ai.preferred_life_time = 4294967295;
+        return ai;
+      });
+    return o;
+  });
+  return `${JSON.stringify(out)}\n`;
+}
+
+// ---------------------------------------------------------------- neighbours and FDB
+
+/** `ip neigh show`. */
+export function renderIpNeigh(ns: NetNamespace, opts: { dev?: string } = {}): string {
+  return ns.neighbours
+    .filter((n) => !opts.dev || n.dev === opts.dev)
+    .map((n) => {
+      let s = `${n.ip} `;
+      if (!opts.dev) s += `dev ${n.dev} `;
+      if (n.lladdr) s += `lladdr ${n.lladdr} `;
+      return `${s}${n.state} \n`;
+    })
+    .join('');
+}
+
+function fdbLine(e: FdbEntry, showDev: boolean): string {
+  let s = `${e.mac} `;
+  if (showDev) s += `dev ${e.dev} `;
+  if (e.vlan !== undefined) s += `vlan ${e.vlan} `;
+  if (e.dst) s += `dst ${e.dst} `;
+  if (e.self) s += 'self ';
+  if (e.master) s += `master ${e.master} `;
+  return `${s}${e.state ?? ''}\n`;
+}
+
+/** `bridge fdb show [dev X | br B]` (with `dev`, the dev token is left out, as bridge does). */
+export function renderBridgeFdb(ns: NetNamespace, opts: { dev?: string; br?: string } = {}): string {
+  return ns.fdb
+    .filter((e) => (!opts.dev || e.dev === opts.dev) && (!opts.br || e.master === opts.br || e.dev === opts.br))
+    .map((e) => fdbLine(e, !opts.dev))
+    .join('');
+}

@@ -176,7 +176,7 @@ export function allocateTopology(t: Topology, opts: IpamOptions = {}): void {
           severity: 'error',
           code: 'ip-outside-cidr',
           message: `node ${n.name}: address ${ip} is outside the node CIDR ${net ? net.text : `(no ${famName(p.family)} node CIDR configured)`}`,
-          hint: `Give the node an address inside ${s.nodeCIDRs.join(', ')}, or set nodeCIDR to the network the nodes are on (e.g. --set nodeCIDR=...).`,
+          hint: `Give the node an address inside ${s.nodeCIDRs.join(', ')}, or set nodeCIDR to the network the nodes are on (e.g. --set nodeCIDR=${Cidr.fromIP(p, p.family === 4 ? 16 : 64)!.text}).`,
           subject: n,
           field: 'ips',
           index: i,

@@ -462,8 +462,15 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
       return Array.isArray(refs) && refs.some((r: Obj) => (uid && r.uid === uid) || (r.kind === kind && r.name === obj.metadata.name));
     });
   };
+  // Deployments first, then StatefulSets and DaemonSets (kept in `extra`), each
+  // in document order: the order serializeTopology writes them back in, so a
+  // round trip places and numbers the pods identically. Replicas without an
+  // explicit node go round-robin over the eligible nodes, one counter for all
+  // workloads so they spread over the cluster.
+  const ordered = [...workloads.filter((w) => w.kind === 'Deployment'), ...workloads.filter((w) => w.kind !== 'Deployment')];
+  let wrr = 0;
   const expanded: PodModel[][] = [[], []];
-  for (const w of workloads) {
+  for (const w of ordered) {
     const o = w.obj;
     const ns: string = o.metadata.namespace ?? 'default';
     const tspec = o.spec.template.spec;
@@ -524,12 +531,12 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
       const labels = { ...tlabels, 'pod-template-hash': hash };
       for (let i = 0; i < replicas; i++) {
         const name = generateName(`${o.metadata.name}-${hash}-`, `${ns}/${o.metadata.name}/${i}`);
-        bucket.push(mk(name, placement[i % placement.length], { ...labels }));
+        bucket.push(mk(name, dm?.nodes ? placement[i % placement.length] : placement[wrr++ % placement.length], { ...labels }));
       }
     } else if (w.kind === 'StatefulSet') {
       for (let i = 0; i < replicas; i++) {
         const name = `${o.metadata.name}-${i}`;
-        bucket.push(mk(name, placement[i % placement.length], { ...tlabels, 'apps.kubernetes.io/pod-index': String(i), 'statefulset.kubernetes.io/pod-name': name }));
+        bucket.push(mk(name, placement[wrr++ % placement.length], { ...tlabels, 'apps.kubernetes.io/pod-index': String(i), 'statefulset.kubernetes.io/pod-name': name }));
       }
     } else {
       for (const node of placement) {

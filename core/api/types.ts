@@ -1,0 +1,183 @@
+// The LabApi contract: everything the UI asks of the host. One interface,
+// two transports (Electron IPC through the preload bridge, and a WebSocket on
+// 127.0.0.1 for the browser). Pure types and constants only.
+
+export type Transport = 'ipc' | 'websocket';
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  transport: Transport;
+  /** process.platform of the host (linux, darwin, win32). */
+  platform: string;
+  /** True when the UI runs inside Electron. */
+  electron: boolean;
+  electronVersion?: string;
+  nodeVersion: string;
+  /** Where sessions and settings live. */
+  dataDir: string;
+}
+
+export interface SampleInfo {
+  id: string;
+  /** File name inside resources/samples. */
+  file: string;
+  /** First comment line of the file, or the id. */
+  title: string;
+}
+
+export interface SampleText {
+  id: string;
+  file: string;
+  text: string;
+}
+
+export interface CanvasPosition {
+  x: number;
+  y: number;
+}
+
+/** Any JSON value (what traces and comparisons are stored as). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A saved result (a packet trace, a model-versus-node comparison) kept in a session. */
+export interface SavedRecord {
+  id: string;
+  kind: string;
+  title: string;
+  createdAt: string;
+  data: JsonValue;
+}
+
+/** What a session holds. Every field is replaced as a whole by a patch. */
+export interface SessionState {
+  /** The topology as YAML text, and the name it is shown under in diagnostics. */
+  topology: { file: string; text: string };
+  /** Sample the topology was started from, if any. */
+  sample: string | null;
+  /** Canvas positions by element id (e.g. `pod/default/pod-a`). */
+  positions: Record<string, CanvasPosition>;
+  traces: SavedRecord[];
+  comparisons: SavedRecord[];
+  notes: string;
+}
+
+export type SessionPatch = Partial<SessionState>;
+
+export interface SessionInfo {
+  /** Absolute path of the session file. */
+  path: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Where a session stands, without its contents. */
+export interface SessionStatus {
+  info: SessionInfo;
+  /** Sequence number of the last applied change (0 = none). */
+  revision: number;
+  canUndo: boolean;
+  canRedo: boolean;
+  /** Label of the change Undo would revert, e.g. "Move pod-a". */
+  undoLabel?: string;
+  redoLabel?: string;
+  readOnly: boolean;
+  /** Why the session is read-only and what to do about it. */
+  readOnlyReason?: string;
+}
+
+export interface SessionSnapshot extends SessionStatus {
+  state: SessionState;
+}
+
+export interface RecentSession {
+  path: string;
+  name: string;
+  openedAt: string;
+  exists: boolean;
+}
+
+export type ExportFormat = 'yaml' | 'json';
+
+export interface SessionExport {
+  filename: string;
+  mediaType: string;
+  text: string;
+}
+
+export interface SessionNewOptions {
+  name?: string;
+  /** Start from this sample (default: the `seed` sample when it exists). */
+  sample?: string;
+}
+
+export interface LabApi {
+  appInfo(): Promise<AppInfo>;
+  listSamples(): Promise<SampleInfo[]>;
+  readSample(id: string): Promise<SampleText>;
+
+  /** Create a session file in the data directory and make it current. */
+  sessionNew(options?: SessionNewOptions): Promise<SessionSnapshot>;
+  /** Open a session file and make it current (read-only when damaged or too new). */
+  sessionOpen(path: string): Promise<SessionSnapshot>;
+  /** The current session, or null when none is open. */
+  sessionCurrent(): Promise<SessionSnapshot | null>;
+  /** Recently opened sessions, newest first. */
+  sessionList(): Promise<RecentSession[]>;
+  /** Apply a patch to the current session as one undoable change, and persist it. */
+  sessionSave(patch: SessionPatch, label?: string): Promise<SessionStatus>;
+  sessionUndo(): Promise<SessionSnapshot>;
+  sessionRedo(): Promise<SessionSnapshot>;
+  sessionExport(format: ExportFormat): Promise<SessionExport>;
+  /** Import an exported session (YAML or JSON) as a new session file and make it current. */
+  sessionImport(text: string, name?: string): Promise<SessionSnapshot>;
+}
+
+export type LabApiMethod = keyof LabApi;
+
+/** Events the host pushes to the UI (menu actions, sessions opened from a dialog). */
+export interface LabEventMap {
+  menu: { action: MenuAction; arg?: string };
+  session: SessionSnapshot;
+  notice: { level: 'info' | 'error'; message: string };
+}
+
+export type LabEventName = keyof LabEventMap;
+
+export type MenuAction =
+  | 'session-new'
+  | 'session-export-yaml'
+  | 'session-export-json'
+  | 'session-import'
+  | 'undo'
+  | 'redo'
+  | 'fit'
+  | 'zoom-in'
+  | 'zoom-out'
+  | 'toggle-panel'
+  | 'load-sample'
+  | 'about';
+
+export interface LabEvents {
+  on<E extends LabEventName>(event: E, listener: (data: LabEventMap[E]) => void): () => void;
+}
+
+/** The wire form of one call's outcome, shared by both transports. */
+export type RpcOutcome =
+  | { ok: true; result: unknown }
+  | { ok: false; error: RpcErrorBody };
+
+export interface RpcErrorBody {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/** What the Electron preload exposes as `window.labApi`: exactly the LabApi methods, returning wire outcomes. */
+export type LabApiBridge = { [M in LabApiMethod]: (...args: Parameters<LabApi[M]>) => Promise<RpcOutcome> };
+
+/** What the Electron preload exposes as `window.labEvents`. */
+export interface LabEventsBridge {
+  on(event: LabEventName, listener: (data: unknown) => void): () => void;
+}

@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AppInfo, LabApi, SessionState, Transport } from '../../core/api';
+import { SampleLibrary } from './samples';
+import { SessionManager, emptySessionState } from './store';
+
+export interface HostOptions {
+  transport: Transport;
+  electron: boolean;
+  electronVersion?: string;
+  version: string;
+  /** The resources folder (samples live in resources/samples). */
+  resourcesDir: string;
+  /** Sessions and settings. */
+  dataDir: string;
+}
+
+/** The host side of the LabApi plus what only the shell may do. */
+export interface HostApi extends LabApi {
+  /** Allow the renderer to open a path the user picked in a dialog. */
+  allowPath(path: string): void;
+  close(): void;
+  readonly options: HostOptions;
+}
+
+/** Create the Node implementation of the LabApi. Never imports electron. */
+export function createHostApi(options: HostOptions): HostApi {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const samples = new SampleLibrary(resolve(options.resourcesDir, 'samples'));
+
+  const initialState = async (sample?: string): Promise<SessionState> => {
+    const state = emptySessionState();
+    const available = await samples.list();
+    const id = sample ?? available.find((s) => s.id === 'seed')?.id ?? available[0]?.id;
+    if (id) {
+      const text = await samples.read(id);
+      state.topology = { file: text.file, text: text.text };
+      state.sample = id;
+    }
+    return state;
+  };
+  const sessions = new SessionManager({ dataDir, initialState, appVersion: options.version });
+
+  return {
+    options,
+    async appInfo(): Promise<AppInfo> {
+      const info: AppInfo = {
+        name: 'Kubernetes Network Lab',
+        version: options.version,
+        transport: options.transport,
+        platform: process.platform,
+        electron: options.electron,
+        nodeVersion: process.versions.node,
+        dataDir,
+      };
+      if (options.electronVersion) info.electronVersion = options.electronVersion;
+      return info;
+    },
+    listSamples: () => samples.list(),
+    readSample: (id) => samples.read(id),
+    sessionNew: (opts) => sessions.create(opts ?? {}),
+    sessionOpen: async (path) => sessions.open(path),
+    sessionCurrent: async () => sessions.currentOrRestore(),
+    sessionList: async () => sessions.list(),
+    sessionSave: async (patch, label) => sessions.save(patch, label),
+    sessionUndo: async () => sessions.undo(),
+    sessionRedo: async () => sessions.redo(),
+    sessionExport: async (format) => sessions.export(format),
+    sessionImport: async (text, name) => sessions.import(text, name),
+    allowPath: (path) => sessions.allowPath(path),
+    close: () => sessions.close(),
+  };
+}

@@ -1,0 +1,220 @@
+import type { CanvasPosition } from '../../../core/api';
+import type { Topology } from '../../../core/model/types';
+
+// Topology → Cytoscape elements: Kubernetes nodes as compound parents with
+// their pods inside, Services in a row beneath (outside every node) with an
+// edge to each endpoint, namespaces by colour. Pure: no DOM, no Cytoscape.
+
+export type ElementKind = 'node' | 'pod' | 'service' | 'endpoint';
+
+export interface GraphElement {
+  group: 'nodes' | 'edges';
+  data: {
+    id: string;
+    kind: ElementKind;
+    label: string;
+    parent?: string;
+    source?: string;
+    target?: string;
+    namespace?: string;
+    color?: string;
+    /** Extra line for tooltips and the side panel. */
+    detail?: string;
+    hostNetwork?: boolean;
+  };
+  position?: CanvasPosition;
+  classes?: string;
+}
+
+export interface GraphModel {
+  elements: GraphElement[];
+  namespaces: { name: string; color: string }[];
+  counts: { nodes: number; pods: number; services: number; edges: number };
+}
+
+/** Colours for namespaces: fixed for the well-known ones, then a palette in name order. */
+const FIXED: Record<string, string> = { default: '#2563eb', 'kube-system': '#d97706' };
+const PALETTE = ['#059669', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#dc2626', '#4f46e5', '#ca8a04', '#0d9488', '#9333ea'];
+
+export function namespaceColors(names: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  let i = 0;
+  for (const n of [...new Set(names)].sort()) {
+    out.set(n, FIXED[n] ?? PALETTE[i++ % PALETTE.length]);
+  }
+  return out;
+}
+
+export const nodeId = (name: string) => `node/${name}`;
+export const podId = (ns: string, name: string) => `pod/${ns}/${name}`;
+export const serviceId = (ns: string, name: string) => `svc/${ns}/${name}`;
+
+// Layout constants (model units = CSS pixels at zoom 1).
+const POD_W = 176;
+const POD_H = 50;
+const POD_GAP_X = 22;
+const POD_GAP_Y = 20;
+const NODE_GAP = 70;
+const POD_COLS = 2;
+const SERVICE_W = 230;
+const SERVICE_GAP = 28;
+const SERVICE_ROW_GAP = 130;
+
+function servicePorts(ports: Topology['services'][number]['ports']): string {
+  if (ports.length === 0) return '';
+  return ports
+    .slice(0, 3)
+    .map((p) => `${p.port}/${p.protocol}`)
+    .join(', ')
+    .concat(ports.length > 3 ? ', …' : '');
+}
+
+/** Build the graph, placing every element; saved positions win over the computed layout. */
+export function buildGraph(topology: Topology, saved: Record<string, CanvasPosition> = {}): GraphModel {
+  const colors = namespaceColors([...topology.namespaces.map((n) => n.name), ...topology.pods.map((p) => p.namespace), ...topology.services.map((s) => s.namespace)]);
+  const elements: GraphElement[] = [];
+  const placed = new Map<string, CanvasPosition>();
+  const nodeNames = new Set(topology.nodes.map((n) => n.name));
+
+  // Nodes left to right; pods in a grid inside each.
+  let x = 0;
+  let maxBottom = 0;
+  for (const node of topology.nodes) {
+    const id = nodeId(node.name);
+    const ip = node.ips[0] ?? 'no IP';
+    const cidr = node.podCIDRs[0] ? ` · pods ${node.podCIDRs[0]}` : '';
+    elements.push({ group: 'nodes', data: { id, kind: 'node', label: `${node.name}  ${ip}${cidr}`, detail: node.zone ? `zone ${node.zone}` : undefined } });
+    const pods = topology.pods.filter((p) => p.nodeName === node.name);
+    const cols = Math.max(1, Math.min(POD_COLS, pods.length));
+    pods.forEach((pod, i) => {
+      const col = i % cols;
+      const row = Math.floor(i / cols);
+      const pos = { x: x + col * (POD_W + POD_GAP_X) + POD_W / 2, y: row * (POD_H + POD_GAP_Y) + POD_H / 2 };
+      placed.set(podId(pod.namespace, pod.name), pos);
+      maxBottom = Math.max(maxBottom, pos.y + POD_H / 2);
+    });
+    // Nodes are at least two pods wide (the style's min-width), so space them as such.
+    const width = Math.max(cols, POD_COLS) * POD_W + (Math.max(cols, POD_COLS) - 1) * POD_GAP_X;
+    if (cols < POD_COLS) {
+      // Centre a narrow node's pods in its (minimum) width.
+      const shift = (width - (cols * POD_W + (cols - 1) * POD_GAP_X)) / 2;
+      for (const pod of pods) {
+        const p = placed.get(podId(pod.namespace, pod.name));
+        if (p) p.x += shift;
+      }
+    }
+    x += width + NODE_GAP;
+  }
+  let orphans = 0;
+  for (const pod of topology.pods) {
+    const id = podId(pod.namespace, pod.name);
+    const inNode = nodeNames.has(pod.nodeName);
+    if (!inNode) {
+      // A pod on a node the topology does not have: park it after the last node.
+      const pos = { x: x + POD_W / 2, y: POD_H / 2 + orphans++ * (POD_H + POD_GAP_Y) };
+      placed.set(id, pos);
+      maxBottom = Math.max(maxBottom, pos.y + POD_H / 2);
+    }
+    elements.push({
+      group: 'nodes',
+      data: {
+        id,
+        kind: 'pod',
+        label: `${pod.name}\n${pod.ips.join(', ') || 'no IP'}`,
+        parent: inNode ? nodeId(pod.nodeName) : undefined,
+        namespace: pod.namespace,
+        color: colors.get(pod.namespace),
+        hostNetwork: pod.hostNetwork,
+        detail: `${pod.namespace}/${pod.name}${pod.hostNetwork ? ' (hostNetwork)' : ''}`,
+      },
+      classes: pod.hostNetwork ? 'host-network' : undefined,
+    });
+  }
+
+  // Which pods (or nodes) back each Service, from its EndpointSlices.
+  const podByIp = new Map<string, string>();
+  for (const p of topology.pods) if (!p.hostNetwork) for (const ip of p.ips) podByIp.set(ip, podId(p.namespace, p.name));
+  const nodeByIp = new Map<string, string>();
+  for (const n of topology.nodes) for (const ip of n.ips) nodeByIp.set(ip, nodeId(n.name));
+  const podIds = new Set(topology.pods.map((p) => podId(p.namespace, p.name)));
+
+  const targetsOf = new Map<string, Set<string>>();
+  for (const slice of topology.endpointSlices) {
+    const sid = serviceId(slice.namespace, slice.serviceName);
+    const set = targetsOf.get(sid) ?? new Set<string>();
+    for (const ep of slice.endpoints) {
+      const ref = ep.targetRef ? podId(ep.targetRef.namespace, ep.targetRef.name) : undefined;
+      if (ref && podIds.has(ref)) {
+        set.add(ref);
+        continue;
+      }
+      for (const a of ep.addresses) {
+        const t = podByIp.get(a) ?? nodeByIp.get(a);
+        if (t) set.add(t);
+      }
+    }
+    targetsOf.set(sid, set);
+  }
+
+  // Services in a row under the nodes, each near the middle of its endpoints.
+  const serviceY = maxBottom + SERVICE_ROW_GAP;
+  const centreOf = (targets: Set<string>): number | undefined => {
+    const xs: number[] = [];
+    for (const t of targets) {
+      const p = placed.get(t);
+      if (p) xs.push(p.x);
+      else if (t.startsWith('node/')) {
+        const podsOfNode = topology.pods.filter((pod) => nodeId(pod.nodeName) === t).map((pod) => placed.get(podId(pod.namespace, pod.name))?.x);
+        const known = podsOfNode.filter((v): v is number => v !== undefined);
+        if (known.length) xs.push(known.reduce((a, b) => a + b, 0) / known.length);
+      }
+    }
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
+  };
+  const services = topology.services.map((s) => {
+    const id = serviceId(s.namespace, s.name);
+    return { s, id, want: centreOf(targetsOf.get(id) ?? new Set()) ?? Number.POSITIVE_INFINITY };
+  });
+  services.sort((a, b) => a.want - b.want || a.id.localeCompare(b.id));
+  let nextFree = Number.NEGATIVE_INFINITY;
+  let tail = 0;
+  for (const { s, id, want } of services) {
+    const desired = Number.isFinite(want) ? want : tail;
+    const cx = Math.max(desired, nextFree + SERVICE_W + SERVICE_GAP);
+    nextFree = cx;
+    tail = cx + SERVICE_W + SERVICE_GAP;
+    placed.set(id, { x: cx, y: serviceY });
+    const ips = s.clusterIPs.length ? s.clusterIPs.join(', ') : s.type === 'ExternalName' ? (s.externalName ?? '') : 'no cluster IP';
+    const ports = servicePorts(s.ports);
+    elements.push({
+      group: 'nodes',
+      data: {
+        id,
+        kind: 'service',
+        label: `${s.namespace}/${s.name}\n${ips}${ports ? `\n${ports}` : ''}`,
+        namespace: s.namespace,
+        color: colors.get(s.namespace),
+        detail: `${s.type}${s.selector ? ` selector ${Object.entries(s.selector).map(([k, v]) => `${k}=${v}`).join(',')}` : ''}`,
+      },
+    });
+    for (const t of [...(targetsOf.get(id) ?? [])].sort()) {
+      elements.push({ group: 'edges', data: { id: `edge/${id}->${t}`, kind: 'endpoint', label: '', source: id, target: t, namespace: s.namespace, color: colors.get(s.namespace) } });
+    }
+  }
+
+  // Positions: saved ones first, else the computed layout (compound nodes follow their children).
+  for (const el of elements) {
+    if (el.group !== 'nodes' || el.data.kind === 'node') continue;
+    el.position = saved[el.data.id] ?? placed.get(el.data.id);
+  }
+
+  const counts = {
+    nodes: elements.filter((e) => e.data.kind === 'node').length,
+    pods: elements.filter((e) => e.data.kind === 'pod').length,
+    services: elements.filter((e) => e.data.kind === 'service').length,
+    edges: elements.filter((e) => e.group === 'edges').length,
+  };
+  const usedNamespaces = new Set([...topology.namespaces.map((n) => n.name), ...topology.pods.map((p) => p.namespace), ...topology.services.map((s) => s.namespace)]);
+  const namespaces = [...usedNamespaces].sort().map((name) => ({ name, color: colors.get(name) ?? '#64748b' }));
+  return { elements, namespaces, counts };
+}

@@ -555,7 +555,7 @@ function allocateServices(
           report({
             severity: 'error',
             code: 'cidr-exhausted',
-            message: `service CIDR ${sc.text} holds ${lastUsable} cluster IPs (${formatIP(sc.nth(1))}-${formatIP(sc.nth(lastUsable))}), but ${needTotal} Services need a ${famName(fam)} address: none left for Service ${svc.namespace}/${svc.name}`,
+            message: `service CIDR ${sc.text} holds ${lastUsable} cluster IPs (${formatIP(sc.nth(1))}-${formatIP(sc.nth(lastUsable))}), but ${needTotal} Services need an ${famName(fam)} address: none left for Service ${svc.namespace}/${svc.name}`,
             hint: 'Use a larger serviceCIDR, or make some Services headless (clusterIP: None).',
             subject: svc,
             field: 'clusterIPs',

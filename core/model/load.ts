@@ -214,9 +214,16 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
   if (!offsetExplicit) settings.podIPOffset = defaultPodIPOffset(settings.cni.plugin, settings.cni.mode);
   const setDiags = applySetOverrides(settings, opts.set ?? [], { keepPodIPOffset: offsetExplicit });
   sink.list.push(...setDiags);
+  const badKeys = new Set<string>();
+  for (const d of sink.list) {
+    if ((d.code === 'invalid-setting' || d.code === 'set-invalid-value') && d.path) badKeys.add(d.path.replace(/^cluster\./, '').split('.')[0]);
+  }
   const setKeys = new Set((opts.set ?? []).map((x) => resolveSettingKey(x.split('=')[0].trim()) ?? ''));
   validateSettings(settings, sink, (key) => (setKeys.has(key) ? undefined : settingRefs.get(key)), (key) => (setKeys.has(key) ? `--set ${key}` : `cluster.${key}`));
   const settingsBroken = sink.errorCount > before;
+  // Addresses can still be checked when the broken settings do not shape them.
+  const ADDRESS_KEYS = ['cni', 'clusterCIDR', 'serviceCIDR', 'nodeCIDR', 'nodeCIDRMaskSize', 'blockSize', 'firstNodeCIDRIndex', 'podIPOffset', 'clusterCIDRs', 'serviceCIDRs', 'nodeCIDRs'];
+  const addressesUsable = ![...badKeys].some((k) => ADDRESS_KEYS.includes(k) || k.startsWith('cni'));
 
   // ---- 3. manifests → models ------------------------------------------------------
   const t: Topology = { settings, nodes: [], namespaces: [], pods: [], deployments: [], services: [], endpointSlices: [], networkPolicies: [], extra: [] };
@@ -341,7 +348,7 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
         break;
       case 'NetworkPolicy': {
         if (!checkShape(NetworkPolicySchema, o, sink, ref, what)) break;
-        const m = register(convertNetworkPolicy(o, sink, ref), ref);
+        const m = register(convertNetworkPolicy(o), ref);
         if (m) t.networkPolicies.push(m);
         break;
       }
@@ -521,7 +528,7 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
       const clash = podNames.get(key);
       if (clash) sink.error('duplicate-name', `${what}: its pod ${name} clashes with Pod ${key} at ${placeText(clash)}`, w.ref, ['metadata', 'name']);
       podNames.set(key, w.ref);
-      loc.set(p, { ref: w.ref, fieldPath: () => [] });
+      loc.set(p, { ref: w.ref, fieldPath: (f) => (f === 'ips' && w.kind !== 'DaemonSet' ? ['spec', 'replicas'] : []) });
       p.origin = originOf(w.ref);
       return p;
     };
@@ -588,9 +595,10 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
   }
 
   // ---- 9. addresses ------------------------------------------------------------------------------------
-  if (!settingsBroken) {
+  if (addressesUsable) {
     allocateTopology(t, {
       report: (iss: IpamIssue) => {
+        if (iss.code === 'invalid-mask-size') return; // validateSettings said it, with the position
         const l = iss.subject ? loc.get(iss.subject) : undefined;
         const rel = l && iss.field ? l.fieldPath(iss.field, iss.index) : [];
         sink.add(iss.severity, iss.code, iss.message, l?.ref, rel, iss.hint);
@@ -625,7 +633,7 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
       sink.warn('orphan-endpointslice', `EndpointSlice ${s.namespace}/${s.name}: its Service ${s.namespace}/${s.serviceName} does not exist; kube-proxy ignores it`, l?.ref, ['metadata', 'labels', 'kubernetes.io/service-name']);
     }
   }
-  if (!settingsBroken) {
+  if (addressesUsable) {
     for (const iss of deriveEndpointSlices(t)) {
       const l = loc.get(iss.service);
       sink.add(iss.severity, iss.code, iss.message, l?.ref, l ? l.fieldPath(iss.field, iss.index) : [], iss.hint);
@@ -634,7 +642,7 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
 
   // ---- 11. cluster-wide checks ----------------------------------------------------------------------------
   if (!t.services.some((s) => s.namespace === 'kube-system' && s.name === 'kube-dns') && (items.length || header)) {
-    sink.warn('no-cluster-dns', 'no kube-system/kube-dns Service: pods cannot resolve Service names', header?.ref, header ? ['manifests'] : [], 'Add CoreDNS pods (label k8s-app: kube-dns) and the kube-dns Service (10th address of the service CIDR, ports 53/UDP and 53/TCP).');
+    sink.warn('no-cluster-dns', 'no kube-system/kube-dns Service: pods cannot resolve Service names', header?.ref, [], 'Add CoreDNS pods (label k8s-app: kube-dns) and the kube-dns Service (10th address of the service CIDR, ports 53/UDP and 53/TCP).');
   }
 
   if (entries.length === 0 && list.every((s) => s.text.trim() === '')) {

@@ -405,107 +405,67 @@ export function convertEndpoints(o: Obj, sink: DiagnosticSink, ref: ObjRef, slic
 
 // ---- NetworkPolicy ------------------------------------------------------------
 
-function convertSelector(sel: Obj, sink: DiagnosticSink, ref: ObjRef, path: PathSeg[], what: string): LabelSelector {
+function convertSelector(sel: Obj): LabelSelector {
   const out: LabelSelector = {};
   if (sel.matchLabels !== undefined && sel.matchLabels !== null) out.matchLabels = strMap(sel.matchLabels);
   if (sel.matchExpressions !== undefined && sel.matchExpressions !== null) {
-    out.matchExpressions = (sel.matchExpressions as Obj[]).map((e, i) => {
+    out.matchExpressions = (sel.matchExpressions as Obj[]).map((e) => {
       const r: LabelSelectorRequirement = { key: e.key, operator: e.operator };
-      const vals: string[] | undefined = e.values ?? undefined;
-      if ((e.operator === 'In' || e.operator === 'NotIn') && (!vals || vals.length === 0)) {
-        sink.error('invalid-value', `${what}: operator ${e.operator} needs a non-empty values list`, ref, [...path, 'matchExpressions', i], 'Add values: [...] or use Exists.');
-      }
-      if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && vals && vals.length > 0) {
-        sink.error('invalid-value', `${what}: operator ${e.operator} must not have values`, ref, [...path, 'matchExpressions', i, 'values']);
-      }
-      if (vals !== undefined) r.values = [...vals];
+      if (e.values !== undefined && e.values !== null) r.values = [...e.values];
       return r;
     });
   }
   return out;
 }
 
-function convertPeers(list: Obj[], sink: DiagnosticSink, ref: ObjRef, path: PathSeg[], what: string): NetworkPolicyPeer[] {
-  return list.map((p, i) => {
-    const here = [...path, i];
+function convertPeers(list: Obj[]): NetworkPolicyPeer[] {
+  return list.map((p) => {
     const peer: NetworkPolicyPeer = {};
-    const has = (k: string) => p[k] !== undefined && p[k] !== null;
-    if (!has('podSelector') && !has('namespaceSelector') && !has('ipBlock')) {
-      sink.error('invalid-value', `${what}: a peer must set podSelector, namespaceSelector or ipBlock`, ref, here, 'An empty peer is invalid; to allow everything, leave out the whole from/to list.');
-    }
-    if (has('ipBlock') && (has('podSelector') || has('namespaceSelector'))) {
-      sink.error('invalid-value', `${what}: ipBlock cannot be combined with podSelector or namespaceSelector in the same peer`, ref, [...here, 'ipBlock'], 'Put the ipBlock in its own list item (a separate peer).');
-    }
-    if (has('podSelector')) peer.podSelector = convertSelector(p.podSelector, sink, ref, [...here, 'podSelector'], what);
-    if (has('namespaceSelector')) peer.namespaceSelector = convertSelector(p.namespaceSelector, sink, ref, [...here, 'namespaceSelector'], what);
-    if (has('ipBlock')) {
-      const ib = p.ipBlock;
-      const cidr = tryParseCidr(ib.cidr);
-      if (!cidr) {
-        sink.error('invalid-cidr', `${what}: ipBlock.cidr "${ib.cidr}" is not a CIDR`, ref, [...here, 'ipBlock', 'cidr'], 'Write ADDRESS/PREFIX, e.g. 10.0.0.0/8.');
-      } else if (cidr.hostBitsSet) {
-        sink.warn('cidr-host-bits', `${what}: ipBlock.cidr ${ib.cidr} has host bits set; it means ${cidr.text}`, ref, [...here, 'ipBlock', 'cidr'], `Write ${cidr.text}.`);
-      }
-      const block: { cidr: string; except?: string[] } = { cidr: ib.cidr };
-      if (ib.except !== undefined && ib.except !== null) {
-        block.except = [...ib.except];
-        (ib.except as string[]).forEach((ex, j) => {
-          const e = tryParseCidr(ex);
-          const at = [...here, 'ipBlock', 'except', j];
-          if (!e) sink.error('invalid-cidr', `${what}: ipBlock.except[${j}] "${ex}" is not a CIDR`, ref, at);
-          else if (cidr && (e.family !== cidr.family || !cidr.containsCidr(e) || e.prefix <= cidr.prefix)) {
-            sink.error('except-outside-cidr', `${what}: ipBlock.except[${j}] ${ex} is not a strict subset of cidr ${ib.cidr}`, ref, at, `Every except range must lie inside ${cidr.text} and be smaller than it.`);
-          }
-        });
-      }
+    if (p.podSelector !== undefined && p.podSelector !== null) peer.podSelector = convertSelector(p.podSelector);
+    if (p.namespaceSelector !== undefined && p.namespaceSelector !== null) peer.namespaceSelector = convertSelector(p.namespaceSelector);
+    if (p.ipBlock !== undefined && p.ipBlock !== null) {
+      const block: { cidr: string; except?: string[] } = { cidr: p.ipBlock.cidr };
+      if (p.ipBlock.except !== undefined && p.ipBlock.except !== null) block.except = [...p.ipBlock.except];
       peer.ipBlock = block;
     }
     return peer;
   });
 }
 
-function convertPorts(list: Obj[], sink: DiagnosticSink, ref: ObjRef, path: PathSeg[], what: string): NetworkPolicyPort[] {
-  return list.map((p, i) => {
-    const here = [...path, i];
+function convertPorts(list: Obj[]): NetworkPolicyPort[] {
+  return list.map((p) => {
     const out: NetworkPolicyPort = {};
     if (p.protocol !== undefined) out.protocol = p.protocol;
     if (p.port !== undefined) out.port = p.port;
-    if (p.endPort !== undefined) {
-      out.endPort = p.endPort;
-      if (typeof p.port !== 'number') {
-        sink.error('invalid-value', `${what}: endPort needs a numeric port${typeof p.port === 'string' ? ` (port is the name "${p.port}")` : ''}`, ref, [...here, 'endPort'], 'A port range is port..endPort with both numbers; drop endPort for a named port.');
-      } else if (p.endPort < p.port) {
-        sink.error('invalid-value', `${what}: endPort ${p.endPort} is lower than port ${p.port}`, ref, [...here, 'endPort'], 'endPort must be greater than or equal to port.');
-      }
-    }
+    if (p.endPort !== undefined) out.endPort = p.endPort;
     return out;
   });
 }
 
-export function convertNetworkPolicy(o: Obj, sink: DiagnosticSink, ref: ObjRef): Converted<NetworkPolicyModel> | null {
+/** networking.k8s.io/v1 NetworkPolicy, shape- and semantics-checked by NetworkPolicySchema; absent and empty lists stay apart. */
+export function convertNetworkPolicy(o: Obj): Converted<NetworkPolicyModel> | null {
   const md = o.metadata;
   const ns = md.namespace ?? 'default';
   const spec = o.spec;
-  const what = `NetworkPolicy ${ns}/${md.name}`;
   const np: NetworkPolicyModel = {
     namespace: ns,
     name: md.name,
-    podSelector: spec.podSelector ? convertSelector(spec.podSelector, sink, ref, ['spec', 'podSelector'], what) : {},
+    podSelector: spec.podSelector ? convertSelector(spec.podSelector) : {},
   };
   if (spec.policyTypes !== undefined && spec.policyTypes !== null) np.policyTypes = [...spec.policyTypes];
   if (spec.ingress !== undefined && spec.ingress !== null) {
-    np.ingress = (spec.ingress as Obj[]).map((r, i) => {
+    np.ingress = (spec.ingress as Obj[]).map((r) => {
       const rule: NetworkPolicyIngressRule = {};
-      if (r?.from !== undefined && r?.from !== null) rule.from = convertPeers(r.from, sink, ref, ['spec', 'ingress', i, 'from'], what);
-      if (r?.ports !== undefined && r?.ports !== null) rule.ports = convertPorts(r.ports, sink, ref, ['spec', 'ingress', i, 'ports'], what);
+      if (r?.from !== undefined && r?.from !== null) rule.from = convertPeers(r.from);
+      if (r?.ports !== undefined && r?.ports !== null) rule.ports = convertPorts(r.ports);
       return rule;
     });
   }
   if (spec.egress !== undefined && spec.egress !== null) {
-    np.egress = (spec.egress as Obj[]).map((r, i) => {
+    np.egress = (spec.egress as Obj[]).map((r) => {
       const rule: NetworkPolicyEgressRule = {};
-      if (r?.to !== undefined && r?.to !== null) rule.to = convertPeers(r.to, sink, ref, ['spec', 'egress', i, 'to'], what);
-      if (r?.ports !== undefined && r?.ports !== null) rule.ports = convertPorts(r.ports, sink, ref, ['spec', 'egress', i, 'ports'], what);
+      if (r?.to !== undefined && r?.to !== null) rule.to = convertPeers(r.to);
+      if (r?.ports !== undefined && r?.ports !== null) rule.ports = convertPorts(r.ports);
       return rule;
     });
   }

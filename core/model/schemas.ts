@@ -2,6 +2,7 @@
 // zod issues onto diagnostics with positions.
 
 import { z } from 'zod';
+import { tryParseCidr } from '../net';
 import type { DiagnosticSink, ObjRef, PathSeg } from './source';
 import { formatPath } from './source';
 
@@ -10,12 +11,18 @@ export const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[
 const PORT_NAME_MSG = 'must be a port name (IANA_SVC_NAME: at most 15 lowercase letters, digits and single dashes, with at least one letter)';
 
 export const portNumber = z.number().int({ error: 'must be a whole number' }).min(1, { error: PORT_MSG }).max(65535, { error: PORT_MSG });
-const portName = z.string().max(15, { error: PORT_NAME_MSG }).regex(IANA_SVC_NAME, { error: PORT_NAME_MSG });
+const portName = z
+  .string()
+  .regex(/^(?!\d+$)/, { error: (iss) => `must be a number, not the string ${JSON.stringify(iss.input)}: write it without quotes`, abort: true })
+  .max(15, { error: PORT_NAME_MSG })
+  .regex(IANA_SVC_NAME, { error: PORT_NAME_MSG });
 /** IntOrString: a port number, or a port name (a numeric string is neither). */
 export const intOrPortName = z.union([portNumber, portName], {
   error: (iss) =>
     typeof iss.input === 'string'
-      ? `must be a port number or a port name; "${iss.input}" is not a valid name (${PORT_NAME_MSG.slice(10)}); write a number without quotes for a numeric port`
+      ? /^\d+$/.test(iss.input)
+        ? `must be a number, not the string ${JSON.stringify(iss.input)}: write it without quotes`
+        : `${PORT_NAME_MSG}, not ${JSON.stringify(iss.input)}`
       : `must be a port number 1-65535 or a port name`,
 });
 export const protocol = z.enum(['TCP', 'UDP', 'SCTP'], { error: (iss) => `must be TCP, UDP or SCTP (upper case), not ${JSON.stringify(iss.input)}` });
@@ -85,17 +92,31 @@ const template = z.looseObject({
   spec: podSpec,
 });
 
+/** A custom issue: `params` carry our diagnostic code, severity and hint. */
+type Ctx = { addIssue: (i: { code: 'custom'; message: string; path?: PathSeg[]; params?: Record<string, unknown> }) => void };
+function issue(ctx: Ctx, path: PathSeg[], message: string, code = 'invalid-value', hint?: string, severity: 'error' | 'warning' = 'error'): void {
+  ctx.addIssue({ code: 'custom', message, path, params: { code, hint, severity } });
+}
+
+const selectorRequirement = z
+  .looseObject({
+    key: z.string(),
+    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist'], { error: 'must be In, NotIn, Exists or DoesNotExist' }),
+    values: z.array(z.string()).nullish(),
+  })
+  .superRefine((e, ctx) => {
+    const vals = e.values ?? undefined;
+    if ((e.operator === 'In' || e.operator === 'NotIn') && (!vals || vals.length === 0)) {
+      issue(ctx, [], `operator ${e.operator} needs a non-empty values list`, 'invalid-value', 'Add values: [...] or use Exists.');
+    }
+    if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && vals && vals.length > 0) {
+      issue(ctx, ['values'], `operator ${e.operator} must not have values`, 'invalid-value', 'Drop values, or use In / NotIn.');
+    }
+  });
+
 const labelSelector = z.looseObject({
   matchLabels: labelMap.nullish(),
-  matchExpressions: z
-    .array(
-      z.looseObject({
-        key: z.string(),
-        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist'], { error: 'must be In, NotIn, Exists or DoesNotExist' }),
-        values: z.array(z.string()).nullish(),
-      }),
-    )
-    .nullish(),
+  matchExpressions: z.array(selectorRequirement).nullish(),
 });
 
 export const DeploymentSchema = z.looseObject({
@@ -204,16 +225,50 @@ export const NodeSchema = z.looseObject({
 
 export const NamespaceSchema = z.looseObject({ metadata: metaLabel });
 
-const npPort = z.looseObject({
-  protocol: protocol.optional(),
-  port: intOrPortName.optional(),
-  endPort: portNumber.optional(),
+const npPort = z
+  .looseObject({
+    protocol: protocol.optional(),
+    port: intOrPortName.optional(),
+    endPort: portNumber.optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.endPort === undefined) return;
+    if (typeof p.port !== 'number') {
+      issue(ctx, ['endPort'], `endPort needs a numeric port${typeof p.port === 'string' ? ` (port is the name "${p.port}")` : ' (port is missing)'}`, 'invalid-value', 'A port range is port..endPort with both numbers; drop endPort for a named port.');
+    } else if (p.endPort < p.port) {
+      issue(ctx, ['endPort'], `endPort ${p.endPort} is lower than port ${p.port}`, 'invalid-value', 'endPort must be greater than or equal to port.');
+    }
+  });
+const ipBlock = z.looseObject({ cidr: z.string(), except: z.array(z.string()).nullish() }).superRefine((b, ctx) => {
+  const cidr = tryParseCidr(b.cidr);
+  if (!cidr) {
+    issue(ctx, ['cidr'], `"${b.cidr}" is not a CIDR`, 'invalid-cidr', 'Write ADDRESS/PREFIX, e.g. 10.0.0.0/8.');
+  } else if (cidr.hostBitsSet) {
+    issue(ctx, ['cidr'], `${b.cidr} has host bits set; it means ${cidr.text}`, 'cidr-host-bits', `Write ${cidr.text}.`, 'warning');
+  }
+  (b.except ?? []).forEach((ex, j) => {
+    const e = tryParseCidr(ex);
+    if (!e) issue(ctx, ['except', j], `"${ex}" is not a CIDR`, 'invalid-cidr', 'Write ADDRESS/PREFIX, e.g. 10.0.1.0/24.');
+    else if (cidr && (e.family !== cidr.family || !cidr.containsCidr(e) || e.prefix <= cidr.prefix)) {
+      issue(ctx, ['except', j], `${ex} is not a strict subset of cidr ${b.cidr}`, 'except-outside-cidr', `Every except range must lie inside ${cidr.text} and be smaller than it.`);
+    }
+  });
 });
-const npPeer = z.looseObject({
-  podSelector: labelSelector.nullish(),
-  namespaceSelector: labelSelector.nullish(),
-  ipBlock: z.looseObject({ cidr: z.string(), except: z.array(z.string()).nullish() }).nullish(),
-});
+const npPeer = z
+  .looseObject({
+    podSelector: labelSelector.nullish(),
+    namespaceSelector: labelSelector.nullish(),
+    ipBlock: ipBlock.nullish(),
+  })
+  .superRefine((p, ctx) => {
+    const has = (v: unknown) => v !== undefined && v !== null;
+    if (!has(p.podSelector) && !has(p.namespaceSelector) && !has(p.ipBlock)) {
+      issue(ctx, [], 'a peer must set podSelector, namespaceSelector or ipBlock', 'invalid-value', 'An empty peer is invalid; to allow everything, leave out the whole from/to list.');
+    }
+    if (has(p.ipBlock) && (has(p.podSelector) || has(p.namespaceSelector))) {
+      issue(ctx, ['ipBlock'], 'ipBlock cannot be combined with podSelector or namespaceSelector in the same peer', 'invalid-value', 'Put the ipBlock in its own list item (a separate peer).');
+    }
+  });
 export const NetworkPolicySchema = z.looseObject({
   metadata: meta,
   spec: z.looseObject({
@@ -268,10 +323,20 @@ export function describeValue(v: unknown): string {
 export function checkShape(schema: z.ZodType, obj: unknown, sink: DiagnosticSink, ref: ObjRef, what: string): boolean {
   const r = schema.safeParse(obj);
   if (r.success) return true;
+  let errors = 0;
   for (const iss of r.error.issues) {
     const path = iss.path.filter((p): p is PathSeg => typeof p === 'string' || typeof p === 'number');
     const field = formatPath(path) || 'the object';
     const at = valueAt(obj, path);
+    if (iss.code === 'custom') {
+      const params = (iss.params ?? {}) as { code?: string; hint?: string; severity?: 'error' | 'warning' };
+      const severity = params.severity ?? 'error';
+      if (severity === 'error') errors++;
+      const msg = iss.message.startsWith('must') ? `${field} ${iss.message}` : `${field}: ${iss.message}`;
+      sink.add(severity, params.code ?? 'invalid-value', `${what}: ${msg}`, ref, path, params.hint);
+      continue;
+    }
+    errors++;
     if (iss.code === 'unrecognized_keys') {
       for (const k of iss.keys) {
         sink.error('unknown-field', `${what}: unknown field ${formatPath([...path, k])}`, ref, [...path, k], knownKeysHint(schema, path));
@@ -288,7 +353,7 @@ export function checkShape(schema: z.ZodType, obj: unknown, sink: DiagnosticSink
       sink.error('invalid-value', `${what}: ${field}${msg}`, ref, path);
     }
   }
-  return false;
+  return errors === 0;
 }
 
 function knownKeysHint(schema: z.ZodType, path: readonly PathSeg[]): string | undefined {

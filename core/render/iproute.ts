@@ -63,9 +63,10 @@ interface RouteFields {
 
 function routeFields(r: Route, opts: RouteShowOptions): RouteFields {
   const details = opts.details ?? false;
-  // The table is printed when it is not main, unless the user asked for that one table.
+  // The table is printed when it is not main, unless the user asked for that one table
+  // (`ip -d route show` leaves main out too, as captured on iproute2 6.1).
   const explicitTable = opts.table !== undefined && opts.table !== 'all' && opts.table !== 'main';
-  const showTable = (r.table !== 'main' || details) && !explicitTable;
+  const showTable = r.table !== 'main' && !explicitTable;
   const metric = r.family === 6 ? (r.metric ?? 1024) : r.metric ? r.metric : undefined;
   return {
     type: r.type !== 'unicast' || details ? r.type : undefined,

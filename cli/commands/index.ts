@@ -3,8 +3,12 @@
 import type { Command } from '../types';
 import { validate } from './validate';
 import { ipam } from './ipam';
+import { reach } from './reach';
+import { policy } from './policy';
 
 export const commands: Command[] = [
   validate,
   ipam,
+  reach,
+  policy,
 ];

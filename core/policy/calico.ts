@@ -567,7 +567,7 @@ export class CalicoDataplane {
       const c = this.policyChains.get(n);
       if (c) add(c);
     }
-    const ifaces = [...endpoints.keys()];
+    const ifaces = [...endpoints.keys()].sort();
     add(finish({ name: 'INPUT', rules: [{ matches: [], action: { k: 'jump', target: 'cali-INPUT' }, comments: [] }] }));
     add(finish({ name: 'FORWARD', rules: [{ matches: [], action: { k: 'jump', target: 'cali-FORWARD' }, comments: [] }] }));
     add(finish({ name: 'OUTPUT', rules: [{ matches: [], action: { k: 'jump', target: 'cali-OUTPUT' }, comments: [] }] }));

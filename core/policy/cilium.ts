@@ -56,6 +56,9 @@ export const ID_WORLD = 2;
 export const ID_REMOTE_NODE = 6;
 export const CIDR_IDENTITY_BASE = 1 << 24;
 
+/** Labels Cilium's default label filter leaves out of identities (pkg/labelsfilter). */
+const IGNORED_IDENTITY_LABELS = /^(pod-template-hash|pod-template-generation|controller-revision-hash|controller-uid|job-name|batch\.kubernetes\.io\/.*|statefulset\.kubernetes\.io\/.*|apps\.kubernetes\.io\/.*)$/;
+
 const PROTO_NUM: Record<Protocol, number> = { TCP: 6, UDP: 17, SCTP: 132 };
 const PROTO_NAME: Record<number, string> = { 0: 'ANY', 6: 'TCP', 17: 'UDP', 132: 'SCTP' };
 
@@ -166,7 +169,8 @@ export class CiliumDataplane {
 
   private labelsOf(p: PodModel): string[] {
     const l: string[] = [];
-    for (const [k, v] of Object.entries(p.labels)) l.push(`k8s:${k}=${v}`);
+    // Cilium's default identity-relevant label filter drops controller bookkeeping labels.
+    for (const [k, v] of Object.entries(p.labels)) if (!IGNORED_IDENTITY_LABELS.test(k)) l.push(`k8s:${k}=${v}`);
     for (const [k, v] of Object.entries(namespaceLabels(this.ctx, p.namespace))) l.push(`k8s:io.cilium.k8s.namespace.labels.${k}=${v}`);
     l.push('k8s:io.cilium.k8s.policy.cluster=default');
     l.push(`k8s:io.cilium.k8s.policy.serviceaccount=${p.serviceAccountName || 'default'}`);

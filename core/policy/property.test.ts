@@ -74,8 +74,8 @@ const arbPort: fc.Arbitrary<NetworkPolicyPort> = fc.oneof(
 
 const arbRule = fc.record(
   {
-    peers: fc.oneof(fc.constant(undefined), fc.constant([]), fc.array(arbPeer, { minLength: 1, maxLength: 2 })),
-    ports: fc.oneof(fc.constant(undefined), fc.constant([]), fc.array(arbPort, { minLength: 1, maxLength: 2 })),
+    peers: fc.oneof(fc.constant(undefined), fc.constant([] as NetworkPolicyPeer[]), fc.array(arbPeer, { minLength: 1, maxLength: 2 })),
+    ports: fc.oneof(fc.constant(undefined), fc.constant([] as NetworkPolicyPort[]), fc.array(arbPort, { minLength: 1, maxLength: 2 })),
   },
   { requiredKeys: [] },
 );
@@ -86,7 +86,7 @@ const arbPolicy = (i: number): fc.Arbitrary<NetworkPolicyModel> =>
   fc
     .record({
       ns: fc.constantFrom(...NS),
-      podSelector: fc.oneof(fc.constant({}), arbSelector(podLabelKeys)),
+      podSelector: fc.oneof(fc.constant({} as LabelSelector), arbSelector(podLabelKeys)),
       policyTypes: fc.constantFrom<NetworkPolicyModel['policyTypes']>(undefined, ['Ingress'], ['Egress'], ['Ingress', 'Egress'], []),
       ingress: arbRules,
       egress: arbRules,

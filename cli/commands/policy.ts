@@ -1,0 +1,82 @@
+// netlab policy compile|lint TOPOLOGY…: the data planes NetworkPolicies
+// compile to on a node, and policy lint.
+
+import { buildCalicoDataplane, buildCiliumDataplane, lintPolicies, PolicyInputError, podKey } from '../../core/policy';
+import { parseVerbArgs } from '../args';
+import { countDiagnostics, loadFromFiles, printDiagnostics } from '../load';
+import { EXIT, UsageError, type Command } from '../types';
+
+const FORMATS = ['iptables', 'ipset', 'cilium-map'] as const;
+
+export const policy: Command = {
+  name: 'policy',
+  summary: 'compile NetworkPolicies to a node\'s iptables/ipset (Calico) or policy maps (Cilium); lint policies',
+  usage: `usage: netlab policy compile --node NODE --as iptables|ipset|cilium-map [--pod NS/POD] [--set key=value]… TOPOLOGY…
+       netlab policy lint [--json] [--set key=value]… TOPOLOGY…
+
+compile prints what the node would hold for the topology's NetworkPolicies:
+  iptables    the filter table as \`iptables-save -t filter\` prints it: felix's
+              cali-FORWARD, cali-from/to-wl-dispatch, cali-fw-/cali-tw-<iface>
+              for the node's pods, cali-pi-/cali-po- policy chains and the
+              namespace/service-account profile chains
+  ipset       \`ipset list\` of the sets those rules reference
+  cilium-map  \`cilium bpf policy get --all\` for the node's endpoints (or
+              one endpoint with --pod)
+lint reports policies that do not do what they seem to: egress isolation
+without DNS (UDP and TCP 53 to kube-dns), policyTypes left out, selectors
+matching nothing (including the seed's "name: kube-system" namespace label),
+except ranges outside their cidr, ipBlocks that contain pod addresses,
+numeric ports written as strings, named ports no selected pod declares.
+Exits 1 when lint finds errors.`,
+  async run({ argv, set, json, io }) {
+    const sub = argv[0];
+    if (sub !== 'compile' && sub !== 'lint') throw new UsageError('first argument: compile or lint');
+    const { values, positionals } = parseVerbArgs(argv.slice(1), { node: { type: 'string' }, as: { type: 'string' }, pod: { type: 'string' } });
+    if (positionals.length === 0) throw new UsageError('give at least one TOPOLOGY file');
+    const r = await loadFromFiles(positionals, set, io);
+    const counts = countDiagnostics(r.diagnostics);
+    if (r.diagnostics.length && (sub === 'compile' || !json)) printDiagnostics(r.diagnostics, io.err, { summary: counts.errors > 0 });
+    if (!r.topology || counts.errors) return EXIT.ERRORS;
+    const t = r.topology;
+    if (sub === 'lint') {
+      if (values.node || values.as || values.pod) throw new UsageError('lint takes only TOPOLOGY files');
+      const diags = lintPolicies(t);
+      const c = countDiagnostics(diags);
+      if (json) io.out(`${JSON.stringify({ ok: c.errors === 0, errors: c.errors, warnings: c.warnings, diagnostics: diags }, null, 2)}\n`);
+      else printDiagnostics(diags, io.out);
+      return c.errors ? EXIT.ERRORS : EXIT.OK;
+    }
+    const as = values.as;
+    if (typeof as !== 'string' || !(FORMATS as readonly string[]).includes(as)) throw new UsageError(`--as must be one of ${FORMATS.join(', ')}`);
+    const node = values.node;
+    if (typeof node !== 'string') throw new UsageError('--node NODE is required');
+    try {
+      if (as === 'iptables' || as === 'ipset') {
+        const d = buildCalicoDataplane(t);
+        io.out(as === 'iptables' ? d.iptablesSave(node) : d.ipsetList(node));
+        return EXIT.OK;
+      }
+      const d = buildCiliumDataplane(t);
+      if (!t.nodes.some((n) => n.name === node)) throw new PolicyInputError(`no node named "${node}"`, `nodes: ${t.nodes.map((n) => n.name).join(', ')}`);
+      let eps = d.endpointsOn(node);
+      if (typeof values.pod === 'string') {
+        eps = eps.filter((e) => podKey(e.pod) === values.pod);
+        if (eps.length === 0) throw new PolicyInputError(`no endpoint for pod ${values.pod} on ${node}`, 'hostNetwork pods and pods of other nodes have no policy map here');
+        io.out(d.renderPolicyGet(eps[0].pod));
+        return EXIT.OK;
+      }
+      for (const e of eps) {
+        io.out(`Endpoint ID: ${e.id}\nPath: /sys/fs/bpf/tc/globals/cilium_policy_${String(e.id).padStart(5, '0')}\n\n`);
+        io.out(d.renderPolicyGet(e.pod));
+        io.out('\n\n');
+      }
+      return EXIT.OK;
+    } catch (e) {
+      if (e instanceof PolicyInputError) {
+        io.err(`netlab policy: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+        return EXIT.ERRORS;
+      }
+      throw e;
+    }
+  },
+};

@@ -17,6 +17,7 @@ import {
   addNodeUplink,
   addr4,
   cniPodsOn,
+  podIndexOnNode,
   containerIdFor,
   findNode,
   netnsNameFor,
@@ -92,8 +93,7 @@ export class AntreaModel implements CniModel {
   }
 
   private hostIfindex(topology: Topology, pod: PodModel): number {
-    const pods = cniPodsOn(topology, pod.nodeName);
-    return this.fixed() + 1 + pods.findIndex((p) => p.namespace === pod.namespace && p.name === pod.name);
+    return this.fixed() + 1 + podIndexOnNode(topology, pod);
   }
 
   buildNode(topology: Topology, nodeName: string): NodeDataplane {

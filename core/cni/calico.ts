@@ -28,6 +28,7 @@ import {
   addNodeUplink,
   addr4,
   cniPodsOn,
+  podIndexOnNode,
   findNode,
   firstFreeAddress,
   netnsNameFor,
@@ -97,7 +98,7 @@ export class CalicoModel implements CniModel {
     const seedNotes = [
       'Calico names the host-side veth "cali" + the first 11 hex digits of sha1("<namespace>.<pod>") (libcalico-go VethNameForWorkload), not "cali-abc123" as the seed draws it.',
       'Calico gives each pod a /32 and no gateway (the CNI result has "address": "10.244.1.5/32"); the seed\'s result with "10.244.1.5/24" and "gateway": "10.244.1.1" is what the bridge plugin returns, not Calico. The pod reaches everything through the link-local next hop 169.254.1.1, answered by proxy ARP on the cali interface.',
-      `Routes follow the IPAM blocks: with blockSize ${26} Calico announces /26 blocks (plus a blackhole for each local block), not one /24 per node as the seed writes; the model uses the topology's blocks.`,
+      'Routes follow the IPAM blocks: with blockSize 26 (the default) Calico announces /26 blocks (plus a blackhole for each local block), not one /24 per node as the seed writes; the model uses the topology\'s blocks.',
       'On the receiving node Calico routes to each pod with a /32 host route (`10.244.2.8 dev cali… scope link`), not a `10.244.2.0/24 dev eth0` route as in the seed\'s BGP diagram.',
       'The node\'s default gateway is modelled as the first host of its node network (e.g. 10.0.0.1 for 10.0.0.0/16).',
     ];
@@ -178,8 +179,7 @@ export class CalicoModel implements CniModel {
 
   /** Host-side veth ifindex: the pair is created in the pod netns and the host end moved out, taking the next free host index. */
   private hostIfindex(topology: Topology, pod: PodModel): number {
-    const pods = cniPodsOn(topology, pod.nodeName);
-    return this.fixedDevices(topology) + 1 + pods.findIndex((p) => p.namespace === pod.namespace && p.name === pod.name);
+    return this.fixedDevices(topology) + 1 + podIndexOnNode(topology, pod);
   }
 
   buildNode(topology: Topology, nodeName: string): NodeDataplane {

@@ -27,6 +27,7 @@ import {
   addNodeUplink,
   addr4,
   cniPodsOn,
+  podIndexOnNode,
   containerIdFor,
   findNode,
   firstFreeAddress,
@@ -126,8 +127,7 @@ export class CiliumModel implements CniModel {
 
   private lxcIfindex(topology: Topology, pod: PodModel): number {
     const fixed = this.tunnel ? 5 : 4;
-    const pods = cniPodsOn(topology, pod.nodeName);
-    return fixed + 1 + 2 * pods.findIndex((p) => p.namespace === pod.namespace && p.name === pod.name);
+    return fixed + 1 + 2 * podIndexOnNode(topology, pod);
   }
 
   buildNode(topology: Topology, nodeName: string): NodeDataplane {

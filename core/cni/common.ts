@@ -105,9 +105,35 @@ export function podIPv4(pod: PodModel): string {
   return ip;
 }
 
-/** Pods that get a network namespace from the CNI plugin (hostNetwork pods do not). */
+const podsByNodeCache = new WeakMap<Topology, { pods: PodModel[]; byNode: Map<string, PodModel[]>; index: Map<PodModel, number> }>();
+
+function podsByNode(topology: Topology) {
+  const hit = podsByNodeCache.get(topology);
+  if (hit && hit.pods === topology.pods) return hit;
+  const byNode = new Map<string, PodModel[]>();
+  const index = new Map<PodModel, number>();
+  for (const p of topology.pods) {
+    if (p.hostNetwork) continue;
+    let list = byNode.get(p.nodeName);
+    if (!list) byNode.set(p.nodeName, (list = []));
+    index.set(p, list.length);
+    list.push(p);
+  }
+  const entry = { pods: topology.pods, byNode, index };
+  podsByNodeCache.set(topology, entry);
+  return entry;
+}
+
+/** Pods that get a network namespace from the CNI plugin (hostNetwork pods do not), in topology order. */
 export function cniPodsOn(topology: Topology, nodeName: string): PodModel[] {
-  return topology.pods.filter((p) => p.nodeName === nodeName && !p.hostNetwork);
+  return podsByNode(topology).byNode.get(nodeName) ?? [];
+}
+
+/** Position of a pod among the CNI pods of its node (the order the runtime created them in). */
+export function podIndexOnNode(topology: Topology, pod: PodModel): number {
+  const i = podsByNode(topology).index.get(pod);
+  if (i !== undefined) return i;
+  return cniPodsOn(topology, pod.nodeName).findIndex((p) => p.namespace === pod.namespace && p.name === pod.name);
 }
 
 export function otherNodes(topology: Topology, nodeName: string): NodeModel[] {
@@ -302,18 +328,18 @@ function ifindexOrder(name: string | undefined, order: Map<string, number>): num
  * address then device index (a good stand-in for the fib6 walk).
  */
 export function sortRoutes(routes: Route[], ifOrder: Map<string, number> = new Map()): Route[] {
-  return [...routes].sort((a, b) => {
+  const keyed = routes.map((r) => ({ r, k: dstKey(r) }));
+  keyed.sort(({ r: a, k: ka }, { r: b, k: kb }) => {
     if (a.family !== b.family) return a.family - b.family;
     const t = tableRank(a.table) - tableRank(b.table);
     if (t) return t;
-    const ka = dstKey(a);
-    const kb = dstKey(b);
     if (ka.v !== kb.v) return ka.v < kb.v ? -1 : 1;
     if (ka.len !== kb.len) return kb.len - ka.len;
     const m = (a.metric ?? 0) - (b.metric ?? 0);
     if (m) return m;
     return ifindexOrder(a.dev, ifOrder) - ifindexOrder(b.dev, ifOrder);
   });
+  return keyed.map((x) => x.r);
 }
 
 /** Sorts routes again once interface indexes are known (IPv6 ties break on ifindex). */

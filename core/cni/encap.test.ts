@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encapsulate, getCniModel, mtuCheck, tunnelSourcePort, type InnerPacket } from './index';
+import { encapOverhead, encapsulate, getCniModel, mtuCheck, tunnelSourcePort, type InnerPacket } from './index';
 import { testTopology } from './testing';
 import type { CniPlugin } from '../model/types';
 
@@ -40,6 +40,12 @@ describe('encapsulation overheads and pod MTUs (node MTU 1500)', () => {
     expect(calico.outer!.udp).toMatchObject({ srcPort: 51820, dstPort: 51820 });
     const cilium = enc('cilium-native', { encryption: true });
     expect(cilium).toMatchObject({ kind: 'wireguard', overhead: 60, podMtu: 1420 });
+  });
+
+  it('IPv6 underlays add 20 more bytes: WireGuard 60/80, VXLAN 50/70, IPIP 20/40', () => {
+    expect([encapOverhead('wireguard', 4), encapOverhead('wireguard', 6)]).toEqual([60, 80]);
+    expect([encapOverhead('vxlan', 4), encapOverhead('vxlan', 6)]).toEqual([50, 70]);
+    expect([encapOverhead('geneve', 4), encapOverhead('ipip', 4), encapOverhead('ipip', 6), encapOverhead('none', 6)]).toEqual([50, 20, 40, 0]);
   });
 
   it('a configured MTU wins over the derived one', () => {

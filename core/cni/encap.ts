@@ -57,6 +57,15 @@ const OVERHEAD: Record<EncapsulationKind, number> = {
   sleeve: 124, // Weave reserves 1500-1376 for sleeve framing plus NaCl; per packet it varies with batching
 };
 
+/**
+ * Bytes an encapsulation adds for an IPv4 or IPv6 underlay: the outer IPv6
+ * header is 20 bytes longer (VXLAN 70, Geneve 70, IP6-in-IP 40, WireGuard 80).
+ */
+export function encapOverhead(kind: EncapsulationKind, underlay: 4 | 6 = 4): number {
+  if (kind === 'none') return 0;
+  return OVERHEAD[kind] + (underlay === 6 ? 20 : 0);
+}
+
 /** Cilium puts the source's security identity in the VNI; non-pod sources are the host (1) or world (2). */
 function ciliumSourceIdentity(topology: Topology, srcIP: string): number {
   const pod = topology.pods.find((p) => !p.hostNetwork && p.ips.includes(srcIP));

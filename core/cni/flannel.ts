@@ -24,6 +24,7 @@ import {
   addr4,
   clusterCidrV4,
   cniPodsOn,
+  podIndexOnNode,
   findNode,
   netnsNameFor,
   nodeIPv4,
@@ -100,8 +101,7 @@ export class FlannelModel implements CniModel {
   }
 
   private hostIfindex(topology: Topology, pod: PodModel): number {
-    const pods = cniPodsOn(topology, pod.nodeName);
-    return this.bridgeIndex() + 1 + pods.findIndex((p) => p.namespace === pod.namespace && p.name === pod.name);
+    return this.bridgeIndex() + 1 + podIndexOnNode(topology, pod);
   }
 
   private gateway(topology: Topology, nodeName: string): string {
@@ -177,7 +177,7 @@ export class FlannelModel implements CniModel {
       } else if (sameSubnet(topology, node, peer)) {
         b.addRoute({ dst: peerSubnet.text, gateway: peerIP, dev: 'eth0', origin: `flanneld host-gw: ${peer.name}'s subnet via its node IP` });
       } else {
-        notes.push(`host-gw cannot reach ${peer.name}: ${peerIP} is in another subnet (flanneld logs "not adding route … it is not on the same subnet") — use the vxlan backend`);
+        notes.push(`host-gw cannot reach ${peer.name}: ${peerIP} is in another subnet, so a route via it would not be on-link; flanneld leaves it out (use the vxlan backend, or DirectRouting with vxlan)`);
       }
     }
     b.sysctls['net.ipv4.conf.cni0.proxy_arp'] = '0';

@@ -140,7 +140,18 @@ export function sha256Hex(text: string): string {
  * every MAC produced here is flagged `macSynthetic` by the callers and the
  * compare layer ignores it.
  */
+const macCache = new Map<string, string>();
+
 export function syntheticMac(seed: string): string {
+  const hit = macCache.get(seed);
+  if (hit) return hit;
+  if (macCache.size > 200_000) macCache.clear();
+  const mac = computeMac(seed);
+  macCache.set(seed, mac);
+  return mac;
+}
+
+function computeMac(seed: string): string {
   const d = sha1Hex(`mac:${seed}`);
   const bytes = [0, 1, 2, 3, 4, 5].map((i) => parseInt(d.slice(i * 2, i * 2 + 2), 16));
   bytes[0] = (bytes[0] & 0xfe) | 0x02;

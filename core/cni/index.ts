@@ -12,7 +12,7 @@ import { CniModelError, type CniModel, type NodeDataplane, type PodDataplane } f
 
 export * from './types';
 export { routeLookup, interfaceByName, type RouteLookup, type LookupVerdict } from './routing';
-export { encapsulate, mtuCheck, tunnelSourcePort, type Encapsulation, type InnerPacket, type MtuCheck, type MtuVerdict, type OuterHeaders } from './encap';
+export { encapsulate, encapOverhead, mtuCheck, tunnelSourcePort, type Encapsulation, type InnerPacket, type MtuCheck, type MtuVerdict, type OuterHeaders } from './encap';
 export { formatCniResult, printCniResult, bridgePluginResult, ptpPluginResult, type ResultInterface, type ResultIP, type ResultRoute } from './result';
 export { calicoVethName, calicoBlocks, CalicoModel, type CalicoMode } from './calico';
 export { ciliumVethName, ciliumIdentityFor, CiliumModel, type CiliumMode } from './cilium';

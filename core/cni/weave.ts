@@ -18,6 +18,7 @@ import {
   addr4,
   clusterCidrV4,
   cniPodsOn,
+  podIndexOnNode,
   containerIdFor,
   findNode,
   netnsNameFor,
@@ -90,8 +91,7 @@ export class WeaveModel implements CniModel {
   }
 
   private hostIfindex(topology: Topology, pod: PodModel): number {
-    const pods = cniPodsOn(topology, pod.nodeName);
-    return this.fixed() + 1 + pods.findIndex((p) => p.namespace === pod.namespace && p.name === pod.name);
+    return this.fixed() + 1 + podIndexOnNode(topology, pod);
   }
 
   buildNode(topology: Topology, nodeName: string): NodeDataplane {

@@ -34,6 +34,7 @@ SCENARIO (YAML or JSON; "-" reads standard input):
   queries:    [{from, to, port, protocol, http: {method, path, headers}}]
               from/to: namespace/pod, ip:ADDRESS or node:NAME
   options:    {ipBlockClusterIPs: match|ignore}
+  dns:        {NAME: [ADDRESS]}   answers Cilium's DNS proxy saw (for toFQDNs)
 Prints {"results": [{from, to, port, protocol, allowed, explanation}]} in
 query order. When the scenario has CiliumNetworkPolicies or a query has an
 http request, "allowed" is Cilium's verdict (L3/L4 and L7) and "cilium"
@@ -83,7 +84,7 @@ cluster-external addresses ("ignore", Cilium's behaviour).`,
     const useCilium = scenario.topology.extra.length > 0 || scenario.queries.some((q) => q.http);
     let l7: CiliumL7 | null = null;
     try {
-      if (useCilium) l7 = new CiliumL7(scenario.topology);
+      if (useCilium) l7 = new CiliumL7(scenario.topology, scenario.dns);
       const results = scenario.queries.map((q) => {
         const v = evaluateWith(ctx, q);
         const explanation = { text: v.text, egress: v.egress, ingress: v.ingress, notes: v.notes };

@@ -65,7 +65,7 @@ export function nodeReservedAddresses(s: ClusterSettings, node: NodeModel): Rese
     const c = tryParseCidr(text);
     if (!c) continue;
     const r = reservedFor(s, c);
-    if (r) out.push({ ...r, ip: formatIP(c.nth(r.offset)), family: c.family });
+    if (r) out.push({ role: r.role, device: r.device, ip: formatIP(c.nth(r.offset)), family: c.family });
   }
   return out;
 }

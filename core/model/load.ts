@@ -458,15 +458,31 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
     if (!l) bareIndex.set(p.namespace, (l = []));
     l.push(p);
   }
-  const hasOwnPods = (ns: string, sel: LabelSelector | undefined, obj: Obj, kind: string) => {
+  /**
+   * Whether the input already lists the pods of a workload (kubectl output):
+   * pods owned by it (ownerReferences: the Deployment's ReplicaSet
+   * `<name>-<hash>`, or the DaemonSet / StatefulSet itself), or pods its
+   * selector matches that carry the label its controller sets
+   * (pod-template-hash for a Deployment's ReplicaSet, controller-revision-hash
+   * for DaemonSets and StatefulSets). A hand-written pod that merely shares
+   * the labels is not adopted, as the real ReplicaSet selector includes the
+   * pod-template-hash.
+   */
+  const hasOwnPods = (ns: string, sel: LabelSelector | undefined, obj: Obj, kind: 'Deployment' | 'DaemonSet' | 'StatefulSet') => {
     const pods = bareIndex.get(ns) ?? [];
-    if (sel && (Object.keys(sel.matchLabels ?? {}).length || (sel.matchExpressions ?? []).length)) {
-      if (pods.some((p) => selectorMatches(sel, p.labels))) return true;
-    }
+    const name: string = obj.metadata.name;
     const uid = obj.metadata?.uid;
+    const marker = kind === 'Deployment' ? 'pod-template-hash' : 'controller-revision-hash';
+    const selective = sel && (Object.keys(sel.matchLabels ?? {}).length || (sel.matchExpressions ?? []).length);
     return pods.some((p) => {
       const refs = rawOf.get(p)?.metadata?.ownerReferences;
-      return Array.isArray(refs) && refs.some((r: Obj) => (uid && r.uid === uid) || (r.kind === kind && r.name === obj.metadata.name));
+      if (Array.isArray(refs)) {
+        for (const r of refs) {
+          if (uid && r?.uid === uid) return true;
+          if (kind === 'Deployment' ? r?.kind === 'ReplicaSet' && typeof r.name === 'string' && r.name.startsWith(`${name}-`) : r?.kind === kind && r.name === name) return true;
+        }
+      }
+      return !!selective && p.labels[marker] !== undefined && selectorMatches(sel!, p.labels);
     });
   };
   // Deployments first, then StatefulSets and DaemonSets (kept in `extra`), each
@@ -495,7 +511,7 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
       if (!dm) continue;
       t.deployments.push(dm);
     }
-    if (hasOwnPods(ns, sel, o, w.kind === 'Deployment' ? 'ReplicaSet' : w.kind)) continue; // the input lists its pods (kubectl output)
+    if (hasOwnPods(ns, sel, o, w.kind)) continue; // the input lists its pods (kubectl output)
     const replicas: number = w.kind === 'DaemonSet' ? 0 : (o.spec.replicas ?? 1);
     const el = tspec.nodeName ? [nodeByName.get(tspec.nodeName)].filter((n): n is NodeModel => !!n) : eligible(tspec.nodeSelector ?? undefined);
     if (tspec.nodeName && el.length === 0) {
@@ -534,7 +550,9 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
     };
     const bucket = w.kind === 'Deployment' ? expanded[0] : expanded[1];
     if (w.kind === 'Deployment') {
-      const hash = podTemplateHash(stableJson(o.spec.template));
+      // Hash of the modelled template (labels, annotations, ports, …): the real
+      // one hashes the whole pod template; this one must survive a round trip.
+      const hash = podTemplateHash(stableJson(dm!.template));
       const labels = { ...tlabels, 'pod-template-hash': hash };
       for (let i = 0; i < replicas; i++) {
         const name = generateName(`${o.metadata.name}-${hash}-`, `${ns}/${o.metadata.name}/${i}`);

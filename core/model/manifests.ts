@@ -131,6 +131,7 @@ export function convertDeployment(o: Obj, sink: DiagnosticSink, ref: ObjRef): Co
     },
   };
   if (tspec.nodeName) d.template.nodeName = tspec.nodeName;
+  if (tspec.nodeSelector && Object.keys(tspec.nodeSelector).length) d.template.nodeSelector = strMap(tspec.nodeSelector);
   const nodesAnn = md.annotations?.['netlab.dev/nodes'];
   if (typeof nodesAnn === 'string' && nodesAnn.trim()) d.nodes = nodesAnn.split(',').map((x: string) => x.trim()).filter(Boolean);
   return { model: d, fieldPath: (f) => (f === 'nodes' ? ['metadata', 'annotations', 'netlab.dev/nodes'] : []) };

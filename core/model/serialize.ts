@@ -72,6 +72,7 @@ function deploymentDoc(d: DeploymentModel): Obj {
         metadata: clean({ labels: { ...d.template.labels }, annotations: nonEmpty({ ...d.template.annotations }) }),
         spec: clean({
           nodeName: d.template.nodeName,
+          nodeSelector: d.template.nodeSelector ? { ...d.template.nodeSelector } : undefined,
           hostNetwork: d.template.hostNetwork || undefined,
           serviceAccountName: d.template.serviceAccountName !== 'default' ? d.template.serviceAccountName : undefined,
           containers: containers(d.template.ports, d.name),

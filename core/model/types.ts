@@ -152,6 +152,8 @@ export interface DeploymentModel {
     hostNetwork: boolean;
     ports: ContainerPort[];
     nodeName?: string;
+    /** spec.template.spec.nodeSelector: replicas go round-robin over the nodes carrying these labels. */
+    nodeSelector?: Record<string, string>;
     serviceAccountName: string;
   };
   /** Optional explicit placement per replica (netlab extension: netlab.dev/nodes annotation). */

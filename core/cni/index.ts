@@ -69,6 +69,10 @@ export interface ClusterDataplane {
   pods: Map<string, PodDataplane>;
   node(name: string): NodeDataplane;
   pod(namespace: string, name: string): PodDataplane;
+  /** The pod namespace holding `ip` (undefined for node IPs, hostNetwork pods and unknown addresses). */
+  podByIP(ip: string): PodDataplane | undefined;
+  /** The pod whose veth has `ifname` as its host end on `node` (cali…, lxc…, veth…). */
+  podOnInterface(node: string, ifname: string): PodDataplane | undefined;
 }
 
 const clusterCache = new WeakMap<Topology, ClusterDataplane>();
@@ -87,10 +91,20 @@ export function buildDataplane(topology: Topology): ClusterDataplane {
     if (p.hostNetwork) continue;
     pods.set(`${p.namespace}/${p.name}`, model.buildPod(topology, p));
   }
+  const byIP = new Map<string, PodDataplane>();
+  const byPeer = new Map<string, PodDataplane>();
+  for (const p of topology.pods) {
+    const dp = pods.get(`${p.namespace}/${p.name}`);
+    if (!dp) continue;
+    for (const ip of p.ips) byIP.set(ip, dp);
+    byPeer.set(`${p.nodeName}/${dp.hostPeer}`, dp);
+  }
   const result: ClusterDataplane = {
     model,
     nodes,
     pods,
+    podByIP: (ip) => byIP.get(ip),
+    podOnInterface: (node, ifname) => byPeer.get(`${node}/${ifname}`),
     node(name) {
       const n = nodes.get(name);
       if (!n) throw new CniModelError(`node "${name}" is not in the topology`, `use one of: ${[...nodes.keys()].join(', ')}`);

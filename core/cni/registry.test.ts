@@ -50,6 +50,10 @@ describe('registry', () => {
     expect(dp.pods.size).toBe(1);
     expect(() => dp.pod('default', 'h')).toThrow(/hostNetwork/);
     expect(() => dp.node('node-9')).toThrow(CniModelError);
+    expect(dp.podByIP('10.244.1.5')).toBe(dp.pod('default', 'a'));
+    expect(dp.podByIP('10.0.1.5')).toBeUndefined();
+    expect(dp.podOnInterface('node-1', dp.pod('default', 'a').hostPeer)).toBe(dp.pod('default', 'a'));
+    expect(dp.podOnInterface('node-2', dp.pod('default', 'a').hostPeer)).toBeUndefined();
     expect(findPod(t, 'default/a').name).toBe('a');
     expect(findPod(t, 'a').name).toBe('a');
     expect(() => findPod(t, 'x/y')).toThrow(/not in the topology/);

@@ -37,6 +37,7 @@ export class SessionDb {
   private constructor(
     readonly path: string,
     private db: Database.Database | null,
+    private readonly release: () => void,
     private cached: SessionState,
     private meta: { name: string; createdAt: string; updatedAt: string; revision: number },
     readonly readOnly: boolean,
@@ -85,22 +86,23 @@ export class SessionDb {
     const st = statSync(path);
     if (!st.isFile()) throw new LabApiError('invalid-file', `${path} is not a file.`, 'Pick a .netlab session file.');
     const fallbackMeta = { name: basename(path, extname(path)), createdAt: st.birthtime.toISOString(), updatedAt: st.mtime.toISOString(), revision: 0 };
-    const damaged = (why: string, ro: Database.Database | null): SessionDb => {
+    const damaged = (why: string, ro: ReadOnlyHandle | null): SessionDb => {
       let state = emptySessionState();
       let meta = fallbackMeta;
       if (ro) {
         // Best effort: show what can still be read.
         try {
-          state = readState(ro).state;
-          meta = readMeta(ro, fallbackMeta);
+          state = readState(ro.db).state;
+          meta = readMeta(ro.db, fallbackMeta);
         } catch {
           /* nothing readable */
         }
-        ro.close();
+        ro.release();
       }
       return new SessionDb(
         path,
         null,
+        () => {},
         state,
         meta,
         true,
@@ -111,17 +113,17 @@ export class SessionDb {
     const header = readHeader(path);
     if (header !== SQLITE_HEADER) return damaged(st.size === 0 ? 'the file is empty' : 'it is not a SQLite database', null);
 
-    let ro: Database.Database;
+    let ro: ReadOnlyHandle;
     try {
-      ro = new Database(path, { readonly: true, fileMustExist: true });
+      ro = openReadOnly(path);
     } catch (err) {
       return damaged(errorText(err), null);
     }
     let version: number | null;
     try {
-      const check = ro.pragma('quick_check', { simple: true });
+      const check = ro.db.pragma('quick_check', { simple: true });
       if (check !== 'ok') return damaged(`the integrity check failed (${String(check)})`, ro);
-      version = readSchemaVersion(ro);
+      version = readSchemaVersion(ro.db);
     } catch (err) {
       return damaged(errorText(err), ro);
     }
@@ -130,21 +132,22 @@ export class SessionDb {
       let state: SessionState;
       let meta = fallbackMeta;
       try {
-        state = readState(ro).state;
-        meta = readMeta(ro, fallbackMeta);
+        state = readState(ro.db).state;
+        meta = readMeta(ro.db, fallbackMeta);
       } catch {
         state = emptySessionState();
       }
       return new SessionDb(
         path,
-        ro,
+        ro.db,
+        ro.release,
         state,
         meta,
         true,
         `This session was saved by a newer version of the lab (file schema ${version}; this version knows up to ${SCHEMA_VERSION}). It was opened read-only and will not be changed. Update the lab to edit it, or export it to keep a copy of your changes elsewhere.`,
       );
     }
-    ro.close();
+    ro.release();
 
     const db = new Database(path, { fileMustExist: true });
     try {
@@ -156,9 +159,9 @@ export class SessionDb {
       const { state, problem } = readState(db);
       if (problem) {
         db.close();
-        return damaged(problem, new Database(path, { readonly: true, fileMustExist: true }));
+        return damaged(problem, openReadOnly(path));
       }
-      return new SessionDb(path, db, state, readMeta(db, fallbackMeta), false);
+      return new SessionDb(path, db, () => db.close(), state, readMeta(db, fallbackMeta), false);
     } catch (err) {
       if (db.open) db.close();
       if (err instanceof LabApiError) throw err;
@@ -226,7 +229,7 @@ export class SessionDb {
   }
 
   close(): void {
-    if (this.db?.open) this.db.close();
+    if (this.db?.open) this.release();
     this.db = null;
   }
 
@@ -272,6 +275,26 @@ export class SessionDb {
     }
     return this.db;
   }
+}
+
+interface ReadOnlyHandle {
+  db: Database.Database;
+  /** Close, and remove the -wal/-shm files SQLite created for a WAL-mode file if they were not there before. */
+  release: () => void;
+}
+
+/** A read-only connection that leaves the directory as it found it. */
+function openReadOnly(path: string): ReadOnlyHandle {
+  const had = { wal: existsSync(`${path}-wal`), shm: existsSync(`${path}-shm`) };
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  return {
+    db,
+    release: () => {
+      if (db.open) db.close();
+      if (!had.wal && existsSync(`${path}-wal`) && statSync(`${path}-wal`).size === 0) rmSync(`${path}-wal`, { force: true });
+      if (!had.shm && !existsSync(`${path}-wal`)) rmSync(`${path}-shm`, { force: true });
+    },
+  };
 }
 
 function readHeader(path: string): string {

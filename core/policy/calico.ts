@@ -426,7 +426,6 @@ export class CalicoDataplane {
         if (cr.nets.some((n) => n.includes(':'))) continue; // IPv6 CIDR: ip6tables only
         const blocks: Rule[] = [];
         let usingBlocks = false;
-        let firstPositive = true;
         const initial = (bits: number): void => {
           if (usingBlocks) return;
           blocks.push({ matches: [], action: { k: 'mark', value: bits, mask: MARK_SCRATCH0 | MARK_SCRATCH1 }, comments: [] });
@@ -457,10 +456,10 @@ export class CalicoDataplane {
         if (portSplits.length + namedSets.length > 1) {
           portsInBlock = true;
           initial(0);
-          const mark = firstPositive ? MARK_SCRATCH0 : MARK_SCRATCH1;
+          // The port block is the first (and only) positive block, so it writes the all-blocks bit directly.
+          const mark = MARK_SCRATCH0;
           for (const split of portSplits) blocks.push({ matches: [{ k: 'proto', proto: cr.protocol! }, { k: 'dports', ranges: split }], action: { k: 'mark', value: mark, mask: mark }, comments: [] });
           for (const s of namedSets) blocks.push({ matches: [{ k: 'portset', name: s }], action: { k: 'mark', value: mark, mask: mark }, comments: [] });
-          firstPositive = false;
         }
         // CIDRs: one positive net fits in the main rule; except entries need a negated block.
         const netMatch = (cidr: string): Match => (src ? { k: 'src', cidr } : { k: 'dst', cidr });

@@ -46,7 +46,9 @@ export function evaluateSide(ctx: PolicyContext, dir: Direction, s: SideInput, n
   if (s.subject.kind !== 'pod') {
     const why =
       s.subject.kind === 'host'
-        ? `${endpointText(s.subject)} is host-networked: NetworkPolicy does not select it`
+        ? s.subject.pod
+          ? `${endpointText(s.subject)} is host-networked: NetworkPolicy does not select it`
+          : `${endpointText(s.subject)} is a node: NetworkPolicy selects pods only`
         : `${s.subject.ip} is outside the cluster: no policy applies to it`;
     return { direction: dir, allowed: true, subject: endpointText(s.subject), notApplicable: why, text: `${label} ${endpointText(s.subject)} not policed: ${why}` };
   }

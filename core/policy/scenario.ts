@@ -2,7 +2,7 @@
 // YAML (or JSON) document. Problems are reported like `netlab validate`
 // does: file:line:column, the field path, and what to do.
 
-import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } from 'yaml';
 import { Cidr, canonicalIP, parseIP } from '../net';
 import type {
   ContainerPort,
@@ -39,6 +39,8 @@ export interface Scenario {
   topology: PolicyTopology & { extra: RawManifest[] };
   queries: ScenarioQuery[];
   options: { ipBlockClusterIPs?: IpBlockClusterMode };
+  /** Answers Cilium's DNS proxy saw (name -> IPs), for toFQDNs. */
+  dns: Record<string, string[]>;
 }
 
 type Path = (string | number)[];
@@ -77,6 +79,25 @@ class Ctx {
     return { line: 1, column: 1 };
   }
 
+  /** Position of the key of the last path segment (for unknown fields). */
+  keyPos(path: Path): { line: number; column: number } {
+    const parent = path.length === 1 ? this.doc.contents : this.doc.getIn(path.slice(0, -1), true);
+    if (isMap(parent)) {
+      for (const pair of parent.items) {
+        const k = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (String(k) === String(path[path.length - 1]) && isNode(pair.key) && pair.key.range) {
+          const p = this.lc.linePos(pair.key.range[0]);
+          return { line: p.line, column: p.col };
+        }
+      }
+    }
+    return this.pos(path);
+  }
+
+  errorAtKey(path: Path, code: string, message: string, hint?: string): void {
+    this.diags.push({ severity: 'error', code, message, file: this.file, ...this.keyPos(path), path: pathText(path), hint });
+  }
+
   error(path: Path, code: string, message: string, hint?: string): void {
     this.diags.push({ severity: 'error', code, message, file: this.file, ...this.pos(path), path: pathText(path), hint });
   }
@@ -92,7 +113,7 @@ function isObj(v: unknown): v is Obj {
 
 function checkKeys(c: Ctx, o: Obj, path: Path, allowed: string[], what: string): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) c.error([...path, k], 'unknown-field', `${what}: unknown field "${k}"`, `Known fields: ${allowed.join(', ')}.`);
+    if (!allowed.includes(k)) c.errorAtKey([...path, k], 'unknown-field', `${what}: unknown field "${k}"`, `Known fields: ${allowed.join(', ')}.`);
   }
 }
 
@@ -335,7 +356,7 @@ export function parseScenario(text: string, file: string): { scenario: Scenario 
     c.error([], 'wrong-type', 'a scenario is a map with namespaces, pods, policies and queries');
     return { scenario: null, diagnostics: c.diags };
   }
-  checkKeys(c, root, [], ['namespaces', 'nodes', 'pods', 'policies', 'queries', 'options'], 'scenario');
+  checkKeys(c, root, [], ['namespaces', 'nodes', 'pods', 'policies', 'queries', 'options', 'dns'], 'scenario');
 
   const namespaces: NamespaceModel[] = [];
   const nsNames = new Set<string>();
@@ -501,9 +522,22 @@ export function parseScenario(text: string, file: string): { scenario: Scenario 
     }
   }
 
+  const dns: Record<string, string[]> = {};
+  if (root.dns !== undefined) {
+    if (!isObj(root.dns)) c.error(['dns'], 'wrong-type', 'dns is a map of name: [addresses] (answers the Cilium DNS proxy saw)');
+    else
+      for (const [name, ips] of Object.entries(root.dns)) {
+        dns[name] = list(c, ips, ['dns', name], `dns.${name}`).map((ip, i) => {
+          const t = String(ip);
+          if (!parseIP(t)) c.error(['dns', name, i], 'invalid-ip', `dns.${name}[${i}]: "${t}" is not an IP address`);
+          return canonicalIP(t);
+        });
+      }
+  }
+
   const errors = c.diags.some((d) => d.severity === 'error');
   return {
-    scenario: errors ? null : { topology: { namespaces, nodes, pods, networkPolicies: policies, extra }, queries, options },
+    scenario: errors ? null : { topology: { namespaces, nodes, pods, networkPolicies: policies, extra }, queries, options, dns },
     diagnostics: c.diags,
   };
 }

@@ -5,10 +5,12 @@ import { validate } from './validate';
 import { ipam } from './ipam';
 import { reach } from './reach';
 import { policy } from './policy';
+import { renderCmd } from './render';
 
 export const commands: Command[] = [
   validate,
   ipam,
   reach,
   policy,
+  renderCmd,
 ];

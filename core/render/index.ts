@@ -4,3 +4,4 @@
 export * from './registry';
 export * from './iproute';
 export { selectNamespace, registerCniRenderers } from './cni';
+export { registerServiceRenderers, conntrackForFlows } from './services';

@@ -93,6 +93,8 @@ export class CompiledPolicies {
   /** Pods in index order (sorted by namespace, then name). */
   readonly pods: PodModel[];
   readonly podIndex: Map<PodModel, number>;
+  /** "namespace/name" -> index */
+  readonly keyIndex: Map<string, number>;
   readonly words: number;
   readonly stats: CompileStats;
   /** Per pod: isolated for ingress / egress, and the rules that can allow. */
@@ -114,6 +116,7 @@ export class CompiledPolicies {
     const n = pods.length;
     this.words = bitsetWords(n);
     this.podIndex = new Map(pods.map((p, i) => [p, i]));
+    this.keyIndex = new Map(pods.map((p, i) => [podKey(p), i]));
     this.hostPod = new Uint8Array(n);
     this.ip4 = new Array(n).fill(null);
     this.ip6 = new Array(n).fill(null);
@@ -399,6 +402,13 @@ export class CompiledPolicies {
 
   /** Verdict for a query with string endpoints. */
   verdict(q: ReachQuery): boolean {
+    // Fast path: two non-host pods by name, same family available.
+    const si = this.keyIndex.get(q.from);
+    const di = si === undefined ? undefined : this.keyIndex.get(q.to);
+    if (si !== undefined && di !== undefined && !this.hostPod[si] && !this.hostPod[di]) {
+      if (this.ip4[si] !== null && this.ip4[di] !== null) return this.allowedPods(si, di, q.port, q.protocol ?? 'TCP', 4);
+      if (this.ip6[si] !== null && this.ip6[di] !== null) return this.allowedPods(si, di, q.port, q.protocol ?? 'TCP', 6);
+    }
     const fam = queryFamily(this.ctx, q.from, q.to);
     const src = resolveEndpoint(this.ctx, q.from, fam);
     const dst = resolveEndpoint(this.ctx, q.to, fam);

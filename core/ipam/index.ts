@@ -187,7 +187,8 @@ export function allocateTopology(t: Topology, opts: IpamOptions = {}): void {
     });
   }
   for (const net of nodeNets) {
-    const start = net.size >= 512n ? 261n : net.size > 8n ? 5n : 1n;
+    // x.x.1.5 in IPv4 (the seed's node-1 = 10.0.1.5), ::1:5 in IPv6.
+    const start = net.family === 4 ? (net.size >= 512n ? 261n : net.size > 8n ? 5n : 1n) : net.size >= 1n << 17n ? 0x10005n : 5n;
     let off = start;
     for (const n of t.nodes) {
       if (n.ips.some((ip) => famOf(ip) === net.family)) continue;
@@ -233,6 +234,17 @@ export function allocateTopology(t: Topology, opts: IpamOptions = {}): void {
           return;
         }
         if (c.family !== fam) return;
+        if (c.hostBitsSet) {
+          report({
+            severity: 'warning',
+            code: 'cidr-host-bits',
+            message: `node ${n.name}: pod CIDR ${text} has host bits set; it means ${c.text}`,
+            hint: `Write ${c.text}.`,
+            subject: n,
+            field: 'podCIDRs',
+            index: i,
+          });
+        }
         n.podCIDRs[i] = c.text;
         if (!cc.containsCidr(c)) {
           report({

@@ -449,3 +449,49 @@ spec:
     expect(t.namespaces[0].labels).toEqual({ 'kubernetes.io/metadata.name': 'shop' });
   });
 });
+
+describe('cluster section forms', () => {
+  const text = `apiVersion: netlab.dev/v1alpha1
+kind: Topology
+cluster:
+  cni: { plugin: cilium, mode: vxlan, mtu: 1450, natOutgoing: false }
+  clusterCIDR: [fd00:10:244::/56, 10.244.0.0/16]
+  serviceCIDR: [fd00:10:96::/112, 10.96.0.0/12]
+  nodeCIDR: [10.0.0.0/16, fd00:10::/64]
+  kubeProxy: { mode: ebpf, masqueradeAll: true }
+  nodeCIDRMaskSize: { v4: 25, v6: 72 }
+  clusterDomain: lab.local
+  ndots: 2
+  nodeLocalDNS: true
+  mesh: true
+nodes: [{ name: a }, { name: b, podCIDR: 10.244.0.1/24 }]
+manifests:
+  - { apiVersion: v1, kind: Pod, metadata: { name: p }, spec: { containers: [{ name: c }] } }
+  - { apiVersion: v1, kind: Service, metadata: { name: s }, spec: { ipFamilyPolicy: PreferDualStack, ports: [{ port: 80 }] } }
+`;
+  const r = loadTopology({ file: 'forms.yaml', text });
+  const t = r.topology!;
+
+  it('reads object forms of cni, kubeProxy and the mask sizes', () => {
+    expect(t.settings.cni).toEqual({ plugin: 'cilium', mode: 'vxlan', mtu: 1450, natOutgoing: false, encryption: false });
+    expect(t.settings.kubeProxy).toEqual({ mode: 'ebpf', ipvsScheduler: 'rr', masqueradeAll: true, masqueradeBit: 14 });
+    expect(t.settings.nodeCIDRMaskSize).toEqual({ v4: 25, v6: 72 });
+    expect(t.settings.dns).toMatchObject({ clusterDomain: 'lab.local', ndots: 2, nodeLocalDNS: true });
+    expect(t.settings.mesh.enabled).toBe(true);
+  });
+
+  it('IPv6-primary: the cluster CIDR order decides the primary family', () => {
+    expect(node(t, 'a')).toMatchObject({ ips: ['10.0.1.5', 'fd00:10::1:5'], podCIDRs: ['fd00:10:244:0:100::/72', '10.244.1.0/25'] });
+    expect(pod(t, 'default', 'p').ips).toEqual(['fd00:10:244:0:100::2', '10.244.1.2']);
+    expect(svc(t, 'default', 'kubernetes').clusterIPs).toEqual(['fd00:10:96::1']);
+    expect(svc(t, 'default', 's')).toMatchObject({ clusterIPs: ['fd00:10:96::b', '10.96.0.11'], ipFamilies: ['IPv6', 'IPv4'] });
+  });
+
+  it('warns about a node pod CIDR with host bits, and uses the network', () => {
+    expect(r.diagnostics.map((d) => [d.code, d.line, d.column, d.path])).toEqual([
+      ['cidr-host-bits', 14, 42, 'nodes[1].podCIDR'],
+      ['no-cluster-dns', 1, 1, undefined],
+    ]);
+    expect(node(t, 'b').podCIDRs).toEqual(['fd00:10:244:0:200::/72', '10.244.0.0/24']);
+  });
+});

@@ -88,6 +88,9 @@ export function firstBinaryChar(s: string): number {
   return -1;
 }
 
+// eslint-disable-next-line no-control-regex -- a character class of control characters, linear
+const BINARY_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/;
+
 export interface Line {
   /** 1-based line number. */
   no: number;
@@ -110,6 +113,8 @@ export function splitLines(input: unknown, diags: Diagnostics, what: string, opt
     return null;
   }
   const maxLine = opts.maxLineLength ?? DEFAULT_MAX_LINE;
+  // one native scan tells whether any line needs the per-character binary check
+  const anyBinary = BINARY_RE.test(input);
   const out: Line[] = [];
   let start = 0;
   let no = 0;
@@ -123,7 +128,7 @@ export function splitLines(input: unknown, diags: Diagnostics, what: string, opt
     } else {
       let text = input.slice(start, end);
       if (text.endsWith('\r')) text = text.slice(0, -1);
-      const bad = firstBinaryChar(text);
+      const bad = anyBinary ? firstBinaryChar(text) : -1;
       if (bad >= 0) {
         diags.error(no, `${what}: line ${no} contains binary data (character code ${text.charCodeAt(bad)} at column ${bad + 1}); skipped`, bad + 1);
       } else {

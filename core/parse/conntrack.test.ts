@@ -73,6 +73,6 @@ describe('parseConntrack', () => {
     expect(r.diagnostics.map((d) => d.line)).toEqual([2, 3, 4]);
     expect(r.diagnostics[0].message).toMatch(/no reply tuple/);
     expect(r.diagnostics[1].message).toMatch(/expected "<protocol> <number>"/);
-    expect(r.diagnostics[2].message).toMatch(/sport="x" is not a number/);
+    expect(r.diagnostics[2].message).toMatch(/"sport=x" is not a number/);
   });
 });

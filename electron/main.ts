@@ -169,6 +169,7 @@ app.whenReady().then(async () => {
     resourcesDir: join(app.getAppPath(), 'resources'),
     dataDir,
   });
+  api.setEventSink(emit);
   const rendererDir = join(here, '../renderer');
   protocol.handle(APP_SCHEME, (request) => handleAppRequest(rendererDir, request.url));
 

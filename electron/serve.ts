@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   const api = createHostApi({ transport: 'websocket', electron: false, version, resourcesDir: join(root, 'resources'), dataDir });
   const dispatch = createDispatcher(api, { onInternalError: (method, err) => console.error(`[netlab] ${method}:`, err) });
   const server = await startLabServer({ dispatch, rendererDir, port, log: (line) => console.error(`[netlab] ${line}`) });
+  api.setEventSink((event, data) => server.broadcast(event, data));
 
   process.stdout.write(`Kubernetes Network Lab is serving at ${server.url}\n`);
   process.stdout.write(`Sessions are kept in ${dataDir}\n`);

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { AppInfo, LabApi, SessionState, Transport } from '../../core/api';
+import type { AppInfo, LabApi, LabEventMap, LabEventName, SessionState, Transport } from '../../core/api';
 import { SampleLibrary } from './samples';
 import { SessionManager, emptySessionState } from './store';
 
@@ -15,10 +15,16 @@ export interface HostOptions {
   dataDir: string;
 }
 
+export type EventSink = <E extends LabEventName>(event: E, data: LabEventMap[E]) => void;
+
 /** The host side of the LabApi plus what only the shell may do. */
 export interface HostApi extends LabApi {
   /** Allow the renderer to open a path the user picked in a dialog. */
   allowPath(path: string): void;
+  /** Where host services push events to the UI (set by the transport: IPC send or WebSocket broadcast). */
+  setEventSink(sink: EventSink): void;
+  /** Push an event to the UI through whichever transport is connected. */
+  emit: EventSink;
   close(): void;
   readonly options: HostOptions;
 }
@@ -41,6 +47,7 @@ export function createHostApi(options: HostOptions): HostApi {
     return state;
   };
   const sessions = new SessionManager({ dataDir, initialState, appVersion: options.version });
+  let sink: EventSink = () => {};
 
   return {
     options,
@@ -69,6 +76,10 @@ export function createHostApi(options: HostOptions): HostApi {
     sessionExport: async (format) => sessions.export(format),
     sessionImport: async (text, name) => sessions.import(text, name),
     allowPath: (path) => sessions.allowPath(path),
+    setEventSink: (next) => {
+      sink = next;
+    },
+    emit: (event, data) => sink(event, data),
     close: () => sessions.close(),
   };
 }

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LabApiError, createLabApiClient } from '../../core/api';
 import { createHostApi } from '../../electron/host/api';
 import type { HostApi } from '../../electron/host/api';
@@ -18,12 +18,14 @@ const tmp = mkdtempSync(join(tmpdir(), 'netlab-wsc-'));
 let host: HostApi;
 let server: LabServer;
 const factory = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
+const api = (conn: { call: Parameters<typeof createLabApiClient>[0] }) => createLabApiClient(conn.call);
 
 beforeAll(async () => {
   mkdirSync(join(tmp, 'renderer'));
   writeFileSync(join(tmp, 'renderer', 'index.html'), '<!doctype html>');
   host = createHostApi({ transport: 'websocket', electron: false, version: '0.1.0', resourcesDir: join(root, 'resources'), dataDir: join(tmp, 'data') });
   server = await startLabServer({ dispatch: createDispatcher(host), rendererDir: join(tmp, 'renderer') });
+  host.setEventSink((event, data) => server.broadcast(event, data));
 });
 afterAll(async () => {
   await server.close();
@@ -54,6 +56,22 @@ describe('renderer WebSocket client', () => {
     expect(imported.state.notes).toBe('hello');
     expect((await api.sessionList()).map((r) => r.name)).toEqual(['Copy', 'Client test']);
     expect((await api.sessionOpen(s.info.path)).info.name).toBe('Client test');
+    conn.close();
+  });
+
+  it('delivers events host services emit, to the listeners of that event only', async () => {
+    const conn = await connectWebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`, factory);
+    const notices: unknown[] = [];
+    const menus: unknown[] = [];
+    const off = conn.events.on('notice', (n) => notices.push(n));
+    conn.events.on('menu', (m) => menus.push(m));
+    host.emit('notice', { level: 'info', message: 'test-bed is up' });
+    await vi.waitFor(() => expect(notices).toEqual([{ level: 'info', message: 'test-bed is up' }]));
+    off();
+    host.emit('notice', { level: 'error', message: 'not delivered' });
+    await api(conn).appInfo(); // a round trip: the event above has arrived by now
+    expect(notices).toHaveLength(1);
+    expect(menus).toEqual([]);
     conn.close();
   });
 

@@ -87,7 +87,37 @@ function findElectron() {
   return { reason: `its download failed${detail ? ` (${detail.slice(0, 200)})` : ''}` };
 }
 
+/**
+ * Which ABI the native modules (better-sqlite3) are built for: npm builds them
+ * for Node; Electron needs them rebuilt for its own ABI (npm run rebuild:electron).
+ */
+function nativeAbi() {
+  try {
+    const Database = require(require.resolve('better-sqlite3', { paths: [root] }));
+    new Database(':memory:').close();
+    return { node: true, abi: process.versions.modules };
+  } catch (err) {
+    const m = /NODE_MODULE_VERSION (\d+)/.exec(String(err?.message));
+    return { node: false, abi: m ? m[1] : 'unknown', error: String(err?.message ?? err).split('\n')[0] };
+  }
+}
+
+function electronAbi() {
+  try {
+    const pkgDir = dirname(require.resolve('electron/package.json', { paths: [root] }));
+    return readFileSync(join(pkgDir, 'abi_version'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
 function serveInBrowser(why) {
+  const native = nativeAbi();
+  if (!native.node) {
+    console.error(`${why ? `${why}. ` : ''}The browser transport runs on Node, but the native modules are built for another runtime (${native.error}).`);
+    console.error('Run `npm run rebuild:node` and start again.');
+    process.exit(1);
+  }
   const args = ['--import', 'tsx', join(root, 'electron', 'serve.ts')];
   if (values.port) args.push('--port', values.port);
   if (values['data-dir']) args.push('--data-dir', values['data-dir']);
@@ -149,6 +179,12 @@ if (values.browser) {
   serveInBrowser(found.bin ? 'No display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset)' : `Electron binary not available: ${found.reason}`);
 } else {
   const found = findElectron();
-  if (found.bin) startElectron(found.bin);
-  else serveInBrowser(`Electron binary not available: ${found.reason}`);
+  const native = nativeAbi();
+  const wanted = electronAbi();
+  if (!found.bin) serveInBrowser(`Electron binary not available: ${found.reason}`);
+  else if (native.node && wanted && wanted !== native.abi) {
+    serveInBrowser(
+      `The native modules are built for Node (ABI ${native.abi}) but Electron needs ABI ${wanted}; run \`npm run rebuild:electron\` to use the desktop app (and \`npm run rebuild:node\` before running the tests)`,
+    );
+  } else startElectron(found.bin);
 }

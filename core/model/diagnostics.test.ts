@@ -260,3 +260,30 @@ describe('--set overrides', () => {
     expect(r.diagnostics[0].file).toBeUndefined();
   });
 });
+
+describe('robustness', () => {
+  it('never throws on mangled input (random line edits of every sample and fixture)', async () => {
+    const fc = (await import('fast-check')).default;
+    const texts = ['seed.yaml', 'three-tier.yaml', 'dual-stack.yaml'].map((f) => readFileSync(new URL(`../../resources/samples/${f}`, import.meta.url), 'utf8'));
+    texts.push(fixture('kubectl-kind.yaml').text, fixture('bad-networkpolicy.yaml').text);
+    const junk = fc.constantFrom('', 'null', '[]', '{}', '- x', '42', '"80"', 'x: [', '---', 'kind: List', 'items: 3', '  ports: null', 'spec: []', '- {}', '~', 'true', '10.0.0.0/33', 'metadata: 5');
+    fc.assert(
+      fc.property(fc.nat(texts.length - 1), fc.array(fc.tuple(fc.nat(), fc.constantFrom('delete', 'replace', 'insert', 'value'), junk), { minLength: 1, maxLength: 4 }), (which, edits) => {
+        const lines = texts[which].split('\n');
+        for (const [at, op, s] of edits) {
+          const i = at % lines.length;
+          if (op === 'delete') lines.splice(i, 1);
+          else if (op === 'replace') lines[i] = s;
+          else if (op === 'insert') lines.splice(i, 0, s);
+          else lines[i] = lines[i].replace(/:\s.*$/, `: ${s}`);
+        }
+        const r = loadTopology({ file: 'm.yaml', text: lines.join('\n') }, { set: which % 2 ? ['nodeCIDR=172.18.0.0/16'] : [] });
+        for (const d of r.diagnostics) {
+          expect(typeof d.message).toBe('string');
+          if (d.line !== undefined) expect(d.line).toBeGreaterThanOrEqual(1);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

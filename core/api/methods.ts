@@ -18,6 +18,10 @@ export const LAB_API_METHODS = [
   'sessionRedo',
   'sessionExport',
   'sessionImport',
+  'terminalOpen',
+  'terminalWrite',
+  'terminalResize',
+  'terminalClose',
 ] as const satisfies readonly LabApiMethod[];
 
 // Compile-time check that the list is complete.
@@ -37,7 +41,7 @@ export function ipcChannel(method: LabApiMethod): string {
 /** The one IPC channel host events travel on. */
 export const LAB_EVENT_CHANNEL = 'labapi-event';
 
-export const LAB_EVENT_NAMES = ['menu', 'session', 'notice'] as const satisfies readonly LabEventName[];
+export const LAB_EVENT_NAMES = ['menu', 'session', 'notice', 'terminal', 'terminal-exit'] as const satisfies readonly LabEventName[];
 
 export const MENU_ACTIONS = [
   'session-new',

@@ -77,6 +77,30 @@ export const sessionFileSchema = z
 
 export type SessionFile = z.infer<typeof sessionFileSchema>;
 
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const terminalIdSchema = z.string().regex(/^term-[0-9a-f]{4,32}$/, 'a terminal id looks like term-<hex>');
+const terminalSizeSchema = z.number().int().min(1).max(1000);
+
+export const terminalSpecSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local-testbed'), node: z.string().max(63).regex(NODE_NAME, 'a node name is lowercase letters, digits and "-"') }).strict(),
+  z
+    .object({
+      kind: z.literal('ssh'),
+      host: shortString('host', 253).regex(/^[A-Za-z0-9.:_-]+$/, 'a host is a name or an address'),
+      port: z.number().int().min(1).max(65535).optional(),
+      user: z.string().max(64).regex(/^[a-z_][a-z0-9_-]*\$?$/i, 'a user name is letters, digits, "_" or "-"').optional(),
+    })
+    .strict(),
+]);
+
+export const terminalOpenOptionsSchema = z.object({ cols: terminalSizeSchema.optional(), rows: terminalSizeSchema.optional() }).strict();
+
+/** Host events, checked by the UI before it acts on them. */
+export const LAB_EVENT_SCHEMAS = {
+  terminal: z.object({ id: terminalIdSchema, data: z.string().max(4 * 1024 * 1024) }).strict(),
+  'terminal-exit': z.object({ id: terminalIdSchema, exitCode: z.number().int(), signal: z.number().int().optional() }).strict(),
+} as const;
+
 /** Argument tuples, one per method. */
 export const LAB_API_PARAMS = {
   appInfo: z.tuple([]),
@@ -91,6 +115,10 @@ export const LAB_API_PARAMS = {
   sessionRedo: z.tuple([]),
   sessionExport: z.tuple([exportFormatSchema]),
   sessionImport: z.tuple([z.string().max(MAX_TEXT * 2, 'the file is larger than 16 MiB'), shortString('name', 200).optional()]),
+  terminalOpen: z.tuple([terminalSpecSchema, terminalOpenOptionsSchema.optional()]),
+  terminalWrite: z.tuple([terminalIdSchema, z.string().max(1024 * 1024, 'at most 1 MiB per write')]),
+  terminalResize: z.tuple([terminalIdSchema, terminalSizeSchema, terminalSizeSchema]),
+  terminalClose: z.tuple([terminalIdSchema]),
 } as const satisfies { [M in LabApiMethod]: z.ZodType };
 
 // Compile-time check: each schema's output is assignable to the method's parameters.

@@ -132,6 +132,35 @@ export interface LabApi {
   sessionExport(format: ExportFormat): Promise<SessionExport>;
   /** Import an exported session (YAML or JSON) as a new session file and make it current. */
   sessionImport(text: string, name?: string): Promise<SessionSnapshot>;
+
+  /** Open a terminal (a shell on a test-bed node, later SSH); output arrives as `terminal` events. */
+  terminalOpen(spec: TerminalSpec, options?: TerminalOpenOptions): Promise<TerminalInfo>;
+  /** Send keystrokes (or pasted text) to a terminal. */
+  terminalWrite(id: string, data: string): Promise<void>;
+  terminalResize(id: string, cols: number, rows: number): Promise<void>;
+  /** Hang up a terminal; a `terminal-exit` event follows. */
+  terminalClose(id: string): Promise<void>;
+}
+
+/** What a terminal connects to. */
+export type TerminalSpec =
+  /** A shell in a test-bed node's network namespace (`ip netns exec nl-n-<node> bash`). */
+  | { kind: 'local-testbed'; node: string }
+  /** A login shell on a remote node over SSH (not available yet). */
+  | { kind: 'ssh'; host: string; port?: number; user?: string };
+
+export interface TerminalOpenOptions {
+  cols?: number;
+  rows?: number;
+}
+
+export interface TerminalInfo {
+  id: string;
+  /** Tab title, e.g. "node-1 (test-bed)". */
+  title: string;
+  /** The command line the terminal runs. */
+  command: string;
+  pid: number;
 }
 
 export type LabApiMethod = keyof LabApi;
@@ -141,6 +170,10 @@ export interface LabEventMap {
   menu: { action: MenuAction; arg?: string };
   session: SessionSnapshot;
   notice: { level: 'info' | 'error'; message: string };
+  /** Output of a terminal (batched per frame). */
+  terminal: { id: string; data: string };
+  /** A terminal's process ended. */
+  'terminal-exit': { id: string; exitCode: number; signal?: number };
 }
 
 export type LabEventName = keyof LabEventMap;

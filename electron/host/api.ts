@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { AppInfo, LabApi, LabEventMap, LabEventName, SessionState, Transport } from '../../core/api';
 import { SampleLibrary } from './samples';
 import { SessionManager, emptySessionState } from './store';
+import { TerminalService } from './terminal';
 
 export interface HostOptions {
   transport: Transport;
@@ -48,6 +49,7 @@ export function createHostApi(options: HostOptions): HostApi {
   };
   const sessions = new SessionManager({ dataDir, initialState, appVersion: options.version });
   let sink: EventSink = () => {};
+  const terminals = new TerminalService({ emit: (event, data) => sink(event, data) });
 
   return {
     options,
@@ -75,11 +77,18 @@ export function createHostApi(options: HostOptions): HostApi {
     sessionRedo: async () => sessions.redo(),
     sessionExport: async (format) => sessions.export(format),
     sessionImport: async (text, name) => sessions.import(text, name),
+    terminalOpen: (spec, opts) => terminals.open(spec, opts),
+    terminalWrite: async (id, data) => terminals.write(id, data),
+    terminalResize: async (id, cols, rows) => terminals.resize(id, cols, rows),
+    terminalClose: async (id) => terminals.close(id),
     allowPath: (path) => sessions.allowPath(path),
     setEventSink: (next) => {
       sink = next;
     },
     emit: (event, data) => sink(event, data),
-    close: () => sessions.close(),
+    close: () => {
+      terminals.closeAll();
+      sessions.close();
+    },
   };
 }

@@ -1,0 +1,195 @@
+// Terminals behind the LabApi: a pseudo-terminal (node-pty) per tab, its
+// output pushed to the UI as `terminal` events (batched per frame), its exit
+// as `terminal-exit`. A shell on a test-bed node is `ip netns exec nl-n-<node>
+// bash` — the node's own network namespace, where `ip route`, `iptables-save`
+// and `conntrack -L` show that node's data plane.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { LabApiError } from '../../core/api';
+import type { LabEventMap, TerminalInfo, TerminalOpenOptions, TerminalSpec } from '../../core/api';
+
+/** The part of a node-pty IPty the service uses (tests pass a fake). */
+export interface PtyLike {
+  readonly pid: number;
+  onData(listener: (data: string) => void): { dispose(): void };
+  onExit(listener: (e: { exitCode: number; signal?: number }) => void): { dispose(): void };
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  kill(signal?: string): void;
+}
+
+export type PtySpawn = (file: string, args: string[], options: { name: string; cols: number; rows: number; cwd: string; env: Record<string, string> }) => PtyLike;
+
+export type TerminalEmit = <E extends 'terminal' | 'terminal-exit'>(event: E, data: LabEventMap[E]) => void;
+
+export interface TerminalServiceOptions {
+  emit: TerminalEmit;
+  /** Spawns a pty; by default node-pty, loaded on first use. */
+  spawn?: PtySpawn;
+  /** Where `ip netns add` keeps its namespace files. */
+  netnsDir?: string;
+  /** Prefix of test-bed node namespaces (the test-bed names them nl-n-<node>). */
+  nodeNamespacePrefix?: string;
+  maxTerminals?: number;
+  /** Output is sent at most this often per terminal (ms). */
+  flushMs?: number;
+  /** Whether this process may enter network namespaces (root). */
+  isRoot?: () => boolean;
+}
+
+interface Session {
+  info: TerminalInfo;
+  pty: PtyLike;
+  buffer: string;
+  timer: ReturnType<typeof setTimeout> | null;
+  disposers: { dispose(): void }[];
+}
+
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+async function loadNodePty(): Promise<PtySpawn> {
+  try {
+    const pty = await import('node-pty');
+    return (file, args, options) => pty.spawn(file, args, options) as unknown as PtyLike;
+  } catch (err) {
+    throw new LabApiError('terminal-unavailable', `Terminals need the node-pty module, which did not load: ${(err as Error).message}.`, 'Reinstall the lab (npm ci rebuilds node-pty for this machine).');
+  }
+}
+
+export class TerminalService {
+  private readonly sessions = new Map<string, Session>();
+  private spawnFn: PtySpawn | null;
+  private readonly netnsDir: string;
+  private readonly prefix: string;
+  private readonly max: number;
+  private readonly flushMs: number;
+  private readonly isRoot: () => boolean;
+
+  constructor(private readonly options: TerminalServiceOptions) {
+    this.spawnFn = options.spawn ?? null;
+    this.netnsDir = options.netnsDir ?? '/var/run/netns';
+    this.prefix = options.nodeNamespacePrefix ?? 'nl-n-';
+    this.max = options.maxTerminals ?? 16;
+    this.flushMs = options.flushMs ?? 16;
+    this.isRoot = options.isRoot ?? (() => typeof process.getuid === 'function' && process.getuid() === 0);
+  }
+
+  /** The command line a spec runs (exposed for tests and for the tab's tooltip). */
+  command(spec: TerminalSpec): { file: string; args: string[]; title: string; env: Record<string, string> } {
+    if (spec.kind === 'local-testbed') {
+      if (!NODE_NAME.test(spec.node)) throw new LabApiError('invalid-params', `"${spec.node}" is not a node name.`);
+      const ns = `${this.prefix}${spec.node}`;
+      return {
+        file: 'ip',
+        args: ['netns', 'exec', ns, 'bash', '--noprofile', '--norc', '-i'],
+        title: `${spec.node} (test-bed)`,
+        // A prompt that says which node's namespace the shell is in.
+        env: { PS1: `\\[\\e[1;34m\\]${spec.node}\\[\\e[0m\\]:\\w# `, NETLAB_NODE: spec.node, NETLAB_NETNS: ns },
+      };
+    }
+    throw new LabApiError('terminal-unavailable', `SSH terminals (${spec.user ? `${spec.user}@` : ''}${spec.host}) are not available yet: they come with the remote-node service.`, 'Use a test-bed node shell for now, or your own terminal with ssh.');
+  }
+
+  async open(spec: TerminalSpec, opts: TerminalOpenOptions = {}): Promise<TerminalInfo> {
+    if (this.sessions.size >= this.max) {
+      throw new LabApiError('too-many-terminals', `${this.sessions.size} terminals are open; the lab allows ${this.max}.`, 'Close a terminal tab first.');
+    }
+    const cmd = this.command(spec);
+    if (spec.kind === 'local-testbed') {
+      const ns = `${this.prefix}${spec.node}`;
+      if (!existsSync(join(this.netnsDir, ns))) {
+        throw new LabApiError(
+          'testbed-not-running',
+          `The test-bed has no node ${spec.node}: the network namespace ${ns} does not exist.`,
+          'Start the test-bed for this topology (netlab testbed up) and open the shell again.',
+        );
+      }
+      if (!this.isRoot()) {
+        throw new LabApiError('not-root', `Entering the namespace of ${spec.node} needs root (ip netns exec).`, 'Run the lab as root on the test-bed machine, or use SSH to the node.');
+      }
+    }
+    const spawn = this.spawnFn ?? (this.spawnFn = await loadNodePty());
+    const cols = clamp(opts.cols ?? 100, 10, 500);
+    const rows = clamp(opts.rows ?? 30, 4, 300);
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    Object.assign(env, { TERM: 'xterm-256color', COLORTERM: 'truecolor' }, cmd.env);
+    let pty: PtyLike;
+    try {
+      pty = spawn(cmd.file, cmd.args, { name: 'xterm-256color', cols, rows, cwd: '/', env });
+    } catch (err) {
+      throw new LabApiError('terminal-failed', `Could not start ${cmd.file} ${cmd.args.join(' ')}: ${(err as Error).message}.`);
+    }
+    const id = `term-${randomBytes(6).toString('hex')}`;
+    const info: TerminalInfo = { id, title: cmd.title, command: [cmd.file, ...cmd.args].join(' '), pid: pty.pid };
+    const s: Session = { info, pty, buffer: '', timer: null, disposers: [] };
+    this.sessions.set(id, s);
+    s.disposers.push(
+      pty.onData((data) => {
+        s.buffer += data;
+        if (!s.timer) s.timer = setTimeout(() => this.flush(s), this.flushMs);
+      }),
+    );
+    s.disposers.push(
+      pty.onExit((e) => {
+        this.flush(s);
+        this.sessions.delete(id);
+        for (const d of s.disposers) d.dispose();
+        this.options.emit('terminal-exit', { id, exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) });
+      }),
+    );
+    return info;
+  }
+
+  private flush(s: Session): void {
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = null;
+    if (!s.buffer) return;
+    const data = s.buffer;
+    s.buffer = '';
+    this.options.emit('terminal', { id: s.info.id, data });
+  }
+
+  private get(id: string): Session {
+    const s = this.sessions.get(id);
+    if (!s) throw new LabApiError('no-such-terminal', `Terminal ${id} is not open (it exited or was closed).`, 'Open a new terminal tab.');
+    return s;
+  }
+
+  write(id: string, data: string): void {
+    this.get(id).pty.write(data);
+  }
+
+  resize(id: string, cols: number, rows: number): void {
+    this.get(id).pty.resize(clamp(cols, 10, 500), clamp(rows, 4, 300));
+  }
+
+  close(id: string): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    this.flush(s);
+    s.pty.kill('SIGHUP');
+  }
+
+  list(): TerminalInfo[] {
+    return [...this.sessions.values()].map((s) => s.info);
+  }
+
+  closeAll(): void {
+    for (const s of this.sessions.values()) {
+      if (s.timer) clearTimeout(s.timer);
+      try {
+        s.pty.kill('SIGHUP');
+      } catch {
+        // already gone
+      }
+    }
+    this.sessions.clear();
+  }
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, Math.round(n)));
+}

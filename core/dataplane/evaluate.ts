@@ -18,6 +18,7 @@ import {
   u32ToProbability,
 } from './netfilter';
 import { saveRule } from './iptables-save';
+import { ownerMatches } from './owner';
 
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
 
@@ -43,6 +44,13 @@ export interface Packet {
   ctSnat?: boolean;
   /** conntrack status names for --ctstatus (ASSURED, SEEN_REPLY, CONFIRMED, EXPECTED). */
   ctStatus?: string[];
+  /**
+   * Owner of the socket that sent a locally generated packet, for `-m owner`
+   * (--uid-owner / --gid-owner). Undefined: no local socket (forwarded or
+   * incoming packets).
+   */
+  uid?: number;
+  gid?: number;
   /** TCP flags set on the packet (SYN, ACK, FIN, RST, PSH, URG), for --tcp-flags / --syn. */
   tcpFlags?: string[];
   icmpType?: string;
@@ -368,6 +376,10 @@ function matchOne(m: Match, p: Packet, env: MatchEnv): boolean {
       return hit !== m.neg;
     }
     case 'opaque': {
+      if (m.module === 'owner') {
+        const hit = ownerMatches(m.args, p);
+        if (hit !== undefined) return hit;
+      }
       const assume = (ctx.opaqueMatches ?? 'nomatch') === 'match';
       env.notes.push(`match "-m ${m.module}" is not modelled; assumed ${assume ? 'to match' : 'not to match'} (${env.ref.chain}#${env.ref.index})`);
       return assume;

@@ -10,3 +10,4 @@ export * from './evaluate';
 export * from './conntrack';
 export * from './ipset';
 export * from './ipvs';
+export * from './owner';

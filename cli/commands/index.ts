@@ -6,6 +6,7 @@ import { ipam } from './ipam';
 import { reach } from './reach';
 import { policy } from './policy';
 import { renderCmd } from './render';
+import { testbed } from './testbed';
 
 export const commands: Command[] = [
   validate,
@@ -13,4 +14,5 @@ export const commands: Command[] = [
   reach,
   policy,
   renderCmd,
+  testbed,
 ];

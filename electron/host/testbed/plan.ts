@@ -1,0 +1,365 @@
+// From a Topology to what the test-bed builds: names, addresses, CNI network
+// configs, routes the CNI's daemon (felix, flanneld) would program, DNS
+// records, servers. Pure data (no commands run here), so it is unit-tested
+// without root.
+
+import { Cidr, formatIPv4, parseIP } from '../../../core/net';
+import type { PodModel, Topology } from '../../../core/model';
+import { buildDataplane, calicoBlocks, calicoVethName, cniModelFor, containerIdFor } from '../../../core/cni';
+import { CoreDns, kubeDnsIP, podResolvConf } from '../../../core/dns';
+import { TestbedError } from './errors';
+import { bridgePort, nodeNetns, podNetns, RUN_DIR } from './names';
+import { modeOf } from './preflight';
+
+export interface PlanRoute {
+  /** `ip route replace` arguments after the destination. */
+  dst: string;
+  type?: 'blackhole';
+  via?: string;
+  dev?: string;
+  proto?: string;
+  onlink?: boolean;
+}
+
+export interface PlanTunnel {
+  dev: string;
+  vni: number;
+  port: number;
+  mtu: number;
+  /** The VTEP address (/32) on the tunnel device. */
+  ip: string;
+  mac: string;
+}
+
+export interface PlanNode {
+  name: string;
+  index: number;
+  ip: string;
+  /** Node network prefix length (10.0.1.5/16). */
+  prefixLen: number;
+  netns: string;
+  /** Port of this node on br0 in nl-net. */
+  bridgePort: string;
+  /** The node's pod CIDR (host-local range). */
+  podCIDR: string;
+  /** Calico IPAM blocks (blackholed locally, announced by BIRD). */
+  blocks: string[];
+  tunnel?: PlanTunnel;
+  /** Neighbour (ARP) and FDB entries for remote VTEPs. */
+  neighbours: { ip: string; mac: string; dev: string }[];
+  fdb: { mac: string; dev: string; dst: string }[];
+  /** Routes the CNI daemon (felix / flanneld) programs; BGP routes come from BIRD instead. */
+  routes: PlanRoute[];
+  /** sysctls for the node namespace (felix/flanneld settings). */
+  sysctls: Record<string, string>;
+}
+
+export interface PlanServer {
+  port: number;
+  protocol: 'TCP' | 'UDP';
+  kind: 'http' | 'udp-echo' | 'dns';
+}
+
+export interface PlanPod {
+  namespace: string;
+  name: string;
+  node: string;
+  ip: string;
+  hostNetwork: boolean;
+  /** The pod's namespace (the node's for hostNetwork pods). */
+  netns: string;
+  containerId: string;
+  /** Calico: cali…; flannel: the bridge plugin picks veth…, recorded after ADD. */
+  hostVeth?: string;
+  /** The CNI network config given on stdin to ADD. */
+  cniConfig: Record<string, unknown>;
+  /** CNI_ARGS (host-local takes the fixed IP from IP=). */
+  cniArgs: string;
+  servers: PlanServer[];
+  resolvConf: string;
+  hostsFile: string;
+}
+
+export interface PlanDns {
+  pod: PlanPod;
+  listen: string;
+  /** dnsmasq arguments for the records (host-record, srv-host, ttl). */
+  recordArgs: string[];
+  clusterIP: string;
+}
+
+export interface TestbedPlan {
+  mode: string;
+  plugin: 'calico' | 'flannel';
+  topology: string;
+  nodeCIDR: string;
+  /** The node network's default gateway, held by br0 in nl-net (it forwards nothing). */
+  gateway: string;
+  nodes: PlanNode[];
+  pods: PlanPod[];
+  dns?: PlanDns;
+  podMtu: number;
+  clusterDomain: string;
+  /** AS number of the iBGP full mesh (Calico's default). */
+  asNumber: number;
+  /** Where this test-bed differs from a real cluster (kept in the state file for compare). */
+  differences: string[];
+  warnings: string[];
+}
+
+const CNI_NETWORK_NAME = 'k8s-pod-network';
+
+function v4(ips: readonly string[]): string | undefined {
+  return ips.find((ip) => parseIP(ip)?.family === 4);
+}
+
+/** A deterministic locally administered MAC for a VTEP when the model has none. */
+function vtepMacFallback(seed: number): string {
+  return `66:6e:6c:00:${((seed >> 8) & 255).toString(16).padStart(2, '0')}:${(seed & 255).toString(16).padStart(2, '0')}`;
+}
+
+function serversFor(pod: PodModel, isDns: boolean): PlanServer[] {
+  const out: PlanServer[] = [];
+  const seen = new Set<string>();
+  for (const p of pod.ports) {
+    const key = `${p.containerPort}/${p.protocol}`;
+    if (seen.has(key) || p.protocol === 'SCTP') continue;
+    seen.add(key);
+    if (isDns && p.containerPort === 53) {
+      if (p.protocol === 'UDP') out.push({ port: 53, protocol: 'UDP', kind: 'dns' });
+      continue; // dnsmasq serves TCP 53 too
+    }
+    out.push({ port: p.containerPort, protocol: p.protocol, kind: p.protocol === 'UDP' ? 'udp-echo' : 'http' });
+  }
+  if (isDns && !out.some((s) => s.kind === 'dns')) out.push({ port: 53, protocol: 'UDP', kind: 'dns' });
+  return out;
+}
+
+/** kubelet's /etc/hosts for a pod (Kubernetes-managed hosts file). */
+export function kubeletHostsFile(ip: string, hostname: string): string {
+  return [
+    '# Kubernetes-managed hosts file.',
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'fe00::0\tip6-mcastprefix',
+    'fe00::1\tip6-allnodes',
+    'fe00::2\tip6-allrouters',
+    `${ip}\t${hostname}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * dnsmasq records for the cluster zone, taken from the CoreDNS model's own
+ * answers (Service A records, headless endpoints, SRV for named ports), so
+ * dnsmasq serves what CoreDNS would.
+ */
+export function dnsRecordArgs(t: Topology): string[] {
+  const dns = new CoreDns(t);
+  const zone = dns.zone;
+  const args: string[] = [`--local=/${zone}/`, `--domain=${zone}`, `--local-ttl=${dns.ttl}`, `--auth-ttl=${dns.ttl}`];
+  const hosts = new Map<string, string[]>();
+  const srv: string[] = [];
+  const addA = (name: string, ip: string) => {
+    const n = name.replace(/\.$/, '');
+    const list = hosts.get(n) ?? [];
+    if (!list.includes(ip)) list.push(ip);
+    hosts.set(n, list);
+  };
+  for (const s of t.services) {
+    const fq = `${s.name}.${s.namespace}.svc.${zone}`;
+    for (const type of ['A', 'AAAA'] as const) {
+      const a = dns.answer(fq, type);
+      for (const rr of a.answer) if (rr.type === 'A' || rr.type === 'AAAA') addA(rr.name, rr.data);
+      for (const rr of a.answer) if (rr.type === 'CNAME') args.push(`--cname=${rr.name.replace(/\.$/, '')},${rr.data.replace(/\.$/, '')}`);
+    }
+    for (const p of s.ports) {
+      if (!p.name) continue;
+      const name = `_${p.name}._${p.protocol.toLowerCase()}.${fq}`;
+      const a = dns.answer(name, 'SRV');
+      for (const rr of a.answer) {
+        if (rr.type !== 'SRV') continue;
+        const [prio, weight, port, target] = rr.data.split(' ');
+        srv.push(`--srv-host=${name},${target.replace(/\.$/, '')},${port},${prio},${weight}`);
+      }
+      for (const rr of a.additional) if (rr.type === 'A' || rr.type === 'AAAA') addA(rr.name, rr.data);
+    }
+  }
+  // Pod records a-b-c-d.<ns>.pod.<zone> (CoreDNS `pods insecure`) for the pods of the topology.
+  for (const p of t.pods) {
+    for (const ip of p.ips) {
+      if (parseIP(ip)?.family !== 4) continue;
+      addA(`${ip.replace(/\./g, '-')}.${p.namespace}.pod.${zone}`, ip);
+    }
+  }
+  for (const [name, ips] of [...hosts].sort()) args.push(`--host-record=${name},${ips.join(',')}`);
+  return [...args, ...srv];
+}
+
+export interface PlanOptions {
+  /** Override the CNI_CONTAINERID derivation (tests). */
+  containerId?: (pod: PodModel) => string;
+}
+
+export function buildPlan(t: Topology, opts: PlanOptions = {}): TestbedPlan {
+  const mode = modeOf(t);
+  const plugin = t.settings.cni.plugin;
+  if (plugin !== 'calico' && plugin !== 'flannel') {
+    throw new TestbedError('unsupported-mode', `the local test-bed cannot build ${mode}; it is modelled only`, 'use calico-bgp, calico-vxlan, flannel-vxlan or flannel-host-gw');
+  }
+  const nodeCIDR = t.settings.nodeCIDRs.map((c) => Cidr.tryParse(c)).find((c) => c?.family === 4);
+  if (!nodeCIDR) throw new TestbedError('unsupported-topology', 'the topology has no IPv4 node network (nodeCIDR)', 'set cluster.nodeCIDR, e.g. 10.0.0.0/16');
+  const clusterCIDR = t.settings.clusterCIDRs.map((c) => Cidr.tryParse(c)).find((c) => c?.family === 4);
+  if (!clusterCIDR) throw new TestbedError('unsupported-topology', 'the topology has no IPv4 cluster (pod) CIDR', 'set cluster.clusterCIDR, e.g. 10.244.0.0/16');
+  if (t.nodes.length === 0) throw new TestbedError('unsupported-topology', 'the topology has no nodes', 'add nodes: - { name: node-1, ip: 10.0.1.5 }');
+  const model = cniModelFor(t);
+  const dp = buildDataplane(t);
+  const podMtu = model.podMtu(t);
+  const warnings: string[] = [];
+  const differences: string[] = [];
+  const gateway = formatIPv4(nodeCIDR.nth(1).value as number);
+  const domain = t.settings.dns.clusterDomain.replace(/\.$/, '');
+
+  const nodes: PlanNode[] = t.nodes.map((n, index) => {
+    const ip = v4(n.ips);
+    if (!ip) throw new TestbedError('unsupported-topology', `node ${n.name} has no IPv4 address`, 'the test-bed builds IPv4 node networks only');
+    if (!nodeCIDR.contains(parseIP(ip)!)) throw new TestbedError('unsupported-topology', `node ${n.name}'s address ${ip} is outside the node network ${nodeCIDR.text}`, 'the test-bed puts all nodes on one bridge: use addresses inside nodeCIDR');
+    if (ip === gateway) throw new TestbedError('unsupported-topology', `node ${n.name} uses ${ip}, the node network's gateway address`, `give it another address inside ${nodeCIDR.text}`);
+    const podCIDR = n.podCIDRs.map((c) => Cidr.tryParse(c)).find((c) => c?.family === 4);
+    if (!podCIDR) throw new TestbedError('unsupported-topology', `node ${n.name} has no IPv4 pod CIDR`, 'let IPAM allocate one (clusterCIDR + nodeCIDRMaskSize)');
+    const ndp = dp.node(n.name);
+    const tunnelIf = ndp.interfaces.find((i) => i.kind === 'vxlan');
+    let tunnel: PlanTunnel | undefined;
+    if (tunnelIf) {
+      const addr = tunnelIf.addresses.find((a) => a.family === 4);
+      tunnel = {
+        dev: tunnelIf.name,
+        vni: tunnelIf.vxlan?.id ?? (plugin === 'calico' ? 4096 : 1),
+        port: tunnelIf.vxlan?.dstport ?? (plugin === 'calico' ? 4789 : 8472),
+        mtu: tunnelIf.mtu,
+        ip: addr?.local ?? formatIPv4(podCIDR.base as number),
+        mac: tunnelIf.mac || vtepMacFallback(index),
+      };
+    }
+    const blocks = plugin === 'calico' ? calicoBlocks(t, n).map((b) => b.text) : [podCIDR.text];
+    const sysctls: Record<string, string> = { 'net.ipv4.ip_forward': '1' };
+    return { name: n.name, index, ip, prefixLen: nodeCIDR.prefix, netns: nodeNetns(n.name), bridgePort: bridgePort(index), podCIDR: podCIDR.text, blocks, tunnel, neighbours: [], fdb: [], routes: [], sysctls };
+  });
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+
+  // Routes, neighbours and FDB entries the CNI's daemon programs (computed here, not copied from the model).
+  for (const n of nodes) {
+    if (plugin === 'calico' && mode !== 'calico-bgp') for (const b of n.blocks) n.routes.push({ dst: b, type: 'blackhole', proto: '80' });
+    for (const peer of nodes) {
+      if (peer === n) continue;
+      if (n.tunnel && peer.tunnel && (mode === 'calico-vxlan' || mode === 'flannel-vxlan')) {
+        for (const b of peer.blocks) n.routes.push({ dst: b, via: peer.tunnel.ip, dev: n.tunnel.dev, onlink: true });
+        n.neighbours.push({ ip: peer.tunnel.ip, mac: peer.tunnel.mac, dev: n.tunnel.dev });
+        n.fdb.push({ mac: peer.tunnel.mac, dev: n.tunnel.dev, dst: peer.ip });
+      } else if (mode === 'calico-vxlan-crosssubnet') {
+        // all test-bed nodes share one subnet: felix routes them natively
+        for (const b of peer.blocks) n.routes.push({ dst: b, via: peer.ip, dev: 'eth0', proto: '80', onlink: true });
+      } else if (mode === 'flannel-host-gw') {
+        for (const b of peer.blocks) n.routes.push({ dst: b, via: peer.ip, dev: 'eth0' });
+      }
+    }
+    if (mode === 'calico-vxlan-crosssubnet' && n.tunnel) {
+      // the tunnel device exists, but no peer needs it on one subnet
+      for (const peer of nodes) if (peer !== n && peer.tunnel) {
+        n.neighbours.push({ ip: peer.tunnel.ip, mac: peer.tunnel.mac, dev: n.tunnel.dev });
+        n.fdb.push({ mac: peer.tunnel.mac, dev: n.tunnel.dev, dst: peer.ip });
+      }
+    }
+  }
+
+  // Pods.
+  const dnsIP = kubeDnsIP(t);
+  const dnsSvc = t.services.find((s) => s.namespace === 'kube-system' && s.name === 'kube-dns');
+  const dnsEndpoints = new Set<string>();
+  if (dnsSvc) {
+    for (const sl of t.endpointSlices) if (sl.namespace === 'kube-system' && sl.serviceName === 'kube-dns') for (const ep of sl.endpoints) for (const a of ep.addresses) dnsEndpoints.add(a);
+  }
+  const pods: PlanPod[] = [];
+  let dns: PlanDns | undefined;
+  for (const p of t.pods) {
+    const node = byName.get(p.nodeName);
+    if (!node) {
+      warnings.push(`pod ${p.namespace}/${p.name} is on no known node (${p.nodeName || 'unscheduled'}); not built`);
+      continue;
+    }
+    const ip = p.hostNetwork ? node.ip : v4(p.ips);
+    if (!ip) {
+      warnings.push(`pod ${p.namespace}/${p.name} has no IPv4 address; not built`);
+      continue;
+    }
+    const range = Cidr.parse(node.podCIDR).contains(parseIP(ip)!) ? node.podCIDR : Cidr.fromIP(parseIP(ip)!, 24)!.text;
+    const mtu = podMtu;
+    const ipam: Record<string, unknown> = {
+      type: 'host-local',
+      dataDir: `${RUN_DIR}/cni/ipam/${node.name}`,
+      ranges: [[{ subnet: range }]],
+      routes: plugin === 'flannel' ? [{ dst: clusterCIDR.text }] : [{ dst: '0.0.0.0/0' }],
+    };
+    const cniConfig: Record<string, unknown> =
+      plugin === 'calico'
+        ? { cniVersion: '1.0.0', name: CNI_NETWORK_NAME, type: 'ptp', mtu, ipam }
+        : { cniVersion: '1.0.0', name: 'cbr0', type: 'bridge', bridge: 'cni0', isGateway: true, isDefaultGateway: true, hairpinMode: true, ipMasq: false, mtu, ipam };
+    const isDns = dnsEndpoints.has(ip) && !p.hostNetwork;
+    const rc = podResolvConf(t, p);
+    const containerId = opts.containerId ? opts.containerId(p) : containerIdFor(p);
+    const pod: PlanPod = {
+      namespace: p.namespace,
+      name: p.name,
+      node: node.name,
+      ip,
+      hostNetwork: p.hostNetwork,
+      netns: p.hostNetwork ? node.netns : podNetns(p.namespace, p.name),
+      containerId,
+      hostVeth: plugin === 'calico' && !p.hostNetwork ? calicoVethName(p.namespace, p.name) : undefined,
+      cniConfig,
+      cniArgs: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${p.namespace};K8S_POD_NAME=${p.name};K8S_POD_INFRA_CONTAINER_ID=${containerId};IP=${ip}`,
+      servers: serversFor(p, isDns),
+      resolvConf: rc.text,
+      hostsFile: kubeletHostsFile(ip, p.name),
+    };
+    pods.push(pod);
+    if (isDns && !dns) dns = { pod, listen: ip, recordArgs: dnsRecordArgs(t), clusterIP: dnsIP };
+  }
+  if (!dns) warnings.push('no kube-system/kube-dns endpoint pod in the topology: no cluster DNS server is started (names will not resolve)');
+
+  if (plugin === 'calico') {
+    differences.push(
+      'Pods are wired by the ptp CNI plugin with host-local IPAM, then adjusted to look like Calico (host veth renamed to cali…, MAC ee:ee:ee:ee:ee:ee, no address, proxy ARP; pod address /32 with routes via 169.254.1.1). The CNI result JSON kept for each pod is ptp\'s (address /24 with a gateway), not calico-ipam\'s.',
+      'host-local reserves the pod CIDR\'s first address as a gateway; calico-ipam does not.',
+      'No calico-node/felix: the test-bed plays felix once at start (routes, ARP/FDB entries, sysctls, policy chains); nothing reconciles later changes.',
+      'natOutgoing (cali-nat-outgoing MASQUERADE) is not programmed: the test-bed has no network outside the cluster.',
+    );
+    if (mode === 'calico-bgp') {
+      differences.push(
+        'BIRD 2 instead of Calico\'s BIRD 1.x fork: its kernel protocol installs routes with `metric 32` (Calico\'s routes carry no metric); BGP timers are shortened (connect delay 1 s) so sessions come up quickly.',
+      );
+    }
+  } else {
+    differences.push('Pods are wired by the bridge CNI plugin (as flannel\'s delegate is) directly, without the flannel CNI wrapper and subnet.env; flanneld is not running: its routes and VXLAN entries are programmed once at start.');
+  }
+  differences.push('Cluster DNS is dnsmasq (records taken from the CoreDNS model: Services, headless endpoints, SRV, pod A records) instead of CoreDNS; names outside the cluster domain are refused, not forwarded.');
+  differences.push('Pod namespaces are pinned at /var/run/netns/nl-p-<namespace>-<pod> (the test-bed prefix), not containerd\'s /var/run/netns/cni-<uuid>.');
+  differences.push('Pods are network namespaces without containers: each runs only small servers (socat) on its container ports.');
+
+  return {
+    mode,
+    plugin,
+    topology: t.settings.name,
+    nodeCIDR: nodeCIDR.text,
+    gateway,
+    nodes,
+    pods,
+    dns,
+    podMtu,
+    clusterDomain: domain,
+    asNumber: 64512,
+    differences,
+    warnings,
+  };
+}

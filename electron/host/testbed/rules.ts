@@ -1,0 +1,98 @@
+// The iptables and ipset input the test-bed applies on each node, from the
+// core models: kube-proxy (core/kubeproxy) and Calico policy (core/policy).
+// Pluggable so that a test or a later model can provide its own.
+
+import type { Topology } from '../../../core/model';
+import { kubeProxyIptables, renderNodeIptablesSave } from '../../../core/kubeproxy';
+import { buildCalicoDataplane, type CalicoDataplane } from '../../../core/policy';
+
+export interface KubeProxyInput {
+  /**
+   * What kubelet and kube-proxy set up before the sync: their chains and the
+   * jump rules from the built-in chains (`iptables -N`, `iptables -I`), as an
+   * iptables-restore document applied with --noflush.
+   */
+  prelude: string;
+  /** kube-proxy's own syncProxyRules document, applied with `iptables-restore --noflush --counters`. */
+  restore: string;
+}
+
+export type KubeProxyProvider = (t: Topology, node: string) => KubeProxyInput;
+
+export interface PolicyInput {
+  /** `ipset restore` input (create + add lines). */
+  ipsetRestore: string;
+  /** iptables-restore document for the filter table, applied with --noflush after kube-proxy. */
+  filter: string;
+}
+
+export type PolicyProvider = (t: Topology, node: string) => PolicyInput | null;
+
+function chainsDeclared(doc: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  let table = '';
+  for (const line of doc.split('\n')) {
+    if (line.startsWith('*')) {
+      table = line.slice(1).trim();
+      if (!out.has(table)) out.set(table, new Set());
+    } else if (line.startsWith(':')) out.get(table)?.add(line.slice(1).split(' ')[0]);
+  }
+  return out;
+}
+
+/** kube-proxy's restore document plus the node state before it (from the kube-proxy model). */
+export const kubeProxyFromModel: KubeProxyProvider = (t, node) => {
+  const sync = kubeProxyIptables(t, node, 4);
+  const full = renderNodeIptablesSave(t, node, 4, { date: new Date(0) });
+  const own = chainsDeclared(sync.restore);
+  const out: string[] = [];
+  let table = '';
+  for (const line of full.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    if (line.startsWith('*')) {
+      table = line.slice(1).trim();
+      out.push(line);
+    } else if (line.startsWith(':') || line === 'COMMIT') out.push(line);
+    else if (line.startsWith('-A ')) {
+      const chain = line.split(' ')[1];
+      if (!own.get(table)?.has(chain)) out.push(line);
+    }
+  }
+  return { prelude: `${out.join('\n')}\n`, restore: sync.restore };
+};
+
+const policyCache = new WeakMap<Topology, CalicoDataplane>();
+
+/**
+ * Calico-style policy from the policy model: the node's ipsets and filter
+ * chains. The jumps from INPUT/FORWARD/OUTPUT are inserted at the top (felix's
+ * default ChainInsertMode "insert"), ahead of kube-proxy's.
+ */
+export const calicoPolicyFromModel: PolicyProvider = (t, node) => {
+  if (t.settings.cni.plugin !== 'calico') return null;
+  let dp = policyCache.get(t);
+  if (!dp) {
+    dp = buildCalicoDataplane(t);
+    policyCache.set(t, dp);
+  }
+  const nr = dp.forNode(node);
+  const ipset: string[] = [];
+  for (const s of [...nr.ipsets.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    ipset.push(`create ${s.name} ${s.type} family inet hashsize 1024 maxelem 1048576`);
+    for (const m of s.members) ipset.push(`add ${s.name} ${m}`);
+  }
+  const save = dp.iptablesSave(node);
+  const position = new Map<string, number>();
+  const filter = save
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .map((l) => {
+      const m = /^-A (INPUT|FORWARD|OUTPUT) (.*)$/.exec(l);
+      if (!m) return l;
+      const n = (position.get(m[1]) ?? 0) + 1;
+      position.set(m[1], n);
+      return `-I ${m[1]} ${n} ${m[2]}`;
+    })
+    .join('\n');
+  return { ipsetRestore: ipset.length ? `${ipset.join('\n')}\n` : '', filter };
+};

@@ -5,7 +5,14 @@ import type { Topology } from '../../../core/model/types';
 // their pods inside, Services in a row beneath (outside every node) with an
 // edge to each endpoint, namespaces by colour. Pure: no DOM, no Cytoscape.
 
-export type ElementKind = 'node' | 'pod' | 'service' | 'endpoint';
+export type ElementKind = 'node' | 'pod' | 'service' | 'endpoint' | 'verdict' | 'hop';
+
+export interface BuildOptions {
+  /** Pods (ids) that some NetworkPolicy selects: drawn with a double border. */
+  isolated?: Set<string>;
+  /** The topology names no nodes and the loader used the seed's: draw them dashed. */
+  impliedNodes?: boolean;
+}
 
 export interface GraphElement {
   group: 'nodes' | 'edges';
@@ -21,6 +28,14 @@ export interface GraphElement {
     /** Extra line for tooltips and the side panel. */
     detail?: string;
     hostNetwork?: boolean;
+    /** Pod labels (for the label filter). */
+    labels?: Record<string, string>;
+    /** Lower-case text the canvas search matches. */
+    search?: string;
+    /** Policy overlay edges: allowed or denied. */
+    verdict?: 'allowed' | 'denied';
+    port?: number;
+    protocol?: string;
   };
   position?: CanvasPosition;
   classes?: string;
@@ -70,12 +85,18 @@ function servicePorts(ports: Topology['services'][number]['ports']): string {
 }
 
 /** Build the graph, placing every element; saved positions win over the computed layout. */
-export function buildGraph(topology: Topology, saved: Record<string, CanvasPosition> = {}): GraphModel {
+export function buildGraph(topology: Topology, saved: Record<string, CanvasPosition> = {}, options: BuildOptions = {}): GraphModel {
   const colors = namespaceColors([...topology.namespaces.map((n) => n.name), ...topology.pods.map((p) => p.namespace), ...topology.services.map((s) => s.namespace)]);
   const elements: GraphElement[] = [];
   const placed = new Map<string, CanvasPosition>();
   const nodeNames = new Set(topology.nodes.map((n) => n.name));
 
+  const podsByNode = new Map<string, Topology['pods']>();
+  for (const p of topology.pods) {
+    const l = podsByNode.get(p.nodeName);
+    if (l) l.push(p);
+    else podsByNode.set(p.nodeName, [p]);
+  }
   // Nodes left to right; pods in a grid inside each.
   let x = 0;
   let maxBottom = 0;
@@ -83,8 +104,12 @@ export function buildGraph(topology: Topology, saved: Record<string, CanvasPosit
     const id = nodeId(node.name);
     const ip = node.ips[0] ?? 'no IP';
     const cidr = node.podCIDRs[0] ? ` · pods ${node.podCIDRs[0]}` : '';
-    elements.push({ group: 'nodes', data: { id, kind: 'node', label: `${node.name}  ${ip}${cidr}`, detail: node.zone ? `zone ${node.zone}` : undefined } });
-    const pods = topology.pods.filter((p) => p.nodeName === node.name);
+    elements.push({
+      group: 'nodes',
+      data: { id, kind: 'node', label: `${node.name}  ${ip}${cidr}`, detail: node.zone ? `zone ${node.zone}` : undefined, search: `${node.name} ${node.ips.join(' ')}`.toLowerCase() },
+      classes: options.impliedNodes ? 'implied' : undefined,
+    });
+    const pods = podsByNode.get(node.name) ?? [];
     const cols = Math.max(1, Math.min(POD_COLS, pods.length));
     pods.forEach((pod, i) => {
       const col = i % cols;
@@ -126,8 +151,10 @@ export function buildGraph(topology: Topology, saved: Record<string, CanvasPosit
         color: colors.get(pod.namespace),
         hostNetwork: pod.hostNetwork,
         detail: `${pod.namespace}/${pod.name}${pod.hostNetwork ? ' (hostNetwork)' : ''}`,
+        labels: pod.labels,
+        search: `${pod.namespace}/${pod.name} ${pod.ips.join(' ')} ${Object.entries(pod.labels).map(([k, v]) => `${k}=${v}`).join(' ')}`.toLowerCase(),
       },
-      classes: pod.hostNetwork ? 'host-network' : undefined,
+      classes: [pod.hostNetwork ? 'host-network' : '', options.isolated?.has(id) ? 'isolated' : ''].filter(Boolean).join(' ') || undefined,
     });
   }
 
@@ -164,7 +191,7 @@ export function buildGraph(topology: Topology, saved: Record<string, CanvasPosit
       const p = placed.get(t);
       if (p) xs.push(p.x);
       else if (t.startsWith('node/')) {
-        const podsOfNode = topology.pods.filter((pod) => nodeId(pod.nodeName) === t).map((pod) => placed.get(podId(pod.namespace, pod.name))?.x);
+        const podsOfNode = (podsByNode.get(t.slice('node/'.length)) ?? []).map((pod) => placed.get(podId(pod.namespace, pod.name))?.x);
         const known = podsOfNode.filter((v): v is number => v !== undefined);
         if (known.length) xs.push(known.reduce((a, b) => a + b, 0) / known.length);
       }
@@ -195,6 +222,7 @@ export function buildGraph(topology: Topology, saved: Record<string, CanvasPosit
         namespace: s.namespace,
         color: colors.get(s.namespace),
         detail: `${s.type}${s.selector ? ` selector ${Object.entries(s.selector).map(([k, v]) => `${k}=${v}`).join(',')}` : ''}`,
+        search: `${s.namespace}/${s.name} ${s.clusterIPs.join(' ')}`.toLowerCase(),
       },
     });
     for (const t of [...(targetsOf.get(id) ?? [])].sort()) {

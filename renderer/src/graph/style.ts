@@ -101,4 +101,102 @@ export const graphStyle: cytoscape.StylesheetStyle[] = [
     selector: 'node.faded, edge.faded',
     style: { opacity: 0.25 },
   },
+  // Pods that a NetworkPolicy selects (isolated for ingress or egress): a double border.
+  {
+    selector: 'node[kind = "pod"].isolated',
+    style: { 'border-style': 'double', 'border-width': 5 },
+  },
+  // Search hits.
+  {
+    selector: 'node.search-hit',
+    style: { 'underlay-color': '#facc15', 'underlay-opacity': 0.55, 'underlay-padding': 6, 'underlay-shape': 'round-rectangle' },
+  },
+  // Filtered out by namespace or label.
+  {
+    selector: '.filtered',
+    style: { display: 'none' },
+  },
+  // Policy overlay: one edge per pod pair with the verdict for the chosen port.
+  {
+    selector: 'edge[kind = "verdict"]',
+    style: {
+      width: 2.2,
+      'curve-style': 'bezier',
+      'control-point-step-size': 28,
+      'line-opacity': 0.85,
+      'arrow-scale': 1,
+      label: 'data(label)',
+      'font-family': MONO,
+      'font-size': 10,
+      'text-rotation': 'autorotate',
+      'text-background-color': '#ffffff',
+      'text-background-opacity': 0.85,
+      'text-background-padding': '2px',
+      'z-index': 20,
+    },
+  },
+  {
+    selector: 'edge[kind = "verdict"].verdict-allowed',
+    style: { 'line-color': '#16a34a', 'target-arrow-color': '#16a34a', color: '#166534' },
+  },
+  {
+    selector: 'edge[kind = "verdict"].verdict-denied',
+    style: { 'line-color': '#dc2626', 'target-arrow-color': '#dc2626', 'line-style': 'dashed', color: '#991b1b' },
+  },
+  {
+    selector: 'edge[kind = "verdict"]:selected',
+    style: { width: 4, 'line-opacity': 1 },
+  },
+  // Packet stepper: elements the packet has crossed, the current hop, the packet itself.
+  {
+    selector: 'node.hop-path',
+    style: { 'underlay-color': '#f59e0b', 'underlay-opacity': 0.18, 'underlay-padding': 5, 'underlay-shape': 'round-rectangle' },
+  },
+  {
+    selector: 'edge.hop-path',
+    style: { 'line-color': '#f59e0b', 'target-arrow-color': '#f59e0b', 'line-opacity': 0.9, width: 3 },
+  },
+  {
+    selector: 'node.hop-active',
+    style: { 'underlay-color': '#f59e0b', 'underlay-opacity': 0.55, 'underlay-padding': 8, 'underlay-shape': 'round-rectangle', 'border-color': '#b45309', 'border-width': 3 },
+  },
+  {
+    selector: 'edge.hop-active',
+    style: { 'line-color': '#d97706', 'target-arrow-color': '#d97706', 'line-opacity': 1, width: 5, 'z-index': 30 },
+  },
+  {
+    selector: 'edge[kind = "hop"]',
+    style: { 'curve-style': 'straight', 'line-style': 'dotted', width: 2.5, 'line-color': '#f59e0b', 'target-arrow-color': '#f59e0b', 'target-arrow-shape': 'triangle', 'line-opacity': 0.9, 'z-index': 25 },
+  },
+  {
+    selector: 'node[kind = "packet"]',
+    style: {
+      shape: 'ellipse',
+      width: 18,
+      height: 18,
+      'background-color': '#f59e0b',
+      'border-color': '#7c2d12',
+      'border-width': 2,
+      label: '',
+      'z-index': 100,
+      'z-compound-depth': 'top',
+      events: 'no',
+    },
+  },
+  // Nodes the loader invented because the topology names none.
+  {
+    selector: 'node[kind = "node"].implied',
+    style: { 'border-style': 'dashed', 'background-color': '#f8fafc' },
+  },
+];
+
+/**
+ * Level of detail for large topologies: labels disappear when they would be
+ * drawn smaller than this many pixels, so a zoomed-out 2,000-pod canvas draws
+ * boxes only and stays fast.
+ */
+export const LARGE_GRAPH_STYLE: cytoscape.StylesheetStyle[] = [
+  { selector: 'node', style: { 'min-zoomed-font-size': 9 } },
+  { selector: 'edge', style: { 'curve-style': 'haystack', 'haystack-radius': 0, 'target-arrow-shape': 'none' } },
+  { selector: 'edge[kind = "verdict"], edge[kind = "hop"]', style: { 'curve-style': 'bezier', 'target-arrow-shape': 'triangle' } },
 ];

@@ -1,0 +1,26 @@
+// What the canvas exposes for the e2e tests and the UI benchmark (read-only views of its state).
+interface NetlabGraphDebug {
+  /** Data and classes of one element, or null when it is not on the canvas. */
+  element(id: string): { data: Record<string, unknown>; classes: string[]; visible: boolean } | null;
+  /** Ids of the edges of a kind (endpoint, verdict, hop). */
+  edges(kind?: string): string[];
+  /** performance.now() when the current graph was first drawn, and when its drawing started. */
+  drawStartedAt: number;
+  firstRenderAt: number;
+  /** Which renderer draws the canvas. */
+  renderer: 'canvas' | 'webgl';
+  /** Level-of-detail mode for large topologies. */
+  large: boolean;
+  zoom(): number;
+  panBy(dx: number, dy: number): void;
+  renderedPosition(id: string): { x: number; y: number } | null;
+}
+
+interface Window {
+  __netlabGraph?: NetlabGraphDebug;
+}
+
+declare module 'cytoscape-fcose' {
+  const ext: import('cytoscape').Ext;
+  export default ext;
+}

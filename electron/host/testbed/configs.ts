@@ -160,6 +160,7 @@ export function httpServerArgv(scriptPath: string, port: number): string[] {
   return ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, `EXEC:/bin/sh ${scriptPath}`];
 }
 
-export function udpEchoArgv(port: number): string[] {
-  return ['socat', '-T', '1', `UDP-RECVFROM:${port},fork,reuseaddr`, 'PIPE'];
+/** UDP echo; the lock file (created and removed by socat) marks the process as the test-bed's on its command line. */
+export function udpEchoArgv(port: number, lockFile: string): string[] {
+  return ['socat', '-L', lockFile, '-T', '1', `UDP-RECVFROM:${port},fork,reuseaddr`, 'PIPE'];
 }

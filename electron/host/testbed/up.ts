@@ -392,7 +392,7 @@ class Builder {
           const script = `${SERVER_DIR}/${pod.namespace}_${pod.name}_${s.port}.sh`;
           writeFile(script, httpScript(pod.name, pod.namespace, s.port), 0o755);
           argv = httpServerArgv(script, s.port);
-        } else argv = udpEchoArgv(s.port);
+        } else argv = udpEchoArgv(s.port, `${SERVER_DIR}/${pod.namespace}_${pod.name}_${s.port}_udp.lock`);
         started.push(await this.daemon(`${s.kind} ${label}`, pod.netns, argv, `server-${pod.namespace}_${pod.name}_${s.port}_${s.protocol}`));
         st.servers.push(`${s.port}/${s.protocol} ${s.kind}`);
       }

@@ -1,0 +1,260 @@
+// The test-bed's plan and generated configuration, without root: names,
+// addresses, routes the CNI daemon would program, DNS records, daemon configs,
+// requirement checks and the root-namespace safety check.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadTopology, type Topology } from '../../../core/model';
+import { CoreDns } from '../../../core/dns';
+import { TestbedError } from './errors';
+import { birdConfig, dnsmasqArgv, httpScript, sshForwardArgv, sshdArgv, sshdConfig, withHostname } from './configs';
+import { MAX_NETNS_NAME, nodeNetns, podNetns } from './names';
+import { buildPlan, dnsRecordArgs, kubeletHostsFile } from './plan';
+import { preflight, requirements } from './preflight';
+import { checkRootUntouched, type RootSnapshot } from './safety';
+import { calicoPolicyFromModel, kubeProxyFromModel } from './rules';
+
+const SEED = readFileSync(join(__dirname, '..', '..', '..', 'resources', 'samples', 'seed.yaml'), 'utf8');
+
+function seed(...set: string[]): Topology {
+  const r = loadTopology([{ file: 'seed.yaml', text: SEED }], { set });
+  if (!r.topology) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+  return r.topology;
+}
+
+describe('names', () => {
+  it('prefixes node and pod namespaces', () => {
+    expect(nodeNetns('node-1')).toBe('nl-n-node-1');
+    expect(podNetns('default', 'pod-a')).toBe('nl-p-default-pod-a');
+  });
+  it('shortens long names with a stable hash, keeping the prefix', () => {
+    const long = podNetns('kube-system', 'a-very-long-deployment-name-7db6d8ff4d-x5wq2-with-more-words');
+    expect(long.length).toBeLessThanOrEqual(MAX_NETNS_NAME);
+    expect(long).toMatch(/^nl-p-kube-system-a-very-long-[a-z0-9.-]*-[0-9a-f]{8}$/);
+    expect(podNetns('kube-system', 'a-very-long-deployment-name-7db6d8ff4d-x5wq2-with-more-words')).toBe(long);
+    expect(podNetns('kube-system', 'a-very-long-deployment-name-7db6d8ff4d-x5wq2-with-more-wordz')).not.toBe(long);
+  });
+});
+
+describe('buildPlan (seed, calico-bgp)', () => {
+  const plan = buildPlan(seed());
+  it('places the three nodes on the node network with their pod CIDRs and Calico blocks', () => {
+    expect(plan.mode).toBe('calico-bgp');
+    expect(plan.gateway).toBe('10.0.0.1');
+    expect(plan.nodes.map((n) => [n.name, n.ip, n.prefixLen, n.netns, n.bridgePort, n.podCIDR, n.blocks])).toEqual([
+      ['node-1', '10.0.1.5', 16, 'nl-n-node-1', 'n1', '10.244.1.0/24', ['10.244.1.0/26']],
+      ['node-2', '10.0.1.6', 16, 'nl-n-node-2', 'n2', '10.244.2.0/24', ['10.244.2.0/26']],
+      ['node-3', '10.0.1.7', 16, 'nl-n-node-3', 'n3', '10.244.3.0/24', ['10.244.3.0/26']],
+    ]);
+    // BGP: BIRD installs the routes, the plan programs none itself
+    expect(plan.nodes.every((n) => n.routes.length === 0 && !n.tunnel)).toBe(true);
+  });
+  it('wires pods with ptp + host-local, requesting the fixed IP through CNI_ARGS', () => {
+    const a = plan.pods.find((p) => p.name === 'pod-a')!;
+    expect(a).toMatchObject({ node: 'node-1', ip: '10.244.1.5', netns: 'nl-p-default-pod-a', hostVeth: 'cali5e1c4d6c68c' });
+    expect(a.cniConfig).toMatchObject({ type: 'ptp', mtu: 1500, ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }]] } });
+    expect(a.cniArgs).toMatch(/(^|;)IP=10\.244\.1\.5($|;)/);
+    expect(a.cniArgs).toMatch(/K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod-a/);
+    expect(a.containerId).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.resolvConf).toBe('search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
+    expect(a.hostsFile).toContain('10.244.1.5\tpod-a\n');
+  });
+  it('starts servers on the pods\' container ports and puts dnsmasq in the kube-dns endpoint pod', () => {
+    expect(plan.pods.find((p) => p.name === 'backend-1')!.servers).toEqual([{ port: 8080, protocol: 'TCP', kind: 'http' }]);
+    const dnsPod = plan.pods.find((p) => p.namespace === 'kube-system')!;
+    expect(dnsPod.servers).toEqual([
+      { port: 53, protocol: 'UDP', kind: 'dns' },
+      { port: 9153, protocol: 'TCP', kind: 'http' },
+    ]);
+    expect(plan.dns).toMatchObject({ listen: '10.244.2.15', clusterIP: '10.96.0.10' });
+    expect(plan.warnings).toEqual([]);
+  });
+  it('records where the test-bed differs from real Calico', () => {
+    expect(plan.differences.join('\n')).toMatch(/ptp CNI plugin/);
+    expect(plan.differences.join('\n')).toMatch(/metric 32/);
+  });
+});
+
+describe('buildPlan (calico-vxlan, flannel)', () => {
+  it('calico-vxlan: vxlan.calico with the model\'s VTEP address, routes via remote VTEPs onlink, ARP and FDB entries', () => {
+    const plan = buildPlan(seed('cni=calico-vxlan'));
+    const n1 = plan.nodes[0];
+    expect(n1.tunnel).toMatchObject({ dev: 'vxlan.calico', vni: 4096, port: 4789, mtu: 1450, ip: '10.244.1.0' });
+    expect(n1.tunnel!.mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    expect(n1.routes).toEqual([
+      { dst: '10.244.1.0/26', type: 'blackhole', proto: '80' },
+      { dst: '10.244.2.0/26', via: '10.244.2.0', dev: 'vxlan.calico', onlink: true },
+      { dst: '10.244.3.0/26', via: '10.244.3.0', dev: 'vxlan.calico', onlink: true },
+    ]);
+    expect(n1.neighbours).toEqual([
+      { ip: '10.244.2.0', mac: plan.nodes[1].tunnel!.mac, dev: 'vxlan.calico' },
+      { ip: '10.244.3.0', mac: plan.nodes[2].tunnel!.mac, dev: 'vxlan.calico' },
+    ]);
+    expect(n1.fdb.map((f) => f.dst)).toEqual(['10.0.1.6', '10.0.1.7']);
+    expect(plan.podMtu).toBe(1450);
+    expect(plan.pods[0].cniConfig).toMatchObject({ mtu: 1450 });
+  });
+  it('flannel-vxlan: flannel.1 (VNI 1, 8472), bridge plugin on cni0 with the cluster route', () => {
+    const plan = buildPlan(seed('cni=flannel-vxlan'));
+    expect(plan.nodes[0].tunnel).toMatchObject({ dev: 'flannel.1', vni: 1, port: 8472, ip: '10.244.1.0' });
+    expect(plan.nodes[0].routes[0]).toEqual({ dst: '10.244.2.0/24', via: '10.244.2.0', dev: 'flannel.1', onlink: true });
+    expect(plan.pods[0].cniConfig).toMatchObject({ type: 'bridge', bridge: 'cni0', isGateway: true, isDefaultGateway: true, hairpinMode: true, ipam: { routes: [{ dst: '10.244.0.0/16' }] } });
+    expect(plan.pods[0].hostVeth).toBeUndefined();
+  });
+  it('flannel-host-gw: routes via the peer node on eth0', () => {
+    const plan = buildPlan(seed('cni=flannel-host-gw'));
+    expect(plan.nodes[0].tunnel).toBeUndefined();
+    expect(plan.nodes[0].routes).toEqual([
+      { dst: '10.244.2.0/24', via: '10.0.1.6', dev: 'eth0' },
+      { dst: '10.244.3.0/24', via: '10.0.1.7', dev: 'eth0' },
+    ]);
+  });
+  it('refuses a node outside the node network and a node on the gateway address', () => {
+    const bad = seed();
+    bad.nodes[0].ips = ['192.168.9.9'];
+    expect(() => buildPlan(bad)).toThrow(/192\.168\.9\.9 is outside .*10\.0\.0\.0\/16/);
+    const gw = seed();
+    gw.nodes[0].ips = ['10.0.0.1'];
+    expect(() => buildPlan(gw)).toThrow(/the node network's gateway address/);
+  });
+});
+
+describe('dnsRecordArgs', () => {
+  const t = seed();
+  const args = dnsRecordArgs(t);
+  it('serves the Services, SRV for named ports and pod A records of the zone', () => {
+    expect(args).toContain('--local=/cluster.local/');
+    expect(args).toContain(`--local-ttl=${t.settings.dns.ttl}`);
+    expect(args).toContain('--host-record=backend.default.svc.cluster.local,10.96.5.20');
+    expect(args).toContain('--host-record=kube-dns.kube-system.svc.cluster.local,10.96.0.10');
+    expect(args).toContain('--host-record=10-244-1-5.default.pod.cluster.local,10.244.1.5');
+    expect(args.some((a) => a.startsWith('--srv-host=_http._tcp.backend.default.svc.cluster.local,backend.default.svc.cluster.local,80,'))).toBe(true);
+  });
+  it('agrees with the CoreDNS model for every Service A record', () => {
+    const dns = new CoreDns(t);
+    for (const s of t.services) {
+      const a = dns.answer(`${s.name}.${s.namespace}.svc.cluster.local`, 'A').answer.map((r) => r.data);
+      const rec = args.find((x) => x.startsWith(`--host-record=${s.name}.${s.namespace}.svc.cluster.local,`));
+      expect(rec?.split(',').slice(1)).toEqual(a);
+    }
+  });
+});
+
+describe('daemon configs', () => {
+  const plan = buildPlan(seed());
+  const n1 = plan.nodes[0];
+  it('BIRD: router id, direct on eth0, kernel metric, blackholed blocks, an iBGP session per peer', () => {
+    const c = birdConfig(plan, n1);
+    expect(c).toContain('router id 10.0.1.5;');
+    expect(c).toMatch(/protocol direct \{\n {2}ipv4;\n {2}interface "eth0";\n\}/);
+    expect(c).toContain('  metric 32;');
+    expect(c).toContain('  route 10.244.1.0/26 blackhole;');
+    expect(c).toContain(`local 10.0.1.5 as 64512;`);
+    expect(c).toContain('protocol bgp Mesh_10_0_1_6 from bgp_template {\n  neighbor 10.0.1.6 as 64512;');
+    expect(c).toContain('protocol bgp Mesh_10_0_1_7 from bgp_template {');
+    expect(c).not.toContain('neighbor 10.0.1.5 ');
+    expect(birdConfig(plan, n1, { kernelMetric: 0 })).toContain('  metric 0;');
+  });
+  it('sshd: listens on the node IP only, keys only, no PAM', () => {
+    const c = sshdConfig(n1);
+    expect(c).toContain('ListenAddress 10.0.1.5\n');
+    expect(c).toContain('PermitRootLogin prohibit-password\n');
+    expect(c).toContain('PasswordAuthentication no\n');
+    expect(c).toContain('UsePAM no\n');
+    expect(c).toContain('AuthorizedKeysFile /run/netlab/ssh/authorized_keys\n');
+    expect(sshdArgv(n1)).toEqual(withHostname('node-1', ['/usr/sbin/sshd', '-D', '-e', '-f', '/run/netlab/ssh/node-1/sshd_config']));
+  });
+  it('the SSH forward listens on 127.0.0.1 only and connects from inside the node namespace', () => {
+    expect(sshForwardArgv(n1, 22201)).toEqual(['socat', 'TCP-LISTEN:22201,bind=127.0.0.1,fork,reuseaddr', 'EXEC:ip netns exec nl-n-node-1 socat STDIO TCP\\:10.0.1.5\\:22']);
+  });
+  it('dnsmasq binds the DNS pod\'s address only and never reads the host resolver', () => {
+    const a = dnsmasqArgv(plan.dns!);
+    expect(a).toEqual(expect.arrayContaining(['--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=10.244.2.15', '--keep-in-foreground']));
+  });
+  it('the HTTP responder answers with the pod name', () => {
+    const s = httpScript('backend-1', 'default', 8080);
+    expect(s).toContain("Content-Length: 10\\r\\n");
+    expect(s).toContain('X-Netlab-Pod: default/backend-1');
+  });
+  it('the hosts file is kubelet\'s', () => {
+    expect(kubeletHostsFile('10.244.1.5', 'pod-a').split('\n')[0]).toBe('# Kubernetes-managed hosts file.');
+  });
+});
+
+describe('rules from the models', () => {
+  const t = seed();
+  it('kube-proxy: the prelude holds the jumps and kubelet chains, the restore document kube-proxy\'s own chains', () => {
+    const k = kubeProxyFromModel(t, 'node-1');
+    expect(k.prelude).toMatch(/^\*nat$/m);
+    expect(k.prelude).toMatch(/^-A PREROUTING .*-j KUBE-SERVICES$/m);
+    expect(k.prelude).not.toMatch(/^-A KUBE-SERVICES /m);
+    expect(k.restore).toMatch(/^-A KUBE-SERVICES .*10\.96\.5\.20/m);
+    expect(k.restore).toMatch(/^COMMIT$/m);
+  });
+  it('Calico policy: jumps inserted at the top of the built-in chains', () => {
+    const p = calicoPolicyFromModel(t, 'node-1')!;
+    expect(p.filter).toMatch(/^-I FORWARD 1 .*-j cali-FORWARD$/m);
+    expect(p.filter).toMatch(/^-I INPUT 1 .*-j cali-INPUT$/m);
+    expect(p.filter).not.toMatch(/^-A (INPUT|FORWARD|OUTPUT) /m);
+    expect(calicoPolicyFromModel(seed('cni=flannel-vxlan'), 'node-1')).toBeNull();
+  });
+});
+
+describe('preflight', () => {
+  const all = () => true;
+  it('passes as root with everything installed', () => {
+    expect(preflight(seed(), { uid: 0, exists: all })).toBe('calico-bgp');
+  });
+  it('refuses without root before anything else', () => {
+    expect(() => preflight(seed(), { uid: 1000, exists: all })).toThrow(/needs root/);
+  });
+  it('names each missing binary with the Debian package that provides it', () => {
+    try {
+      preflight(seed(), { uid: 0, exists: (b) => b !== 'bird' && !b.endsWith('/ptp') });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(TestbedError);
+      const err = e as TestbedError;
+      expect(err.code).toBe('missing-binary');
+      expect(err.message).toContain('bird (Debian package bird2');
+      expect(err.message).toContain('/usr/lib/cni/ptp (Debian package containernetworking-plugins');
+      expect(err.hint).toBe('install them with: apt-get install containernetworking-plugins bird2');
+    }
+  });
+  it('needs BIRD only in BGP mode and the bridge plugin only for flannel', () => {
+    expect(requirements('calico-vxlan').map((r) => r.binary)).not.toContain('bird');
+    expect(requirements('flannel-vxlan').map((r) => r.binary)).toContain('/usr/lib/cni/bridge');
+  });
+  it.each([
+    ['cni=calico-ipip', /no IPIP; this mode \(calico-ipip\) is modelled only/],
+    ['cni=cilium-geneve', /no Geneve\/eBPF \(Cilium\); this mode \(cilium-geneve\) is modelled only/],
+    ['cni=weave-fastdp', /no Open vSwitch datapath/],
+    ['kubeProxy=ipvs', /no IPVS; kube-proxy mode ipvs is modelled only/],
+    ['cni.encryption=true', /no WireGuard; encryption is modelled only/],
+  ])('refuses %s', (set, msg) => {
+    expect(() => preflight(seed(set), { uid: 0, exists: all })).toThrow(msg);
+  });
+});
+
+describe('checkRootUntouched', () => {
+  const before: RootSnapshot = { addresses: ['eth0 192.0.2.2/24'], routes: ['main 0.0.0.0/0 unicast 192.0.2.1 eth0'], links: ['lo', 'eth0'] };
+  const ranges = ['10.0.0.0/16', '10.244.0.0/16', '10.96.0.0/12'];
+  it('accepts an unchanged namespace and changes unrelated to the test-bed', () => {
+    expect(checkRootUntouched(before, before, ranges)).toEqual([]);
+    expect(checkRootUntouched(before, { ...before, routes: [...before.routes, 'main 172.17.0.0/16 unicast - docker0'], links: [...before.links, 'docker0'] }, ranges)).toEqual([]);
+  });
+  it('flags addresses, routes and interfaces of the test-bed', () => {
+    const after: RootSnapshot = {
+      addresses: [...before.addresses, 'br0 10.0.0.1/16'],
+      routes: [...before.routes, 'main 10.244.2.0/26 unicast 10.0.1.6 eth0', 'main 172.16.0.0/12 unicast 10.0.1.9 eth0'],
+      links: [...before.links, 'nl-veth0', 'cali123'],
+    };
+    expect(checkRootUntouched(before, after, ranges)).toEqual([
+      'new address in the root namespace: br0 10.0.0.1/16',
+      'new route in the root namespace: main 10.244.2.0/26 unicast 10.0.1.6 eth0',
+      'new route in the root namespace: main 172.16.0.0/12 unicast 10.0.1.9 eth0',
+      'new interface in the root namespace: nl-veth0',
+      'new interface in the root namespace: cali123',
+    ]);
+  });
+});

@@ -223,6 +223,23 @@ describe.sequential('local test-bed (live: root, real plugins)', () => {
         console.log(`[${mode}] up in ${upMs} ms; steps: ${JSON.stringify(state.timings)}`);
       });
 
+      it('refuses a second up while this one is up', async () => {
+        await expect(testbedUp(topology(mode))).rejects.toMatchObject({ code: 'already-up' });
+        expect(testbedStatus().up).toBe(true);
+      });
+
+      it('runs commands in a pod or node through `netlab testbed exec`, with the pod\'s host name', async () => {
+        const r = await execFileP(process.execPath, [NETLAB, 'testbed', 'exec', 'default/pod-a', '--', 'sh', '-c', 'hostname; ip -4 -br addr show eth0'], { cwd: ROOT });
+        expect(r.stdout).toMatch(/^pod-a\neth0@if\d+ +UP +10\.244\.1\.5\/32 \n$/);
+        const n = await execFileP(process.execPath, [NETLAB, 'testbed', 'exec', 'node-2', '--', 'hostname'], { cwd: ROOT });
+        expect(n.stdout).toBe('node-2\n');
+        const bad = await execFileP(process.execPath, [NETLAB, 'testbed', 'exec', 'default/nope', '--', 'true'], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
+        expect(bad).toMatchObject({ code: 1 });
+        expect(bad.stderr).toMatch(/no node or pod "default\/nope" in the test-bed/);
+        const st = JSON.parse((await execFileP(process.execPath, [NETLAB, 'testbed', 'status', '--json'], { cwd: ROOT })).stdout) as { up: boolean; mode: string };
+        expect(st).toMatchObject({ up: true, mode });
+      });
+
       it('a real curl from pod A reaches backend.default.svc.cluster.local (DNS via kube-dns DNAT, then the Service DNAT)', async () => {
         const r = await testbedExec('default/pod-a', ['curl', '-sS', '-m', '5', '-D', '-', 'http://backend.default.svc.cluster.local']);
         expect(r.stderr).toBe('');
@@ -419,6 +436,26 @@ describe.sequential('local test-bed (live: root, real plugins)', () => {
         expect(again).toMatchObject({ killed: [], namespaces: [], leftovers: [] });
         expect(rootText()).toEqual(before);
       });
+    });
+  }
+
+  for (const mode of ['flannel-vxlan', 'flannel-host-gw'] as const) {
+    it(`${mode}: pods on cni0 (bridge plugin), a Service request across nodes, and a clean down`, async () => {
+      await testbedUp(topology(mode));
+      try {
+        const r = await testbedExec('default/pod-a', ['curl', '-sS', '-m', '5', 'http://backend.default.svc.cluster.local']);
+        expect(r.stdout).toMatch(/^backend-[12]\n$/);
+        const pr = parseIpRoute((await inNs('nl-p-default-pod-a', ['ip', 'route'])).stdout).records;
+        expect(pr.find((x) => x.dst === 'default')).toMatchObject({ gateway: '10.244.1.1', dev: 'eth0' });
+        expect(pr.find((x) => x.dst === '10.244.0.0/16')).toMatchObject({ gateway: '10.244.1.1' });
+        const nr = parseIpRoute((await inNs('nl-n-node-1', ['ip', 'route'])).stdout).records;
+        expect(nr.find((x) => x.dst === '10.244.1.0/24')).toMatchObject({ dev: 'cni0', protocol: 'kernel', prefsrc: '10.244.1.1' });
+        expect(nr.find((x) => x.dst === '10.244.2.0/24')).toMatchObject(mode === 'flannel-vxlan' ? { gateway: '10.244.2.0', dev: 'flannel.1', flags: ['onlink'] } : { gateway: '10.0.1.6', dev: 'eth0' });
+      } finally {
+        const d = await testbedDown();
+        expect(d.leftovers).toEqual([]);
+      }
+      expect(leftovers()).toEqual([]);
     });
   }
 

@@ -49,12 +49,14 @@ describe('netlab testbed (arguments; the live suite builds the real thing)', () 
       ],
       clientKey: '/run/netlab/ssh/client_ed25519',
       differences: [],
+      warnings: ['the topology is dual-stack or IPv6: the test-bed builds its IPv4 part only'],
     });
     expect(text).toContain('test-bed: up — topology seed, calico-bgp');
     expect(text).toMatch(/node-1 +10\.0\.1\.5 +nl-n-node-1 +127\.0\.0\.1:22201 +SHA256:abc/);
     expect(text).toContain('nl-p-default-pod-a (missing)');
     expect(text).toContain('processes: 1 of 2 running (stopped: sshd node-1)');
     expect(text).toContain('ssh -i /run/netlab/ssh/client_ed25519 -p 22201 root@127.0.0.1');
-    expect(formatStatus({ up: false, nodes: [], pods: [], processes: [], differences: [] })).toBe('test-bed: down (nothing built)\n');
+    expect(text).toContain('warning: the topology is dual-stack or IPv6');
+    expect(formatStatus({ up: false, nodes: [], pods: [], processes: [], differences: [], warnings: [] })).toBe('test-bed: down (nothing built)\n');
   });
 });

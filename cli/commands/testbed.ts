@@ -43,6 +43,7 @@ export function formatStatus(s: TestbedStatus): string {
       s.pods.map((p) => [p.pod, p.node, p.ip, `${p.netns}${p.present ? '' : ' (missing)'}`, p.servers.join(', ') || '-']),
     ).trimEnd(),
   );
+  for (const w of s.warnings) lines.push(`warning: ${w}`);
   const down = s.processes.filter((p) => !p.running);
   lines.push('');
   lines.push(`processes: ${s.processes.length - down.length} of ${s.processes.length} running${down.length ? ` (stopped: ${down.map((p) => p.name).join(', ')})` : ''}`);

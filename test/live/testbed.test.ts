@@ -208,7 +208,7 @@ describe.sequential('local test-bed (live: root, real plugins)', () => {
 
       it('comes up step by step, all processes running', () => {
         expect(state.phase).toBe('up');
-        expect(steps.map((s) => s.step)).toEqual([1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        expect(steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
         expect(steps.every((s) => s.total === 11)).toBe(true);
         const st = testbedStatus();
         expect(st.up).toBe(true);
@@ -483,6 +483,15 @@ describe.sequential('local test-bed (live: root, real plugins)', () => {
       const down = await execFileP(process.execPath, [NETLAB, 'testbed', 'down'], { cwd: ROOT });
       expect(down.stdout).toMatch(/^removed \d+ namespaces, stopped \d+ processes/);
       expect(leftovers()).toEqual([]);
+    });
+
+    it('removes everything it built when a step fails half-way (here: rules iptables-restore rejects)', async () => {
+      const before = rootText();
+      const err = await testbedUp(topology('calico-bgp'), { kubeProxy: () => ({ prelude: '*nat\n-A NO-SUCH-CHAIN -j ACCEPT\nCOMMIT\n', restore: '' }) }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'command-failed' });
+      expect((err as Error).message).toMatch(/kubelet\/kube-proxy chains and jumps on node-\d/);
+      expect(leftovers()).toEqual([]);
+      expect(rootText()).toEqual(before);
     });
 
     it('refuses modes the local kernel cannot build, naming what is missing, and builds nothing', async () => {

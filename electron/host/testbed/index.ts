@@ -33,12 +33,13 @@ export interface TestbedStatus {
   processes: { name: string; pid: number; running: boolean }[];
   clientKey?: string;
   differences: string[];
+  warnings: string[];
   error?: string;
 }
 
 export function testbedStatus(): TestbedStatus {
   const s = loadState();
-  if (!s) return { up: false, nodes: [], pods: [], processes: [], differences: [] };
+  if (!s) return { up: false, nodes: [], pods: [], processes: [], differences: [], warnings: [] };
   const present = (ns: string) => existsSync(`${NETNS_DIR}/${ns}`);
   return {
     up: s.phase === 'up',
@@ -58,6 +59,7 @@ export function testbedStatus(): TestbedStatus {
     processes: s.processes.map((p) => ({ name: p.name, pid: p.pid, running: isSameProcess(p) })),
     clientKey: s.clientKey,
     differences: s.differences,
+    warnings: s.warnings ?? [],
     error: s.error,
   };
 }

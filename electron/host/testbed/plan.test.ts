@@ -12,6 +12,7 @@ import { MAX_NETNS_NAME, nodeNetns, podNetns } from './names';
 import { buildPlan, dnsRecordArgs, kubeletHostsFile } from './plan';
 import { preflight, requirements } from './preflight';
 import { checkRootUntouched, type RootSnapshot } from './safety';
+import { sysctlPath } from './up';
 import { calicoPolicyFromModel, kubeProxyFromModel } from './rules';
 
 const SEED = readFileSync(join(__dirname, '..', '..', '..', 'resources', 'samples', 'seed.yaml'), 'utf8');
@@ -233,6 +234,15 @@ describe('preflight', () => {
     ['cni.encryption=true', /no WireGuard; encryption is modelled only/],
   ])('refuses %s', (set, msg) => {
     expect(() => preflight(seed(set), { uid: 0, exists: all })).toThrow(msg);
+  });
+});
+
+describe('sysctlPath', () => {
+  it('maps sysctl names to /proc/sys paths, keeping dotted interface names whole', () => {
+    expect(sysctlPath('net.ipv4.ip_forward')).toBe('net/ipv4/ip_forward');
+    expect(sysctlPath('net.ipv4.conf.cali5e1c4d6c68c.proxy_arp')).toBe('net/ipv4/conf/cali5e1c4d6c68c/proxy_arp');
+    expect(sysctlPath('net.ipv4.conf.vxlan.calico.rp_filter')).toBe('net/ipv4/conf/vxlan.calico/rp_filter');
+    expect(sysctlPath('net.ipv4.neigh.cali1.proxy_delay')).toBe('net/ipv4/neigh/cali1/proxy_delay');
   });
 });
 

@@ -343,6 +343,10 @@ export function buildPlan(t: Topology, opts: PlanOptions = {}): TestbedPlan {
   } else {
     differences.push('Pods are wired by the bridge CNI plugin (as flannel\'s delegate is) directly, without the flannel CNI wrapper and subnet.env; flanneld is not running: its routes and VXLAN entries are programmed once at start.');
   }
+  if (t.settings.clusterCIDRs.some((c) => c.includes(':')) || t.nodes.some((n) => n.ips.some((ip) => ip.includes(':')))) {
+    warnings.push('the topology is dual-stack or IPv6: the test-bed builds its IPv4 part only');
+  }
+  differences.push('dnsmasq\'s answers are not authoritative (no aa flag, no SOA in the authority section of NXDOMAIN answers), unlike CoreDNS\'s for the cluster zone: tcpdump shows `NXDomain 0/0/0` where CoreDNS answers `NXDomain* 0/1/0`.');
   differences.push('Cluster DNS is dnsmasq (records taken from the CoreDNS model: Services, headless endpoints, SRV, pod A records) instead of CoreDNS; names outside the cluster domain are refused, not forwarded.');
   differences.push('Pod namespaces are pinned at /var/run/netns/nl-p-<namespace>-<pod> (the test-bed prefix), not containerd\'s /var/run/netns/cni-<uuid>.');
   differences.push('Pods are network namespaces without containers: each runs only small servers (socat) on its container ports.');

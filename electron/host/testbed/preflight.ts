@@ -51,7 +51,6 @@ export function requirements(mode: string): Requirement[] {
     { binary: 'iptables-restore', pkg: 'iptables', use: 'kube-proxy and policy rules' },
     { binary: 'iptables-save', pkg: 'iptables', use: 'reading the rules back' },
     { binary: 'ipset', pkg: 'ipset', use: 'policy address sets' },
-    { binary: 'sysctl', pkg: 'procps', use: 'forwarding and proxy ARP settings' },
     { binary: 'unshare', pkg: 'util-linux', use: 'per-node and per-pod host names' },
     { binary: 'dnsmasq', pkg: 'dnsmasq-base', use: 'cluster DNS (stands in for CoreDNS)' },
     { binary: 'sshd', pkg: 'openssh-server', use: 'SSH into each node' },

@@ -57,6 +57,8 @@ export interface TestbedState {
   clientKey?: string;
   /** Where this test-bed differs from a real cluster of the modelled CNI (for compare). */
   differences: string[];
+  /** What the test-bed could not build from the topology (IPv6, unscheduled pods…). */
+  warnings: string[];
   /** Step timings in ms (for the benchmark). */
   timings: Record<string, number>;
   error?: string;
@@ -77,6 +79,7 @@ export function newState(topology: string, mode: string): TestbedState {
     nodes: [],
     pods: [],
     differences: [],
+    warnings: [],
     timings: {},
   };
 }

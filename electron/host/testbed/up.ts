@@ -100,6 +100,7 @@ class Builder {
   ) {
     this.state = newState(plan.topology, plan.mode);
     this.state.differences = plan.differences;
+    this.state.warnings = plan.warnings;
   }
 
   save(): void {
@@ -110,7 +111,8 @@ class Builder {
     if (this.step > 0) this.state.timings[UP_STEPS[this.step - 1]] = Date.now() - this.stepStart;
     this.step = index + 1;
     this.stepStart = Date.now();
-    this.opts.onStep?.({ step: this.step, total: UP_STEPS.length, message: UP_STEPS[index] });
+    // step 1 (requirements) was announced before the plan existed
+    if (index > 0) this.opts.onStep?.({ step: this.step, total: UP_STEPS.length, message: UP_STEPS[index] });
   }
 
   endSteps(): void {
@@ -123,9 +125,11 @@ class Builder {
     await run('ip', ['netns', 'add', name], { what: `create network namespace ${name}` });
   }
 
+  /** Writes /proc/sys/net/… inside the namespace (each namespace has its own net sysctls). */
   async sysctl(netns: string, values: Record<string, string>): Promise<void> {
-    const args = Object.entries(values).map(([k, v]) => `${k}=${v}`);
-    if (args.length) await run('sysctl', ['-q', '-w', ...args], { netns, what: `set sysctls in ${netns}` });
+    const args = Object.entries(values).flatMap(([k, v]) => [sysctlPath(k), v]);
+    if (!args.length) return;
+    await run('sh', ['-c', 'while [ $# -gt 1 ]; do printf %s "$2" > "/proc/sys/$1" || exit 1; shift 2; done', 'sysctl', ...args], { netns, what: `set sysctls in ${netns}` });
   }
 
   async daemon(name: string, netns: string | undefined, argv: string[], logName: string): Promise<DaemonProcess> {
@@ -494,6 +498,16 @@ class Builder {
       if (!isAlive(p.pid)) throw new TestbedError('daemon-failed', `${p.name} is no longer running`, `see ${p.log}`, tailLog(p.log));
     }
   }
+}
+
+/**
+ * `net.ipv4.conf.<iface>.<key>` → `net/ipv4/conf/<iface>/<key>`; interface names
+ * may contain dots (vxlan.calico), so only the fixed parts are split.
+ */
+export function sysctlPath(key: string): string {
+  const p = key.split('.');
+  if (p.length > 4 && p[0] === 'net' && (p[2] === 'conf' || p[2] === 'neigh')) return [p[0], p[1], p[2], p.slice(3, -1).join('.'), p[p.length - 1]].join('/');
+  return p.join('/');
 }
 
 /** The first port >= start that 127.0.0.1 can listen on. */

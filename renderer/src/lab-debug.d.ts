@@ -13,7 +13,10 @@ interface NetlabGraphDebug {
   large: boolean;
   zoom(): number;
   panBy(dx: number, dy: number): void;
+  /** Page coordinates of a node, or of an edge's midpoint. */
   renderedPosition(id: string): { x: number; y: number } | null;
+  /** Model coordinates of a node. */
+  position(id: string): { x: number; y: number } | null;
 }
 
 interface Window {

@@ -18,14 +18,25 @@ export function stepElements(e: TraceEvent): string[] {
   return e.at.to && e.at.to !== e.at.element ? [e.at.element, e.at.to] : [e.at.element];
 }
 
-export function trailAt(events: TraceEvent[], index: number): Trail {
+/** Whether one element contains the other on the canvas (a pod in its node): such moves get no edge. */
+export type Nested = (a: string, b: string) => boolean;
+
+const notNested: Nested = () => false;
+
+function moveEdge(e: TraceEvent, nested: Nested): string | null {
+  const to = e.at.to;
+  if (!to || to === e.at.element || nested(e.at.element, to)) return null;
+  return hopEdgeId(e.at.element, to);
+}
+
+export function trailAt(events: TraceEvent[], index: number, nested: Nested = notNested): Trail {
   if (index < 0 || !events.length) return { path: [], active: [] };
   const i = Math.min(index, events.length - 1);
   const path = new Set<string>();
   for (let k = 0; k <= i; k++) for (const id of stepElements(events[k])) path.add(id);
-  for (const h of hopEdges(events, i)) path.add(h.data.id);
+  for (const h of hopEdges(events, i, nested)) path.add(h.data.id);
   const active = stepElements(events[i]);
-  const move = events[i].at.to && events[i].at.to !== events[i].at.element ? hopEdgeId(events[i].at.element, events[i].at.to!) : null;
+  const move = moveEdge(events[i], nested);
   return { path: [...path], active: move ? [...active, move] : active };
 }
 
@@ -33,14 +44,13 @@ export function hopEdgeId(from: string, to: string): string {
   return `hop/${from}->${to}`;
 }
 
-/** One dotted edge per distinct move (veth, wire) the walk has made up to a step. */
-export function hopEdges(events: TraceEvent[], index: number): GraphElement[] {
+/** One dotted edge per distinct move between separate elements (the wire between nodes) up to a step. */
+export function hopEdges(events: TraceEvent[], index: number, nested: Nested = notNested): GraphElement[] {
   const out = new Map<string, GraphElement>();
   for (let k = 0; k <= Math.min(index, events.length - 1); k++) {
     const e = events[k];
-    if (!e.at.to || e.at.to === e.at.element) continue;
-    const id = hopEdgeId(e.at.element, e.at.to);
-    if (!out.has(id)) out.set(id, { group: 'edges', data: { id, kind: 'hop', label: '', source: e.at.element, target: e.at.to, detail: e.action } });
+    const id = moveEdge(e, nested);
+    if (id && !out.has(id)) out.set(id, { group: 'edges', data: { id, kind: 'hop', label: '', source: e.at.element, target: e.at.to!, detail: e.action } });
   }
   return [...out.values()];
 }

@@ -96,3 +96,11 @@ describe('packet stepper logic', () => {
     expect(commandNode(ev(9, { at: { element: 'pod/x/y' } }))).toBeNull();
   });
 });
+
+describe('hop edges between separate elements only', () => {
+  it('draws no edge for a move between a pod and its own node', () => {
+    const nested = (a: string, b: string) => (a === 'pod/default/pod-a' && b === 'node/node-1') || (b === 'pod/default/pod-a' && a === 'node/node-1');
+    expect(hopEdges(events, 4, nested).map((e) => e.data.id)).toEqual([hopEdgeId('node/node-1', 'node/node-2')]);
+    expect(trailAt(events, 1, nested).active).toEqual(['pod/default/pod-a', 'node/node-1']);
+  });
+});

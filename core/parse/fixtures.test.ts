@@ -117,3 +117,84 @@ describe.each(MODES)('fixtures captured on the test-bed (%s)', (mode) => {
     expect(r.interfaces[1]).toMatchObject({ name: 'eth0', sandbox: '/var/run/netns/nl-p-default-pod-a' });
   });
 });
+
+// Other output forms captured on the test-bed by hand: conntrack -E / -o extended,id,
+// ip route get and table all, ip -s link, tcpdump -tttt -# -e -i any, -tt -v, -e, -i any.
+describe('output variants captured on the test-bed', () => {
+  const v = (f: string) => read('variants', f);
+
+  it('conntrack -E -o id: events with [NEW]/[UPDATE], the ICMP tuple id and the entry id told apart', () => {
+    const r = parseConntrack(v('conntrack-E-o-id.txt'));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.records.map((e) => e.event)).toEqual(['NEW', 'UPDATE']);
+    expect(r.records[0]).toMatchObject({ l4: { name: 'icmp', num: 1 }, unreplied: true, original: { type: 8, code: 0 } });
+    expect(r.records[0].original.id).not.toBe(r.records[0].id);
+    expect(r.records[0].id).toBeGreaterThan(65535);
+    expect(r.summary).toMatchObject({ count: 2, verb: 'flow events have been shown' });
+  });
+
+  it('conntrack -L -o extended,id and -p udp', () => {
+    const r = parseConntrack(v('conntrack-L-o-extended-id.txt'));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.records.every((e) => e.l3?.name === 'ipv4' && e.l3.num === 2 && typeof e.id === 'number')).toBe(true);
+    const u = parseConntrack(v('conntrack-L-p-udp.txt'));
+    expect(u.diagnostics).toEqual([]);
+    expect(u.records[0]).toMatchObject({ l4: { name: 'udp' }, original: { dst: '10.96.0.10', dport: 53 }, reply: { src: '10.244.2.15' } });
+    expect(u.records[0].state).toBeUndefined();
+  });
+
+  it('ip route show table all / ip -j route show table all agree; ip -6 route; ip route get with its cache line', () => {
+    const t = parseIpRoute(v('ip-route-table-all.txt'));
+    const j = parseIpRouteJson(v('ip-j-route-table-all.json'));
+    expect(t.diagnostics).toEqual([]);
+    expect(j.diagnostics).toEqual([]);
+    expect(t.records.map((r) => `${r.type} ${r.dst} ${r.table ?? 'main'}`)).toEqual(j.records.map((r) => `${r.type} ${r.dst} ${r.table ?? 'main'}`));
+    expect(t.records.some((r) => r.type === 'local' && r.table === 'local' && r.dst === '10.0.1.5')).toBe(true);
+    expect(t.records.some((r) => r.type === 'broadcast')).toBe(true);
+    const six = parseIpRoute(v('ip-6-route.txt'));
+    expect(six.diagnostics).toEqual([]);
+    expect(six.records.every((r) => r.family === 6 && r.pref === 'medium')).toBe(true);
+    const get = parseIpRoute(v('ip-route-get.txt'));
+    expect(get.diagnostics).toEqual([]);
+    expect(get.records).toEqual([{ line: 1, type: 'unicast', dst: '10.244.2.8', family: 4, gateway: '10.0.1.6', dev: 'eth0', prefsrc: '10.0.1.5', uid: 0, cache: true, flags: [] }]);
+  });
+
+  it('ip -s link counters', () => {
+    const r = parseIpLink(v('ip-s-link-eth0.txt'));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.records[0].ifname).toBe('eth0');
+    expect(r.records[0].stats64?.rx.packets).toBeGreaterThan(0);
+    expect(r.records[0].stats64?.tx.bytes).toBeGreaterThan(0);
+  });
+
+  it('tcpdump -tttt -# -e -i any (cooked capture: direction, ifindex, source MAC only)', () => {
+    const r = parseTcpdump(v('tcpdump-tttt-e-any.txt'));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.records[0]).toMatchObject({ number: 1, interface: 'eth0', direction: 'M', ifindex: 2, link: { dst: '', ethertype: 'IPv6', length: 76 }, protocol: 'IP6', transport: 'icmp6' });
+    expect(r.records[0].timestamp).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
+  });
+
+  it('tcpdump -tt -v: IP header, addresses on the continuation line, HTTP payload lines kept', () => {
+    const r = parseTcpdump(v('tcpdump-tt-v.txt'));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.records).toHaveLength(6);
+    expect(r.records[0]).toMatchObject({ src: '10.244.1.5', dport: 8080, tcp: { flags: 'S' } });
+    expect(r.records[0].timestamp).toMatch(/^\d{10}\.\d{6}$/);
+    expect(r.records[0].ipHeader).toMatch(/^tos 0x0, ttl 63, id \d+, offset 0, flags \[DF\], proto TCP \(6\), length 60$/);
+    expect(r.records[3].verbose?.[0]).toBe('GET / HTTP/1.1');
+  });
+
+  it('tcpdump: ARP through proxy ARP (ee:ee:ee:ee:ee:ee answers 169.254.1.1), ICMP echo, -e headers, -i any directions', () => {
+    const a = parseTcpdump(v('tcpdump-icmp-arp.txt'));
+    expect(a.diagnostics).toEqual([]);
+    expect(a.records[1].arp).toEqual({ op: 'reply', target: '169.254.1.1', mac: 'ee:ee:ee:ee:ee:ee', length: 28 });
+    expect(a.records.filter((p) => p.icmp?.kind === 'echo reply')).toHaveLength(2);
+    const e = parseTcpdump(v('tcpdump-e.txt'));
+    expect(e.diagnostics).toEqual([]);
+    expect(e.records.every((p) => p.link?.ethertype === 'IPv4' && p.link.src && p.link.dst)).toBe(true);
+    expect(e.records[3].app).toBe('HTTP: GET / HTTP/1.1');
+    const any = parseTcpdump(v('tcpdump-any.txt'));
+    expect(any.diagnostics).toEqual([]);
+    expect(any.records.map((p) => `${p.interface} ${p.direction}`).slice(0, 4)).toEqual(['cali5e1c4d6c68c In', 'eth0 Out', 'eth0 In', 'cali5e1c4d6c68c Out']);
+  });
+});

@@ -83,6 +83,10 @@ export interface RouteRecord {
   metrics?: Record<string, number | string | boolean>;
   /** Multipath next hops (`nexthop via … dev … weight …`). */
   nexthops?: NextHop[];
+  /** `ip route get`: the uid the lookup was made for. */
+  uid?: number;
+  /** `ip route get` / cached routes: the indented `cache …` line. */
+  cache?: boolean;
   /** Tokens this parser does not know, kept verbatim in order. */
   extra?: string[];
 }
@@ -208,6 +212,11 @@ function parseRouteTokens(t: string[], lineNo: number, diags: Diagnostics): Rout
         if (n !== null) r.metric = n;
         break;
       }
+      case 'uid': {
+        const n = uint(need(k));
+        if (n !== null) r.uid = n;
+        break;
+      }
       case 'nhid': {
         const n = uint(need(k));
         if (n !== null) r.nhid = n;
@@ -319,6 +328,19 @@ export function parseIpRoute(text: unknown, opts: ParseOptions = {}): ParseResul
       }
       const tmp = parseRouteTokens(['default', ...t], no, new Diagnostics(10));
       if (tmp?.nexthops) (prev.nexthops ??= []).push(...tmp.nexthops);
+      continue;
+    }
+    if (continuation && t[0] === 'cache') {
+      // `ip route get`: "    cache [expires 300sec] [mtu 1450] …"
+      const prev = records[records.length - 1];
+      if (!prev) {
+        diags.error(no, `ip route: line ${no}: "cache" line without a route above it; skipped`);
+        continue;
+      }
+      prev.cache = true;
+      const tmp = parseRouteTokens(['default', ...t.slice(1)], no, diags);
+      if (tmp?.metrics) prev.metrics = { ...prev.metrics, ...tmp.metrics };
+      if (tmp?.expires !== undefined) prev.expires = tmp.expires;
       continue;
     }
     const r = parseRouteTokens(t, no, diags);

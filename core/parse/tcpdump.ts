@@ -61,7 +61,10 @@ export interface TcpdumpPacket {
   /** `-i any`: capture interface and direction (In, Out, B, M, P). */
   interface?: string;
   direction?: string;
+  /** `-i any -e` (Linux cooked capture v2): the interface index. */
+  ifindex?: number;
   /** `-e` link-level header. */
+  /** `-e` link-level header (`dst` is empty for `-i any` cooked captures, which show the source only). */
   link?: { src: string; dst: string; ethertype?: string; length?: number };
   /** `IP`, `IP6`, `ARP` or the word tcpdump printed. */
   protocol: string;
@@ -442,6 +445,10 @@ function parsePacketLine(line: string, no: number, diags: Diagnostics): TcpdumpP
     p.direction = w[i + 1];
     i += 2;
   }
+  if (w[i] === 'ifindex' && isDigits(w[i + 1] ?? '')) {
+    p.ifindex = Number(w[i + 1]);
+    i += 2;
+  }
   let rest = w.slice(i);
   // find where this part begins in the line so summaries stay verbatim
   let text = line;
@@ -454,7 +461,10 @@ function parsePacketLine(line: string, no: number, diags: Diagnostics): TcpdumpP
     diags.error(no, `tcpdump: line ${no}: only a timestamp, no packet (truncated line?); skipped`);
     return null;
   }
-  if (isMac(rest[0]) && rest[1] === '>' && rest[2] !== undefined && isMac(rest[2].replace(/,$/, ''))) {
+  const twoMacs = isMac(rest[0]) && rest[1] === '>' && rest[2] !== undefined && isMac(rest[2].replace(/,$/, ''));
+  // -i any -e (cooked capture): only the source address, then the ethertype
+  const cooked = isMac(rest[0]) && rest[1] === 'ethertype';
+  if (twoMacs || cooked) {
     // -e: "aa:.. > bb:.., ethertype IPv4 (0x0800), length 98: …"
     const colon = text.indexOf(': ');
     if (colon < 0) {
@@ -462,7 +472,7 @@ function parsePacketLine(line: string, no: number, diags: Diagnostics): TcpdumpP
       return null;
     }
     const hdr = text.slice(0, colon);
-    const link: { src: string; dst: string; ethertype?: string; length?: number } = { src: rest[0], dst: rest[2].replace(/,$/, '') };
+    const link: { src: string; dst: string; ethertype?: string; length?: number } = { src: rest[0], dst: twoMacs ? rest[2].replace(/,$/, '') : '' };
     const et = /ethertype (\S+)/.exec(hdr);
     if (et) link.ethertype = et[1];
     const len = /length (\d+)$/.exec(hdr);

@@ -5,3 +5,4 @@ export * from './registry';
 export * from './iproute';
 export { selectNamespace, registerCniRenderers } from './cni';
 export { registerServiceRenderers, conntrackForFlows } from './services';
+export { registerMeshRenderers } from '../mesh/render';

@@ -128,6 +128,8 @@ export function buildGraph(topology: Topology, saved: Record<string, CanvasPosit
         if (p) p.x += shift;
       }
     }
+    // A node without pods has no children to size it: place it where its pods would go.
+    if (pods.length === 0) placed.set(id, { x: x + width / 2, y: POD_H / 2 });
     x += width + NODE_GAP;
   }
   let orphans = 0;
@@ -230,9 +232,15 @@ export function buildGraph(topology: Topology, saved: Record<string, CanvasPosit
     }
   }
 
-  // Positions: saved ones first, else the computed layout (compound nodes follow their children).
+  // Positions: saved ones first, else the computed layout (compound nodes follow their children;
+  // empty nodes have a place of their own).
   for (const el of elements) {
-    if (el.group !== 'nodes' || el.data.kind === 'node') continue;
+    if (el.group !== 'nodes') continue;
+    if (el.data.kind === 'node') {
+      const p = placed.get(el.data.id);
+      if (p) el.position = saved[el.data.id] ?? p;
+      continue;
+    }
     el.position = saved[el.data.id] ?? placed.get(el.data.id);
   }
 

@@ -69,7 +69,6 @@ export const SHORTCUTS: Shortcut[] = [
   { action: 'mode-design', keys: ['1'], description: 'Design view', group: 'Views', match: plain('1') },
   { action: 'mode-simulate', keys: ['2'], description: 'Simulation (packet stepper)', group: 'Views', match: plain('2') },
   { action: 'mode-matrix', keys: ['3'], description: 'Reachability matrix', group: 'Views', match: plain('3') },
-  { action: 'mode-compare', keys: ['4'], description: 'Model vs real node', group: 'Views', match: plain('4') },
   { action: 'terminal', keys: ['T'], description: 'Terminal drawer on/off', group: 'Views', match: plain('t') },
   { action: 'step-forward', keys: ['→'], description: 'Next hop', group: 'Packet stepper', match: plain('ArrowRight') },
   { action: 'step-back', keys: ['←'], description: 'Previous hop', group: 'Packet stepper', match: plain('ArrowLeft') },

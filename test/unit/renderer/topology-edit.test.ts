@@ -186,3 +186,17 @@ describe('element ids', () => {
     expect(refFromId('pod/only-one')).toBeNull();
   });
 });
+
+describe('drawing what the designer builds', () => {
+  it('gives a node without pods a place of its own, right of the others', async () => {
+    const { buildGraph } = await import('../../../renderer/src/graph/elements');
+    const t = load(addNode(seed, { name: 'node-4', ip: '10.0.1.8' })).topology!;
+    const g = buildGraph(t);
+    const empty = g.elements.find((e) => e.data.id === 'node/node-4')!;
+    expect(empty.position).toBeDefined();
+    const maxPodX = Math.max(...g.elements.filter((e) => e.data.kind === 'pod').map((e) => e.position!.x));
+    expect(empty.position!.x).toBeGreaterThan(maxPodX);
+    // Nodes with pods are sized by them (no position of their own).
+    expect(g.elements.find((e) => e.data.id === 'node/node-1')!.position).toBeUndefined();
+  });
+});

@@ -400,9 +400,17 @@ function classifyTcpdump(argv: readonly string[], underTimeout: boolean): Classi
   return read(`tcpdump -n -c ${count[0]} under timeout only captures`);
 }
 
+/** Files `cat` may read: the resolver config and CNI results (libcni's cache, the test-bed's copies). */
+const CAT_FILES: RegExp[] = [/^\/etc\/resolv\.conf$/, /^\/var\/lib\/cni\/results\/[A-Za-z0-9_.-]+$/, /^\/run\/netlab\/cni\/results\/[A-Za-z0-9_.-]+\.json$/];
+
 function classifyCat(argv: readonly string[]): Classification {
-  if (argv.length === 2 && argv[1] === '/etc/resolv.conf') return read('cat /etc/resolv.conf only reads');
-  return write('cat is allowed only for /etc/resolv.conf');
+  if (argv.length === 2 && !argv[1].includes('..') && CAT_FILES.some((re) => re.test(argv[1]))) return read(`cat ${argv[1]} only reads`);
+  return write('cat is allowed only for /etc/resolv.conf and CNI result files (/var/lib/cni/results/*, /run/netlab/cni/results/*.json)');
+}
+
+function classifyLs(argv: readonly string[]): Classification {
+  if (argv.length === 2 && argv[1] === '/var/lib/cni/results') return read('ls /var/lib/cni/results only lists');
+  return write('ls is allowed only for /var/lib/cni/results');
 }
 
 function classifyIpvsadm(argv: readonly string[]): Classification {
@@ -498,6 +506,8 @@ export function classifyArgv(argv: readonly string[]): Classification {
       return classifyTcpdump(argv, false);
     case 'cat':
       return classifyCat(argv);
+    case 'ls':
+      return classifyLs(argv);
     case 'ipvsadm':
       return classifyIpvsadm(argv);
     case 'curl':
@@ -511,7 +521,7 @@ export function classifyArgv(argv: readonly string[]): Classification {
     case 'ping':
       return classifyPing(argv);
     default:
-      return write(`"${cmd}" is not on the read-only list (ip route|addr|link|neigh show, bridge fdb, iptables-save, ipset list, conntrack -L, timeout … tcpdump -n -c N, cat /etc/resolv.conf, ipvsadm -Ln)`);
+      return write(`"${cmd}" is not on the read-only list (ip route|addr|link|neigh show, bridge fdb, iptables-save, ipset list, conntrack -L, timeout … tcpdump -n -c N, cat /etc/resolv.conf or a CNI result, ipvsadm -Ln)`);
   }
 }
 

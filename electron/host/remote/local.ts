@@ -56,6 +56,7 @@ export function spawnCollect(file: string, args: readonly string[], opts: RunOpt
     const onAbort = (): void => stop(new RemoteError('aborted', `${opts.what}: cancelled`, 'run it again when needed', cap.partial));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const onData = (which: 'out' | 'err') => (d: Buffer) => {
+      opts.onOutput?.(which === 'out' ? 'stdout' : 'stderr', d.toString('utf8'));
       if (!cap.add(which, d)) {
         stop(new RemoteError('output-limit', `${opts.what}: output exceeded ${cap.maxBytes} bytes; the command was killed`, 'raise the limit (maxBytes, CLI --max-bytes) or narrow the command (e.g. conntrack -L -p tcp)', cap.partial));
       }

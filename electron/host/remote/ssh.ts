@@ -331,9 +331,11 @@ export class SshRunner implements NodeRunner {
         const over = (): void =>
           fail(new RemoteError('output-limit', `${what}: output exceeded ${cap.maxBytes} bytes; the command was stopped`, 'raise the limit (maxBytes, CLI --max-bytes) or narrow the command', cap.partial));
         ch.on('data', (d: Buffer) => {
+          opts.onOutput?.('stdout', d.toString('utf8'));
           if (!cap.add('out', d)) over();
         });
         ch.stderr.on('data', (d: Buffer) => {
+          opts.onOutput?.('stderr', d.toString('utf8'));
           if (!cap.add('err', d)) over();
         });
         ch.on('exit', (c: number | null, s?: string) => {

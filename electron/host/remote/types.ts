@@ -11,6 +11,8 @@ export interface RunOptions extends Permissions {
   maxBytes?: number;
   /** Cancels the command. */
   signal?: AbortSignal;
+  /** Called with each chunk as it arrives (e.g. to see tcpdump's "listening on" before sending traffic). */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
 }
 
 export interface RunResult {

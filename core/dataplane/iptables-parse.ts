@@ -97,7 +97,8 @@ export function tokenizeRuleLine(line: string, lineNo = 0): Token[] {
 }
 
 const PROTO_NUMBERS: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp', '1': 'icmp', '58': 'ipv6-icmp', '0': 'all' };
-const PROTO_NAMES = new Set(['tcp', 'udp', 'sctp', 'icmp', 'ipv6-icmp', 'icmpv6', 'all', 'esp', 'ah', 'gre', 'udplite', 'dccp', 'ipip', 'mh']);
+// ipencap (IP-in-IP, 4) is how iptables-save prints Calico's `-p 4` rules (names from /etc/protocols)
+const PROTO_NAMES = new Set(['tcp', 'udp', 'sctp', 'icmp', 'ipv6-icmp', 'icmpv6', 'all', 'esp', 'ah', 'gre', 'udplite', 'dccp', 'ipip', 'mh', 'ipencap', 'igmp', 'pim', 'vrrp', 'ospf', 'rsvp', 'l2tp']);
 
 /** Target extensions kept verbatim when seen (the model does not act on them). */
 const OPAQUE_TARGETS = new Set([

@@ -6,7 +6,9 @@ import { ipam } from './ipam';
 import { reach } from './reach';
 import { policy } from './policy';
 import { renderCmd } from './render';
+import { traceCmd } from './trace';
 import { testbed } from './testbed';
+import { compare } from './compare';
 
 export const commands: Command[] = [
   validate,
@@ -14,5 +16,7 @@ export const commands: Command[] = [
   reach,
   policy,
   renderCmd,
+  traceCmd,
   testbed,
+  compare,
 ];

@@ -10,3 +10,4 @@ export { connectSsh, SshRunner, hostKeyAlgorithms, sshTargetText, type SshOption
 export { DockerRunner, type DockerRunnerOptions } from './docker';
 export { NetnsRunner, type NetnsRunnerOptions } from './netns';
 export { parseVia, viaText, type Via } from './target';
+export { compareNode, chooseProbe, modelRuleset, podNamespaces, type NodeCompareOptions, type ProbeChoice } from './compare';

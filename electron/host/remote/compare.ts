@@ -1,0 +1,501 @@
+// Comparing a node with the model: collect what the node prints through a
+// NodeRunner (read-only commands, plus test requests from pod namespaces when
+// probes are allowed) and hand both sides to core/compare.
+//
+// Pod namespaces come from the test-bed's state when the node is a test-bed
+// node; on other nodes (kind, VMs) they are found by the pod IPs
+// (`ip -j netns list`, then `ip -n NS -j addr show` per namespace).
+
+import type { Topology } from '../../../core/model';
+import { parseIP } from '../../../core/net';
+import { buildDataplane, cniModelFor } from '../../../core/cni';
+import { ensureTable, ensureChain, parseIptablesSave, type Ruleset } from '../../../core/dataplane';
+import { kubeProxyIpvs, nodeIptablesRuleset } from '../../../core/kubeproxy';
+import { buildCalicoDataplane } from '../../../core/policy';
+import { parseIpLinkJson, parseIpRouteJson, parseTcpdump } from '../../../core/parse';
+import {
+  CHECK_NAMES,
+  classifyNc,
+  compareCapture,
+  compareConntrack,
+  compareCniResults,
+  compareDns,
+  compareIptables,
+  comparePolicy,
+  compareRoutes,
+  checkResult,
+  expectProbe,
+  expectedPluginResult,
+  failedCheck,
+  type CheckName,
+  type CheckResult,
+  type CniResultPair,
+  type DiffItem,
+  type ExpectedProbe,
+  type NodeReport,
+  type PolicyAttempt,
+  type SkippedCheck,
+} from '../../../core/compare';
+import { buildPlan } from '../testbed/plan';
+import type { TestbedState } from '../testbed/state';
+import { RemoteError, type NodeRunner, type RunResult } from './types';
+
+export interface ProbeChoice {
+  /** Client pod `namespace/name` (default: a pod on the node that is not an endpoint of the target). */
+  client?: string;
+  /** Name or address curl connects to (default: the first ClusterIP Service with a TCP port and endpoints, as `<svc>.<ns>.svc.<domain>`). */
+  host?: string;
+  port?: number;
+}
+
+export interface NodeCompareOptions {
+  topology: Topology;
+  node: string;
+  runner: NodeRunner;
+  /** Shown in the report (default runner.target). */
+  via?: string;
+  checks?: readonly CheckName[];
+  /** The local test-bed's state when the node is a test-bed node. */
+  testbed?: TestbedState | null;
+  probe?: ProbeChoice;
+  /** Allow test traffic from pod namespaces (curl, nc): needed by conntrack, tcpdump, policy and the DNS query check. */
+  allowProbe?: boolean;
+  /** Policy attempts from pods on this node only (default) or between all pods. */
+  policyPairs?: 'from-node' | 'all';
+  /** Per command (default 20 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+  /** Receives what the node printed, by name (`ip-j-route`, `iptables-save`, `tcpdump-any`, `conntrack-L`, `resolv.conf`…), e.g. to save it. */
+  onRaw?: (name: string, text: string) => void;
+}
+
+/** Runs `fn` over items with at most `n` at once. */
+async function pool<T, R>(items: readonly T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+function errText(e: unknown): string {
+  if (e instanceof RemoteError) return `${e.message} (${e.hint})`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+function ensureOk(r: RunResult, what: string): string {
+  if (r.code !== 0) {
+    const err = r.stderr.trim().split('\n').slice(0, 3).join(' ');
+    throw new Error(`${what} exited with ${r.code ?? r.signal}${err ? `: ${err}` : ''}${r.code === 127 ? ' (not installed on the node?)' : ''}`);
+  }
+  return r.stdout;
+}
+
+/** The model's iptables for a node: kube-proxy (iptables or IPVS mode) plus, for Calico, felix's policy chains inserted at the top of the built-in chains. */
+export function modelRuleset(t: Topology, node: string): Ruleset {
+  const mode = t.settings.kubeProxy?.mode ?? 'iptables';
+  const rs = mode === 'ipvs' ? kubeProxyIpvs(t, node, 4).ruleset : nodeIptablesRuleset(t, node, 4).ruleset;
+  if (t.settings.cni.plugin === 'calico') {
+    const pol = parseIptablesSave(buildCalicoDataplane(t).iptablesSave(node));
+    for (const [name, table] of pol.tables) {
+      const target = ensureTable(rs, name);
+      for (const c of table.chains.values()) {
+        const dst = ensureChain(target, c.name);
+        // felix's ChainInsertMode "insert": its jumps go above kube-proxy's
+        if (c.builtin) dst.rules.unshift(...c.rules);
+        else dst.rules = [...c.rules];
+      }
+    }
+  }
+  return rs;
+}
+
+function v4(ips: readonly string[]): string | undefined {
+  return ips.find((ip) => parseIP(ip)?.family === 4);
+}
+
+/** Picks the request the probe checks make: a client pod on the node and a ClusterIP Service. */
+export function chooseProbe(t: Topology, node: string, choice: ProbeChoice = {}): { client: string; host: string; port: number } | { reason: string } {
+  const domain = t.settings.dns.clusterDomain.replace(/\.$/, '');
+  let host = choice.host;
+  let port = choice.port;
+  let endpoints = new Set<string>();
+  if (!host) {
+    const svc = t.services.find(
+      (s) =>
+        s.type !== 'ExternalName' &&
+        s.clusterIPs.some((ip) => ip !== 'None' && parseIP(ip)?.family === 4) &&
+        !(s.namespace === 'default' && s.name === 'kubernetes') &&
+        !(s.namespace === 'kube-system' && s.name === 'kube-dns') &&
+        s.ports.some((p) => p.protocol === 'TCP') &&
+        t.endpointSlices.some((sl) => sl.namespace === s.namespace && sl.serviceName === s.name && sl.endpoints.some((e) => e.conditions.ready !== false)),
+    );
+    if (!svc) return { reason: 'the topology has no ClusterIP Service with a TCP port and ready endpoints to send a request to' };
+    host = `${svc.name}.${svc.namespace}.svc.${domain}`;
+    port ??= svc.ports.find((p) => p.protocol === 'TCP')!.port;
+    endpoints = new Set(t.endpointSlices.filter((sl) => sl.namespace === svc.namespace && sl.serviceName === svc.name).flatMap((sl) => sl.endpoints.flatMap((e) => e.addresses)));
+  }
+  port ??= 80;
+  let client = choice.client;
+  if (!client) {
+    const onNode = t.pods.filter((p) => p.nodeName === node && !p.hostNetwork && v4(p.ips));
+    const pick = onNode.find((p) => !p.ips.some((ip) => endpoints.has(ip))) ?? onNode[0];
+    if (!pick) return { reason: `node ${node} runs no pod with its own network namespace to send the request from` };
+    client = `${pick.namespace}/${pick.name}`;
+  }
+  return { client, host, port };
+}
+
+/** Pod namespace names on the node, keyed `namespace/name`. */
+export async function podNamespaces(o: NodeCompareOptions): Promise<{ map: Map<string, string>; how: string }> {
+  const map = new Map<string, string>();
+  if (o.testbed) {
+    for (const p of o.testbed.pods) if (p.node === o.node && p.netns && !p.netns.startsWith('nl-n-')) map.set(`${p.namespace}/${p.name}`, p.netns);
+    return { map, how: 'from the test-bed state' };
+  }
+  const byIP = new Map<string, string>();
+  for (const p of o.topology.pods) if (p.nodeName === o.node && !p.hostNetwork) for (const ip of p.ips) byIP.set(ip, `${p.namespace}/${p.name}`);
+  const list = await o.runner.run(['ip', '-j', 'netns', 'list'], { timeoutMs: o.timeoutMs, signal: o.signal });
+  let names: string[];
+  try {
+    names = (JSON.parse(list.stdout || '[]') as { name: string }[]).map((x) => x.name);
+  } catch {
+    names = [];
+  }
+  await pool(names, 4, async (ns) => {
+    const r = await o.runner.run(['ip', '-n', ns, '-j', 'addr', 'show'], { timeoutMs: o.timeoutMs, signal: o.signal });
+    for (const l of parseIpLinkJson(r.stdout).records) {
+      for (const a of l.addr_info) {
+        const pod = byIP.get(a.local);
+        if (pod) map.set(pod, ns);
+      }
+    }
+  });
+  return { map, how: `found by pod IP among ${names.length} named namespaces` };
+}
+
+async function checkRoutes(o: NodeCompareOptions, podNs: Map<string, string>): Promise<CheckResult> {
+  const dp = buildDataplane(o.topology);
+  const nodeDp = dp.node(o.node);
+  const podVeths: Record<string, string> = {};
+  for (const p of o.topology.pods) {
+    if (p.nodeName !== o.node || p.hostNetwork) continue;
+    const pd = dp.pods.get(`${p.namespace}/${p.name}`);
+    if (pd) for (const ip of p.ips) podVeths[ip] = pd.hostPeer;
+  }
+  const devAliases: Record<string, string> = {};
+  if (o.testbed) {
+    for (const p of o.testbed.pods) {
+      const pd = dp.pods.get(`${p.namespace}/${p.name}`);
+      if (p.node === o.node && p.hostVeth && pd && p.hostVeth !== pd.hostPeer) devAliases[p.hostVeth] = pd.hostPeer;
+    }
+  }
+  const routeText = ensureOk(await o.runner.run(['ip', '-j', 'route', 'show'], { timeoutMs: o.timeoutMs, signal: o.signal }), 'ip -j route show');
+  o.onRaw?.('ip-j-route.json', routeText);
+  const real = parseIpRouteJson(routeText);
+  const nodeRes = compareRoutes(nodeDp.routes, real.records, { podVeths, devAliases });
+  const items: DiffItem[] = [...nodeRes.items];
+  let compared = nodeRes.compared;
+  const notes = [...(nodeRes.notes ?? [])];
+  let pods = 0;
+  for (const [ref, ns] of podNs) {
+    const pd = dp.pods.get(ref);
+    if (!pd) continue;
+    try {
+      const r = await o.runner.run(['ip', 'netns', 'exec', ns, 'ip', '-j', 'route', 'show'], { timeoutMs: o.timeoutMs, signal: o.signal });
+      const text = ensureOk(r, `ip -j route show in ${ns}`);
+      o.onRaw?.(`pod-${ref.replace('/', '_')}-ip-j-route.json`, text);
+      const res = compareRoutes(pd.routes, parseIpRouteJson(text).records);
+      for (const it of res.items) items.push({ ...it, where: `pod ${ref} ${it.where ?? ''}`.trim() });
+      compared += res.compared;
+      pods++;
+    } catch (e) {
+      notes.push(`pod ${ref}: routes not read (${errText(e)})`);
+    }
+  }
+  return checkResult('routes', items, compared, `${nodeRes.summary}; and the routes of ${pods} pod namespace(s) on the node`, notes);
+}
+
+async function checkIptables(o: NodeCompareOptions): Promise<CheckResult> {
+  const r = await o.runner.run(['iptables-save'], { timeoutMs: o.timeoutMs, signal: o.signal, maxBytes: 256 * 1024 * 1024 });
+  const text = ensureOk(r, 'iptables-save');
+  o.onRaw?.('iptables-save.txt', text);
+  const prefixes = o.topology.settings.cni.plugin === 'calico' ? ['KUBE-', 'cali-'] : ['KUBE-'];
+  const res = compareIptables(modelRuleset(o.topology, o.node), text, { chainPrefixes: prefixes });
+  if (/^# Warning: iptables-legacy tables present/m.test(text)) (res.notes ??= []).push('the node also has iptables-legacy tables (iptables-legacy-save shows them); only the nft tables were compared');
+  return res;
+}
+
+interface ProbeRun {
+  expected: ExpectedProbe;
+  capture?: string;
+  captureError?: string;
+  conntrack?: string;
+  conntrackError?: string;
+  resolvConf?: string;
+  resolvError?: string;
+  curl?: { code: number | null; stdout: string; stderr: string };
+  curlError?: string;
+}
+
+async function runProbe(o: NodeCompareOptions, spec: { client: string; host: string; port: number }, clientNs: string, want: Set<CheckName>): Promise<ProbeRun> {
+  const expected = expectProbe(o.topology, { client: spec.client, host: spec.host, port: spec.port });
+  const out: ProbeRun = { expected };
+  const opt = { timeoutMs: o.timeoutMs, signal: o.signal };
+  if (want.has('dns')) {
+    try {
+      out.resolvConf = ensureOk(await o.runner.run(['ip', 'netns', 'exec', clientNs, 'cat', '/etc/resolv.conf'], opt), 'cat /etc/resolv.conf');
+    } catch (e) {
+      out.resolvError = errText(e);
+    }
+  }
+  const capture = want.has('tcpdump') || want.has('dns');
+  let captureDone: Promise<void> | undefined;
+  const stop = new AbortController();
+  if (capture) {
+    let ready: () => void = () => {};
+    const listening = new Promise<void>((r) => (ready = r));
+    let stderr = '';
+    const secs = 15;
+    captureDone = o.runner
+      .run(['timeout', String(secs), 'tcpdump', '-n', '-l', '-i', 'any', '-c', '5000', 'host', expected.clientIP, 'or', 'udp', 'port', '4789', 'or', 'udp', 'port', '8472'], {
+        timeoutMs: (secs + 5) * 1000,
+        signal: stop.signal,
+        onOutput: (s, chunk) => {
+          if (s === 'stderr') {
+            stderr += chunk;
+            if (stderr.includes('listening on')) ready();
+          }
+        },
+      })
+      .then(
+        (r) => {
+          out.capture = r.stdout;
+          if (r.code !== 0 && r.code !== 124 && !r.stdout) out.captureError = `tcpdump exited with ${r.code}: ${r.stderr.trim()}`;
+        },
+        (e: unknown) => {
+          if (e instanceof RemoteError && e.code === 'aborted' && e.partial) out.capture = e.partial.stdout;
+          else out.captureError = errText(e);
+        },
+      )
+      .finally(() => ready());
+    await Promise.race([listening, new Promise((r) => setTimeout(r, 5000))]);
+  }
+  try {
+    const url = `http://${spec.host.includes(':') ? `[${spec.host}]` : spec.host}:${spec.port}/`;
+    const r = await o.runner.run(['ip', 'netns', 'exec', clientNs, 'curl', '-sS', '-m', '5', '-o', '/dev/null', '-w', '%{http_code} %{remote_ip} %{local_port}', url], { ...opt, allowProbe: true, timeoutMs: 10_000 });
+    out.curl = { code: r.code, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    out.curlError = errText(e);
+  }
+  if (captureDone) {
+    // let the last packets (FIN/ACK, DNS answers) through, then stop the capture
+    await new Promise((r) => setTimeout(r, 700));
+    stop.abort();
+    await captureDone;
+  }
+  if (want.has('conntrack')) {
+    try {
+      const r = await o.runner.run(['conntrack', '-L'], { ...opt, maxBytes: 256 * 1024 * 1024 });
+      out.conntrack = ensureOk(r, 'conntrack -L');
+    } catch (e) {
+      out.conntrackError = errText(e);
+    }
+  }
+  if (out.resolvConf !== undefined) o.onRaw?.('resolv.conf', out.resolvConf);
+  if (out.capture !== undefined) o.onRaw?.('tcpdump-any.txt', out.capture);
+  if (out.conntrack !== undefined) o.onRaw?.('conntrack-L.txt', out.conntrack);
+  if (out.curl) o.onRaw?.('curl.txt', `${out.curl.stdout}\n${out.curl.stderr}`);
+  return out;
+}
+
+function policyPorts(t: Topology): { numeric: Set<number>; named: Set<string> } {
+  const numeric = new Set<number>();
+  const named = new Set<string>();
+  for (const p of t.networkPolicies) {
+    for (const rule of [...(p.ingress ?? []), ...(p.egress ?? [])]) {
+      for (const port of rule.ports ?? []) {
+        if ((port.protocol ?? 'TCP') !== 'TCP' || port.port === undefined) continue;
+        if (typeof port.port === 'number') numeric.add(port.port);
+        else named.add(port.port);
+      }
+    }
+  }
+  return { numeric, named };
+}
+
+async function checkPolicy(o: NodeCompareOptions, allPodNs: Map<string, string>): Promise<CheckResult> {
+  const t = o.topology;
+  const pods = t.pods.filter((p) => !p.hostNetwork && v4(p.ips));
+  const { numeric, named } = policyPorts(t);
+  const sources = pods.filter((p) => (o.policyPairs === 'all' || p.nodeName === o.node) && allPodNs.has(`${p.namespace}/${p.name}`));
+  const attempts: { from: string; to: string; toIP: string; port: number; ns: string }[] = [];
+  for (const s of sources) {
+    for (const d of pods) {
+      if (d === s) continue;
+      const ports = new Set(numeric);
+      for (const n of named) for (const cp of d.ports) if (cp.name === n && cp.protocol === 'TCP') ports.add(cp.containerPort);
+      if (ports.size === 0) for (const cp of d.ports) if (cp.protocol === 'TCP') ports.add(cp.containerPort);
+      for (const port of [...ports].sort((a, b) => a - b)) attempts.push({ from: `${s.namespace}/${s.name}`, to: `${d.namespace}/${d.name}`, toIP: v4(d.ips)!, port, ns: allPodNs.get(`${s.namespace}/${s.name}`)! });
+    }
+  }
+  const conc = o.runner.kind === 'ssh' ? 8 : 24;
+  const results: PolicyAttempt[] = await pool(attempts, conc, async (a) => {
+    try {
+      const r = await o.runner.run(['ip', 'netns', 'exec', a.ns, 'nc', '-z', '-v', '-n', '-w', '1', a.toIP, String(a.port)], { timeoutMs: 8000, signal: o.signal, allowProbe: true });
+      return { from: a.from, to: a.to, toIP: a.toIP, port: a.port, protocol: 'TCP', result: classifyNc(r.code, `${r.stdout}\n${r.stderr}`), detail: r.stderr.trim() };
+    } catch (e) {
+      return { from: a.from, to: a.to, toIP: a.toIP, port: a.port, protocol: 'TCP', result: 'error', detail: errText(e) };
+    }
+  });
+  return comparePolicy(t, results, o.policyPairs === 'all' ? 'every pod pair' : `from the ${sources.length} pod(s) on ${o.node} to every other pod, on the policy ports`);
+}
+
+async function checkCni(o: NodeCompareOptions): Promise<CheckResult> {
+  const t = o.topology;
+  const pairs: CniResultPair[] = [];
+  const notes: string[] = [];
+  if (o.testbed) {
+    const plan = buildPlan(t);
+    for (const sp of o.testbed.pods) {
+      if (sp.node !== o.node || !sp.cniResultPath) continue;
+      const pp = plan.pods.find((x) => x.namespace === sp.namespace && x.name === sp.name);
+      if (!pp || pp.hostNetwork) continue;
+      let real: string | undefined;
+      try {
+        real = ensureOk(await o.runner.run(['cat', sp.cniResultPath], { timeoutMs: o.timeoutMs, signal: o.signal }), `cat ${sp.cniResultPath}`);
+      } catch (e) {
+        notes.push(`${sp.namespace}/${sp.name}: ${errText(e)}`);
+      }
+      pairs.push({ pod: `${sp.namespace}/${sp.name}`, model: expectedPluginResult(pp.cniConfig, { ip: sp.ip, sandbox: `/var/run/netns/${sp.netns}` }), real, source: sp.cniResultPath });
+    }
+    notes.push(`the test-bed wires pods with the ${String(plan.pods[0]?.cniConfig.type ?? 'ptp')} plugin; the model's result for that plugin and network config is compared (the ${t.settings.cni.plugin} plugin's own result would differ, see the test-bed's known differences)`);
+  } else {
+    const model = cniModelFor(t);
+    const ls = await o.runner.run(['ls', '/var/lib/cni/results'], { timeoutMs: o.timeoutMs, signal: o.signal });
+    const files = ls.code === 0 ? ls.stdout.split('\n').filter(Boolean) : [];
+    const byIP = new Map<string, { text: string; file: string }>();
+    for (const f of files) {
+      const path = `/var/lib/cni/results/${f}`;
+      const r = await o.runner.run(['cat', path], { timeoutMs: o.timeoutMs, signal: o.signal });
+      if (r.code !== 0) continue;
+      try {
+        const j = JSON.parse(r.stdout) as { result?: { ips?: { address: string }[] } };
+        for (const ip of j.result?.ips ?? []) byIP.set(ip.address.split('/')[0], { text: r.stdout, file: path });
+      } catch {
+        /* not a cache file */
+      }
+    }
+    for (const p of t.pods) {
+      if (p.nodeName !== o.node || p.hostNetwork) continue;
+      const hit = p.ips.map((ip) => byIP.get(ip)).find(Boolean);
+      pairs.push({ pod: `${p.namespace}/${p.name}`, model: model.cniAddResult(t, p), real: hit?.text, source: hit?.file ?? '/var/lib/cni/results' });
+    }
+    notes.push(`${files.length} result(s) in libcni's cache /var/lib/cni/results were matched to pods by address`);
+  }
+  const res = compareCniResults(pairs);
+  (res.notes ??= []).push(...notes);
+  return res;
+}
+
+/** Compares one node with the model. Never throws for a node's problems: a check that cannot run becomes an unexplained item saying why. */
+export async function compareNode(o: NodeCompareOptions): Promise<NodeReport> {
+  const t = o.topology;
+  if (!t.nodes.some((n) => n.name === o.node)) throw new RemoteError('bad-target', `no node named "${o.node}" in the topology`, `use one of: ${t.nodes.map((n) => n.name).join(', ')}`);
+  const want = new Set<CheckName>(o.checks ?? CHECK_NAMES);
+  const checks: CheckResult[] = [];
+  const skipped: SkippedCheck[] = [];
+  const progress = (m: string) => o.onProgress?.(m);
+  const allowProbe = o.allowProbe ?? o.runner.defaults.allowProbe ?? false;
+  const guard = async (name: CheckName, fn: () => Promise<CheckResult>): Promise<void> => {
+    progress(`${o.node}: ${name}`);
+    try {
+      checks.push(await fn());
+    } catch (e) {
+      if (e instanceof RemoteError && (e.code === 'aborted' || e.code === 'closed')) throw e;
+      checks.push(failedCheck(name, `${name} could not be collected from ${o.node}`, errText(e)));
+    }
+  };
+  let podNs = new Map<string, string>();
+  let podNsHow = '';
+  const needPods = ['routes', 'conntrack', 'tcpdump', 'dns', 'policy'].some((c) => want.has(c as CheckName));
+  if (needPods) {
+    try {
+      const r = await podNamespaces(o);
+      podNs = r.map;
+      podNsHow = r.how;
+    } catch (e) {
+      podNsHow = `pod namespaces not found: ${errText(e)}`;
+    }
+  }
+  if (want.has('routes')) await guard('routes', () => checkRoutes(o, podNs));
+  if (want.has('iptables')) await guard('iptables', () => checkIptables(o));
+
+  const probeChecks = (['conntrack', 'tcpdump', 'dns'] as CheckName[]).filter((c) => want.has(c));
+  if (probeChecks.length) {
+    const choice = chooseProbe(t, o.node, o.probe);
+    const probeNeeded = probeChecks.filter((c) => c !== 'dns');
+    if ('reason' in choice) {
+      for (const c of probeChecks) skipped.push({ check: c, reason: choice.reason });
+    } else if (!podNs.has(choice.client)) {
+      for (const c of probeChecks) skipped.push({ check: c, reason: `the client pod ${choice.client}'s network namespace was not found on ${o.node} (${podNsHow})` });
+    } else if (!allowProbe) {
+      for (const c of probeNeeded) skipped.push({ check: c, reason: `sends a test request (curl from ${choice.client} to ${choice.host}:${choice.port}); allow probes with --probe (or --yes-modify)` });
+      if (want.has('dns')) {
+        await guard('dns', async () => {
+          const expected = expectProbe(t, choice);
+          const r = await o.runner.run(['ip', 'netns', 'exec', podNs.get(choice.client)!, 'cat', '/etc/resolv.conf'], { timeoutMs: o.timeoutMs, signal: o.signal });
+          const res = compareDns(expected, { resolvConf: ensureOk(r, 'cat /etc/resolv.conf') });
+          (res.notes ??= []).push('the query sequence needs a test request: allow probes with --probe');
+          return res;
+        });
+      }
+    } else {
+      progress(`${o.node}: request ${choice.client} → ${choice.host}:${choice.port}`);
+      const run = await runProbe(o, choice, podNs.get(choice.client)!, want);
+      const curlNote = run.curl
+        ? `curl ${choice.host}:${choice.port} from ${choice.client}: exit ${run.curl.code}, ${run.curl.stdout.trim() || run.curl.stderr.trim()}`
+        : `curl failed: ${run.curlError}`;
+      const [, remoteIP] = run.curl?.stdout.trim().split(' ') ?? [];
+      if (want.has('conntrack')) {
+        checks.push(run.conntrack !== undefined ? compareConntrack(run.expected, run.conntrack) : failedCheck('conntrack', 'conntrack -L could not be read', run.conntrackError ?? 'unknown error'));
+        (checks[checks.length - 1].notes ??= []).push(curlNote);
+      }
+      const packets = run.capture !== undefined ? parseTcpdump(run.capture).records : undefined;
+      if (want.has('tcpdump')) {
+        checks.push(packets ? compareCapture(run.expected, packets) : failedCheck('tcpdump', 'the capture failed', run.captureError ?? 'unknown error'));
+        (checks[checks.length - 1].notes ??= []).push(curlNote);
+      }
+      if (want.has('dns')) {
+        const res = compareDns(run.expected, { resolvConf: run.resolvConf, packets, connectedTo: remoteIP || undefined });
+        if (run.resolvError) (res.notes ??= []).push(`resolv.conf: ${run.resolvError}`);
+        checks.push(res);
+      }
+    }
+  }
+  if (want.has('policy')) {
+    if (t.networkPolicies.length === 0) skipped.push({ check: 'policy', reason: 'the topology has no NetworkPolicy: every connection is allowed, nothing to compare' });
+    else if (!allowProbe) skipped.push({ check: 'policy', reason: 'sends test connections (nc -z) between pod namespaces; allow probes with --probe (or --yes-modify)' });
+    else if (podNs.size === 0) skipped.push({ check: 'policy', reason: `no pod namespace found on ${o.node} (${podNsHow})` });
+    else {
+      let all = podNs;
+      if (o.policyPairs === 'all' && o.testbed) {
+        all = new Map(o.testbed.pods.filter((p) => !p.netns.startsWith('nl-n-')).map((p) => [`${p.namespace}/${p.name}`, p.netns]));
+      }
+      await guard('policy', () => checkPolicy(o, all));
+    }
+  }
+  if (want.has('cni')) await guard('cni', () => checkCni(o));
+  const order = (c: CheckName) => CHECK_NAMES.indexOf(c);
+  checks.sort((a, b) => order(a.check) - order(b.check));
+  const report: NodeReport = { node: o.node, via: o.via ?? o.runner.target, checks };
+  if (skipped.length) report.skipped = skipped;
+  if (o.testbed?.differences.length) report.notes = [...o.testbed.differences];
+  return report;
+}

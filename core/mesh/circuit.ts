@@ -2,22 +2,29 @@
 // under a burst of requests: Envoy's circuit breakers (from the
 // DestinationRule connectionPool) and outlier detection (outlierDetection).
 //
-// Modelled as Envoy does it (HTTP/1.1 upstream, Istio's default when the
-// client speaks HTTP/1.1 and no h2UpgradePolicy is set):
-//   - the load balancer picks a host first (LEAST_REQUEST: fewest active
-//     requests, ties in host order — Envoy's power-of-two-choices draws
-//     randomly; ROUND_ROBIN: rotation), skipping ejected hosts; none left →
-//     503 `no healthy upstream` (UH; Istio sets the panic threshold to
+// Modelled on Envoy's connection pool (source/common/conn_pool/conn_pool_base.cc)
+// for an HTTP/1.1 upstream (Istio's default when the client speaks HTTP/1.1
+// and no h2UpgradePolicy is set):
+//   - the load balancer picks a host first (LEAST_REQUEST: fewest active +
+//     pending requests, ties in host order — Envoy's power-of-two-choices
+//     draws randomly; ROUND_ROBIN: rotation), skipping ejected hosts; none
+//     left → 503 `no healthy upstream` (UH; Istio sets the panic threshold to
 //     minHealthPercent, 0 by default, so Envoy never falls back to all hosts);
-//   - max_requests (http2MaxRequests) caps active requests in the cluster,
-//     max_connections (tcp.maxConnections) caps connections; one HTTP/1.1
-//     request per connection, idle connections are reused per host, and a
-//     host without any connection may always open one (conn_pool_base.cc);
-//   - when no connection can be had the request waits in the host's pending
-//     queue if the cluster has fewer than max_pending_requests
-//     (http1MaxPendingRequests) waiting, else it fails at once with 503 and
-//     the UO flag (`upstream connect error or disconnect/reset before headers.
-//     reset reason: overflow`);
+//   - a request takes an idle ("ready") connection of that host if there is
+//     one; otherwise it becomes PENDING — also while a new connection is being
+//     established — provided fewer than max_pending_requests
+//     (http1MaxPendingRequests) are pending in the cluster, else it fails at
+//     once: 503, flag UO, `upstream connect error or disconnect/reset before
+//     headers. reset reason: overflow`;
+//   - a pending request opens a new connection when the host has fewer
+//     connections being set up than pending requests and the cluster is under
+//     max_connections (tcp.maxConnections) — a host with no connection at all
+//     may always open one; so a cold pool hit by a simultaneous burst
+//     overflows at max_pending, not at max_connections;
+//   - attaching a request to a connection checks max_requests
+//     (http2MaxRequests, active requests in the cluster): over it → 503 UO;
+//   - pending requests are served first-in first-out as connections become
+//     ready (one HTTP/1.1 request per connection at a time, kept alive);
 //   - outlier detection counts consecutive 5xx per host (connect failures
 //     count: split_external_local_origin_errors is off) and ejects inline at
 //     the threshold, if the ejected share stays within maxEjectionPercent
@@ -50,6 +57,8 @@ export interface BurstOptions {
   serviceTimeMs?: number;
   /** Answer time of failing endpoints; default 5 ms. */
   failTimeMs?: number;
+  /** Time to set up a new upstream connection (TCP + mTLS handshake); default 1 ms. */
+  connectTimeMs?: number;
   /** Simulated time after the last arrival, for ejection expiry; default 0 (stop when idle). */
   tailMs?: number;
 }
@@ -143,8 +152,12 @@ interface Host {
   behaviour: EndpointBehaviour;
   latency: number;
   active: number;
-  idle: number;
+  /** Established idle connections. */
+  ready: number;
+  /** Connections being set up. */
+  connecting: number;
   conns: number;
+  /** FIFO of waiting request ids. */
   pending: number[];
   consecutive5xx: number;
   consecutiveGw: number;
@@ -152,20 +165,28 @@ interface Host {
   ejections: number;
 }
 
+type Ev =
+  | { at: number; seq: number; kind: 'arrive'; id: number }
+  | { at: number; seq: number; kind: 'connected'; host: Host }
+  | { at: number; seq: number; kind: 'done'; id: number; host: Host }
+  | { at: number; seq: number; kind: 'sweep' };
 type DistOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type Ev = { at: number; seq: number; kind: 'arrive'; id: number } | { at: number; seq: number; kind: 'done'; id: number; host: Host } | { at: number; seq: number; kind: 'sweep' };
+
+const OVERFLOW_BODY = 'upstream connect error or disconnect/reset before headers. reset reason: overflow';
 
 /** Runs the burst; deterministic for given options. */
 export function simulateBurst(o: BurstOptions): BurstResult {
   const { thresholds: th, notes } = burstThresholds(o.policy);
   const service = o.serviceTimeMs ?? 50;
   const fail = o.failTimeMs ?? 5;
+  const connectMs = o.connectTimeMs ?? 1;
   const hosts: Host[] = o.endpoints.map((e) => ({
     name: e.name,
     behaviour: e.behaviour,
     latency: e.latencyMs ?? (e.behaviour === 'ok' ? service : fail),
     active: 0,
-    idle: 0,
+    ready: 0,
+    connecting: 0,
     conns: 0,
     pending: [],
     consecutive5xx: 0,
@@ -184,8 +205,7 @@ export function simulateBurst(o: BurstOptions): BurstResult {
   };
   const gap = o.arrivalIntervalMs ?? 0;
   for (let i = 0; i < o.requests; i++) push({ at: i * gap, kind: 'arrive', id: i });
-  const lastArrival = (o.requests - 1) * gap;
-  const endAt = lastArrival + (o.tailMs ?? 0);
+  const endAt = (o.requests - 1) * gap + (o.tailMs ?? 0);
   if (th.consecutive5xx !== undefined || th.consecutiveGateway !== undefined) {
     for (let t = th.intervalMs; t <= endAt; t += th.intervalMs) push({ at: t, kind: 'sweep' });
   }
@@ -196,16 +216,6 @@ export function simulateBurst(o: BurstOptions): BurstResult {
   let peakPending = 0;
   let rr = 0;
   const ejectedCount = (): number => hosts.filter((h) => h.ejectedUntil !== undefined).length;
-
-  const start = (h: Host, id: number, now: number, queued: boolean): void => {
-    const r = results.get(id)!;
-    r.startMs = now;
-    r.endpoint = h.name;
-    r.queued = queued;
-    h.active++;
-    totalActive++;
-    push({ at: now + h.latency, kind: 'done', id, host: h });
-  };
 
   const pick = (): Host | undefined => {
     const healthy = hosts.filter((h) => h.ejectedUntil === undefined);
@@ -231,6 +241,51 @@ export function simulateBurst(o: BurstOptions): BurstResult {
     events.push({ atMs: now, kind: 'eject', endpoint: h.name, text: `${h.name} ejected after ${why} for ${dur / 1000}s (ejection #${h.ejections}: baseEjectionTime × ${h.ejections}); it returns at the first ${th.intervalMs / 1000}s interval sweep after ${(now + dur) / 1000}s` });
   };
 
+  const failed = (h: Host, now: number): void => {
+    h.consecutive5xx++;
+    if (h.behaviour !== '5xx') h.consecutiveGw++;
+    if (h.ejectedUntil !== undefined) return;
+    if (th.consecutive5xx !== undefined && h.consecutive5xx >= th.consecutive5xx) eject(h, now, `${h.consecutive5xx} consecutive 5xx`);
+    else if (th.consecutiveGateway !== undefined && h.consecutiveGw >= th.consecutiveGateway) eject(h, now, `${h.consecutiveGw} consecutive gateway errors`);
+  };
+
+  /** attachStreamToClient: the max_requests check, then the request runs on a ready connection. */
+  const attach = (h: Host, id: number, now: number, queued: boolean): void => {
+    const r = results.get(id)!;
+    r.endpoint = h.name;
+    r.queued = queued;
+    if (totalActive >= th.maxRequests) {
+      Object.assign(r, { status: 503, flags: 'UO', endMs: now });
+      events.push({ atMs: now, kind: 'overflow', request: id, endpoint: h.name, text: `request ${id}: ${totalActive} active requests = http2MaxRequests ${th.maxRequests}: 503 (UO) "${OVERFLOW_BODY}"` });
+      return;
+    }
+    h.ready--;
+    h.active++;
+    totalActive++;
+    r.startMs = now;
+    push({ at: now + h.latency, kind: 'done', id, host: h });
+  };
+
+  /** tryCreateNewConnections: one per pending request not yet covered by a connection being set up. */
+  const connectMore = (h: Host, now: number): void => {
+    while (h.pending.length > h.connecting && (totalConns < th.maxConnections || h.conns === 0)) {
+      h.connecting++;
+      h.conns++;
+      totalConns++;
+      peakConnections = Math.max(peakConnections, totalConns);
+      push({ at: now + (h.behaviour === 'connect-failure' ? h.latency : connectMs), kind: 'connected', host: h });
+    }
+  };
+
+  /** onUpstreamReady: pending requests (FIFO) take ready connections. */
+  const drain = (h: Host, now: number): void => {
+    while (h.pending.length && h.ready > 0) {
+      const id = h.pending.shift()!;
+      totalPending--;
+      attach(h, id, now, true);
+    }
+  };
+
   while (queue.length) {
     const ev = queue.shift()!;
     const now = ev.at;
@@ -252,37 +307,51 @@ export function simulateBurst(o: BurstOptions): BurstResult {
         events.push({ atMs: now, kind: 'no-healthy', request: ev.id, text: `request ${ev.id}: every host is ejected: 503 no healthy upstream (UH)` });
         continue;
       }
-      if (totalActive >= th.maxRequests) {
-        Object.assign(r, { status: 503, flags: 'UO', endMs: now, endpoint: h.name });
-        events.push({ atMs: now, kind: 'overflow', request: ev.id, text: `request ${ev.id}: ${totalActive} active requests = http2MaxRequests ${th.maxRequests}: 503 (UO)` });
+      if (h.ready > 0) {
+        attach(h, ev.id, now, false);
         continue;
       }
-      if (h.idle > 0) {
-        h.idle--;
-        start(h, ev.id, now, false);
-      } else if (totalConns < th.maxConnections || h.conns === 0) {
-        // Envoy (conn_pool_base.cc) always lets a host with no connection open one, even over the limit
-        h.conns++;
-        totalConns++;
-        peakConnections = Math.max(peakConnections, totalConns);
-        start(h, ev.id, now, false);
-      } else if (totalPending < th.maxPendingRequests) {
-        h.pending.push(ev.id);
-        totalPending++;
-        peakPending = Math.max(peakPending, totalPending);
-        r.endpoint = h.name;
-        events.push({ atMs: now, kind: 'queued', request: ev.id, endpoint: h.name, text: `request ${ev.id}: ${totalConns} connections = maxConnections ${th.maxConnections}; queued for ${h.name} (${totalPending} pending)` });
-      } else {
+      if (totalPending >= th.maxPendingRequests) {
         Object.assign(r, { status: 503, flags: 'UO', endMs: now, endpoint: h.name });
-        events.push({ atMs: now, kind: 'overflow', request: ev.id, text: `request ${ev.id}: ${totalConns} connections = maxConnections ${th.maxConnections} and ${totalPending} pending = http1MaxPendingRequests ${th.maxPendingRequests}: 503 (UO) "upstream connect error or disconnect/reset before headers. reset reason: overflow"` });
+        events.push({ atMs: now, kind: 'overflow', request: ev.id, endpoint: h.name, text: `request ${ev.id}: no idle connection to ${h.name} and ${totalPending} pending = http1MaxPendingRequests ${th.maxPendingRequests}: 503 (UO) "${OVERFLOW_BODY}"` });
+        continue;
+      }
+      h.pending.push(ev.id);
+      totalPending++;
+      peakPending = Math.max(peakPending, totalPending);
+      r.endpoint = h.name;
+      const before = h.connecting;
+      connectMore(h, now);
+      if (h.connecting === before && h.pending.length > h.connecting) {
+        events.push({ atMs: now, kind: 'queued', request: ev.id, endpoint: h.name, text: `request ${ev.id}: ${totalConns} connections = maxConnections ${th.maxConnections}; waits for a connection to ${h.name} (${totalPending} pending)` });
       }
       continue;
     }
-    // done
     const h = ev.host;
+    if (ev.kind === 'connected') {
+      h.connecting--;
+      if (h.behaviour === 'connect-failure') {
+        h.conns--;
+        totalConns--;
+        const id = h.pending.shift();
+        if (id !== undefined) {
+          totalPending--;
+          const r = results.get(id)!;
+          Object.assign(r, { status: 503, flags: 'UF', endMs: now, endpoint: h.name });
+        }
+        failed(h, now);
+        for (const x of [h, ...hosts.filter((y) => y !== h)]) connectMore(x, now);
+        continue;
+      }
+      h.ready++;
+      drain(h, now);
+      continue;
+    }
+    // done
     const r = results.get(ev.id)!;
     h.active--;
     totalActive--;
+    h.ready++;
     r.endMs = now;
     if (h.behaviour === 'ok') {
       r.status = 200;
@@ -290,41 +359,17 @@ export function simulateBurst(o: BurstOptions): BurstResult {
       h.consecutiveGw = 0;
     } else {
       r.status = h.behaviour === '5xx' ? 500 : 503;
-      r.flags = h.behaviour === 'connect-failure' ? 'UF' : '-';
-      h.consecutive5xx++;
-      if (h.behaviour !== '5xx') h.consecutiveGw++;
-      if (h.ejectedUntil === undefined) {
-        if (th.consecutive5xx !== undefined && h.consecutive5xx >= th.consecutive5xx) eject(h, now, `${h.consecutive5xx} consecutive 5xx`);
-        else if (th.consecutiveGateway !== undefined && h.consecutiveGw >= th.consecutiveGateway) eject(h, now, `${h.consecutiveGw} consecutive gateway errors`);
-      }
+      failed(h, now);
     }
-    // the connection is free (a failed connect leaves no connection behind)
-    if (h.behaviour === 'connect-failure') {
-      h.conns--;
-      totalConns--;
-    } else h.idle++;
-    // serve this host's pending queue, then any host waiting for a connection slot
-    const serve = (x: Host): boolean => {
-      if (!x.pending.length) return false;
-      if (x.idle > 0) x.idle--;
-      else if (totalConns < th.maxConnections || x.conns === 0) {
-        x.conns++;
-        totalConns++;
-      } else return false;
-      const id = x.pending.shift()!;
-      totalPending--;
-      start(x, id, now, true);
-      return true;
-    };
-    while (serve(h));
-    for (const x of hosts) while (serve(x));
+    drain(h, now);
+    for (const x of hosts) if (x !== h) connectMore(x, now);
   }
 
   const list = [...results.values()].sort((a, b) => a.id - b.id);
   const perEndpoint: BurstResult['perEndpoint'] = {};
   for (const h of hosts) perEndpoint[h.name] = { requests: 0, errors: 0, ejections: h.ejections };
   for (const r of list) {
-    if (r.endpoint && r.startMs !== undefined) {
+    if (r.endpoint && (r.startMs !== undefined || r.flags === 'UF')) {
       perEndpoint[r.endpoint].requests++;
       if (r.status >= 500) perEndpoint[r.endpoint].errors++;
     }
@@ -332,7 +377,7 @@ export function simulateBurst(o: BurstOptions): BurstResult {
   const summary = {
     total: list.length,
     ok: list.filter((r) => r.status === 200).length,
-    upstream5xx: list.filter((r) => r.startMs !== undefined && r.status >= 500).length,
+    upstream5xx: list.filter((r) => (r.startMs !== undefined || r.flags === 'UF') && r.status >= 500).length,
     overflow: list.filter((r) => r.flags === 'UO').length,
     noHealthyUpstream: list.filter((r) => r.flags === 'UH').length,
     connectFailure: list.filter((r) => r.flags === 'UF').length,

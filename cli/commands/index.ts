@@ -6,7 +6,6 @@ import { ipam } from './ipam';
 import { reach } from './reach';
 import { policy } from './policy';
 import { renderCmd } from './render';
-import { traceCmd } from './trace';
 import { testbed } from './testbed';
 import { compare } from './compare';
 
@@ -16,7 +15,6 @@ export const commands: Command[] = [
   reach,
   policy,
   renderCmd,
-  traceCmd,
   testbed,
   compare,
 ];

@@ -34,6 +34,12 @@ function dateOf(o: RenderOptions): Date {
   return v;
 }
 
+function variantOf(o: RenderOptions): 'nft' | 'legacy' | undefined {
+  const v = str(o, 'variant');
+  if (v === undefined || v === 'nft' || v === 'legacy') return v;
+  throw new RenderError(`--variant ${v} is not an iptables variant`, 'use nft (iptables-nft, nf_tables backend) or legacy');
+}
+
 function nodeRuleset(t: Topology, node: string, family: 4 | 6): Ruleset {
   const mode = t.settings.kubeProxy?.mode ?? 'iptables';
   if (mode === 'ebpf') {
@@ -104,13 +110,16 @@ export function registerServiceRenderers(): void {
     'iptables-save',
     (t, o) => {
       const family = familyOf(o);
-      return renderIptablesSave(nodeRuleset(t, nodeOf(t, o), family), { date: dateOf(o), counters: o.counters === true || o.c === true, program: str(o, 'program') });
+      return renderIptablesSave(nodeRuleset(t, nodeOf(t, o), family), { date: dateOf(o), counters: o.counters === true || o.c === true, program: str(o, 'program'), variant: variantOf(o) });
     },
-    { summary: 'iptables-save of a node: kube-proxy (iptables or IPVS mode) and kubelet chains', options: '--node NODE [--family 4|6] [--date ISO] [--counters] [--program iptables-nft-save]' },
+    {
+      summary: 'iptables-save of a node: kube-proxy (iptables or IPVS mode) and kubelet chains (iptables 1.8.9, nf_tables table order)',
+      options: '--node NODE [--family 4|6] [--date ISO] [--counters] [--program iptables-nft-save] [--variant nft|legacy]',
+    },
   );
-  registerRenderer('ip6tables-save', (t, o) => renderIptablesSave(nodeRuleset(t, nodeOf(t, o), 6), { date: dateOf(o), counters: o.counters === true }), {
+  registerRenderer('ip6tables-save', (t, o) => renderIptablesSave(nodeRuleset(t, nodeOf(t, o), 6), { date: dateOf(o), counters: o.counters === true, program: str(o, 'program'), variant: variantOf(o) }), {
     summary: 'ip6tables-save of a node (the IPv6 rule set of a dual-stack cluster)',
-    options: '--node NODE [--date ISO] [--counters]',
+    options: '--node NODE [--date ISO] [--counters] [--program ip6tables-nft-save] [--variant nft|legacy]',
   });
   registerRenderer(
     'iptables-restore',

@@ -145,7 +145,12 @@ export function renderIpRouteGet(ns: NetNamespace, dst: string): { text: string;
     }
     case 'forward': {
       let s = `${dst} `;
-      if (r.gateway) s += `via ${r.gateway} `;
+      // A gateway that is one of this host's own addresses (Cilium's `via <cilium_host IP>`)
+      // resolves to a host-scope next hop: the kernel does not use it as a gateway
+      // (rt_uses_gateway = 0), so `ip route get` prints no `via` (checked on a real kernel).
+      const gwHost = r.gateway ? `${r.gateway}/${r.gateway.includes(':') ? 128 : 32}` : undefined;
+      const ownGateway = gwHost !== undefined && ns.routes.some((x) => x.table === 'local' && x.type === 'local' && x.dst === gwHost);
+      if (r.gateway && !ownGateway) s += `via ${r.gateway} `;
       s += `dev ${r.dev} `;
       if (r.src) s += `src ${r.src} `;
       s += 'uid 0 \n    cache ';
@@ -302,9 +307,19 @@ function fdbLine(e: FdbEntry, showDev: boolean): string {
   return `${s}${e.state ?? ''}\n`;
 }
 
-/** `bridge fdb show [dev X | br B]` (with `dev`, the dev token is left out, as bridge does). */
+/**
+ * `bridge fdb show [dev X | br B]` (with `dev`, the dev token is left out, as bridge does).
+ * The kernel dumps device by device in ifindex order (rtnl_fdb_dump), so the
+ * entries are ordered by their device's ifindex, keeping the model's order
+ * within a device (checked against the real dump by test/live/conformance).
+ */
 export function renderBridgeFdb(ns: NetNamespace, opts: { dev?: string; br?: string } = {}): string {
+  const index = new Map(ns.interfaces.map((i) => [i.name, i.ifindex]));
+  const order = (e: FdbEntry): number => index.get(e.dev) ?? Number.MAX_SAFE_INTEGER;
   return ns.fdb
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => order(a.e) - order(b.e) || a.i - b.i)
+    .map(({ e }) => e)
     .filter((e) => (!opts.dev || e.dev === opts.dev) && (!opts.br || e.master === opts.br || e.dev === opts.br))
     .map((e) => fdbLine(e, !opts.dev))
     .join('');

@@ -133,7 +133,17 @@ export class WeaveModel implements CniModel {
       b.addInterface({ name: 'vethwe-bridge', kind: 'veth', link: { kind: 'same-netns', name: 'vethwe-pcap' }, master: 'weave', mac: mac('vethwe-bridge'), mtu, description: 'bridge end of the pcap veth' });
       b.addInterface({ name: 'vethwe-pcap', kind: 'veth', link: { kind: 'same-netns', name: 'vethwe-bridge' }, mac: mac('vethwe-pcap'), mtu: 65535, description: 'the weave router captures and injects frames here (sleeve)' });
     }
+    // The weave bridge's FDB, as for flannel's cni0: the bridge's and each port's own
+    // MAC (permanent, made by the kernel) and the MACs it learned (the weave router's
+    // pcap end in sleeve mode, each pod's eth0).
+    b.fdb.push({ mac: mac('weave'), dev: 'weave', master: 'weave', self: false, state: 'permanent', origin: "kernel: the bridge's own address", macSynthetic: true });
+    if (this.mode !== 'fastdp') {
+      b.fdb.push({ mac: mac('vethwe-pcap'), dev: 'vethwe-bridge', master: 'weave', self: false, origin: 'learned: frames the weave router injects through vethwe-pcap', macSynthetic: true });
+    }
+    b.fdb.push({ mac: mac('vethwe-bridge'), dev: 'vethwe-bridge', master: 'weave', self: false, state: 'permanent', origin: "kernel: the port's own address", macSynthetic: true });
     for (const pod of cniPodsOn(topology, node.name)) {
+      b.fdb.push({ mac: syntheticMac(`pod/${pod.namespace}/${pod.name}/eth0`), dev: weaveVethName(pod), master: 'weave', self: false, origin: `learned: pod ${pod.namespace}/${pod.name}'s MAC`, macSynthetic: true });
+      b.fdb.push({ mac: syntheticMac(`pod/${pod.namespace}/${pod.name}/host`), dev: weaveVethName(pod), master: 'weave', self: false, state: 'permanent', origin: "kernel: the port's own address", macSynthetic: true });
       b.addInterface({
         ifindex: this.hostIfindex(topology, pod),
         name: weaveVethName(pod),

@@ -116,9 +116,13 @@ export interface MeshRequestResult {
 
 // ---------------------------------------------------------------- helpers
 
-function netnsOf(t: Topology, pod: PodModel, opts: MeshOptions): PodNetns {
+/**
+ * The pod's network namespace as the sidecar's iptables rules leave it, for
+ * the address family of `peer` (iptables for IPv4, ip6tables for IPv6).
+ */
+export function podMeshNetns(pod: PodModel, peer: string, opts: MeshOptions = {}): PodNetns {
   const { config } = iptablesConfigForPod(pod, opts.istioVersion);
-  return { ips: pod.ips, ruleset: istioRuleset(config, (parseIP(pod.ips[0] ?? '0.0.0.0')?.family ?? 4) as 4 | 6) };
+  return { ips: pod.ips, ruleset: istioRuleset(config, (parseIP(peer)?.family ?? 4) as 4 | 6) };
 }
 
 function rawSpec(t: Topology, ref: ConfigRef): Record<string, unknown> | undefined {
@@ -211,7 +215,7 @@ export function meshOutbound(t: Topology, src: PodModel, dst: MeshDestination, r
   }
 
   // 1. netfilter in the pod: nat/OUTPUT → ISTIO_OUTPUT → ISTIO_REDIRECT
-  const ns = netnsOf(t, src, opts);
+  const ns = podMeshNetns(src, dstIp, opts);
   const w = walkPodOutput(ns, { src: srcIp, sport, dst: dstIp, dport: dst.port, uid: appUid });
   const nat = w.hooks.flatMap((h) => h.nat);
   const redirected = nat.some((n) => n.kind === 'REDIRECT');
@@ -536,7 +540,7 @@ export function meshInbound(t: Topology, dstPod: PodModel, conn: InboundConnecti
   }
 
   // 1. netfilter: PREROUTING → ISTIO_INBOUND → ISTIO_IN_REDIRECT
-  const ns = netnsOf(t, dstPod, opts);
+  const ns = podMeshNetns(dstPod, conn.dst, opts);
   const w = walkPodInput(ns, { src: conn.src, sport: conn.sport, dst: conn.dst, dport: conn.dport });
   const rules = matchedRules(w);
   const redirected = w.hooks.some((h) => h.nat.some((n) => n.kind === 'REDIRECT'));

@@ -163,6 +163,14 @@ describe('walking the pod network namespace with core/dataplane', () => {
     expect([w.packet.dport, w.delivered]).toEqual([8080, 'local']);
   });
 
+  it('IPv6: the ip6tables rules redirect to [::1]:15001 and keep ::6 connections', () => {
+    const ns6 = { ips: ['fd00:10:244:1::a'], ruleset: istioRuleset(defaultIptablesConfig(), 6) };
+    const w = walkPodOutput(ns6, { src: 'fd00:10:244:1::a', sport: 40000, dst: 'fd00:10:96::14', dport: 80, uid: 1000 });
+    expect([w.packet.dst, w.packet.dport]).toEqual(['::1', 15001]);
+    const back = walkPodOutput(ns6, { src: '::6', sport: 40001, dst: 'fd00:10:244:1::a', dport: 8080, uid: 1337 });
+    expect(matchedRules(back).pop()).toBe('-A ISTIO_OUTPUT -s ::6/128 -o lo -j RETURN');
+  });
+
   it('UDP leaves ISTIO_OUTPUT unredirected (REDIRECT rules are -p tcp)', () => {
     const w = walkPodOutput(ns, { src: POD, sport: 40005, dst: '10.96.0.10', dport: 53, proto: 'udp', uid: 1000 });
     expect(w.hooks[0].nat).toEqual([]);

@@ -158,6 +158,27 @@ spec:
     expect(meshConfig(t).peerAuthentications[0].mode).toBe('STRICT');
   });
 
+  it('warns once per workload about the deprecated injection annotation', () => {
+    const deploy = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: production }
+spec:
+  replicas: 3
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata:
+      labels: { app: web }
+      annotations: { sidecar.istio.io/inject: "false" }
+    spec:
+      containers: [{ name: web, image: nginx }]
+---
+`;
+    const d = validateMesh(topo(app + deploy)).filter((x) => x.code === 'inject-annotation');
+    expect(d.map((x) => [x.message, x.path])).toEqual([
+      ['Deployment production/web (pod template): sidecar.istio.io/inject is an annotation (deprecated); no sidecar: the pod opts out with the annotation sidecar.istio.io/inject: "false" (deprecated annotation, still honoured)', 'spec.template.metadata.annotations["sidecar.istio.io/inject"]'],
+    ]);
+  });
+
   it('warns that Istio objects do nothing with the mesh off', () => {
     const d = validateMesh(topo(app + SEED_VS, HEADER.replace('mesh: true', 'mesh: false')));
     expect(d[0].code).toBe('mesh-disabled');

@@ -196,15 +196,22 @@ export function validateMesh(t: Topology, opts: ValidateMeshOptions = {}): Diagn
 
   // Injection by annotation only (the seed's pattern)
   if (t.settings.mesh?.enabled) {
+    const owners = new Set<string>();
     for (const p of t.pods) {
       const d = podInjected(t, p);
-      if (d.setting?.source === 'annotation' && !p.owner) {
+      if (d.setting?.source !== 'annotation') continue;
+      const owner = p.owner ? `${p.owner.kind} ${p.namespace}/${p.owner.name}` : undefined;
+      if (owner) {
+        if (owners.has(owner)) continue;
+        owners.add(owner);
+      }
+      {
         out.push({
           severity: 'warning',
           code: 'inject-annotation',
-          message: `Pod ${p.namespace}/${p.name}: sidecar.istio.io/inject is an annotation (deprecated); ${d.injected ? 'it is honoured here because the namespace is enabled' : `no sidecar: ${d.reason}`}`,
+          message: `${owner ? `${owner} (pod template)` : `Pod ${p.namespace}/${p.name}`}: sidecar.istio.io/inject is an annotation (deprecated); ${d.injected ? 'the injector still reads it' : `no sidecar: ${d.reason}`}`,
           ...(p.origin ? { file: p.origin.file, line: p.origin.line, column: p.origin.column } : {}),
-          path: 'metadata.annotations["sidecar.istio.io/inject"]',
+          path: owner ? 'spec.template.metadata.annotations["sidecar.istio.io/inject"]' : 'metadata.annotations["sidecar.istio.io/inject"]',
           hint: INJECTION_SEED_NOTE,
         });
       }

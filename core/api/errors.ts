@@ -16,19 +16,25 @@ export type LabApiErrorCode =
 export class LabApiError extends Error {
   readonly code: LabApiErrorCode | string;
   readonly hint?: string;
+  /** Extra detail (command output, a log tail), shown under the message. */
+  readonly detail?: string;
 
-  constructor(code: LabApiErrorCode | string, message: string, hint?: string) {
+  constructor(code: LabApiErrorCode | string, message: string, hint?: string, detail?: string) {
     super(message);
     this.name = 'LabApiError';
     this.code = code;
     this.hint = hint;
+    if (detail !== undefined) this.detail = detail;
   }
 
   toBody(): RpcErrorBody {
-    return this.hint === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, hint: this.hint };
+    const body: RpcErrorBody = { code: this.code, message: this.message };
+    if (this.hint !== undefined) body.hint = this.hint;
+    if (this.detail !== undefined) body.detail = this.detail;
+    return body;
   }
 
   static fromBody(body: RpcErrorBody): LabApiError {
-    return new LabApiError(body.code, body.message, body.hint);
+    return new LabApiError(body.code, body.message, body.hint, typeof body.detail === 'string' ? body.detail : undefined);
   }
 }

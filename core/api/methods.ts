@@ -22,6 +22,17 @@ export const LAB_API_METHODS = [
   'terminalWrite',
   'terminalResize',
   'terminalClose',
+  'testbedUp',
+  'testbedDown',
+  'testbedStatus',
+  'testbedExec',
+  'remoteList',
+  'remoteAdd',
+  'remoteRemove',
+  'remoteConnect',
+  'remoteAcceptHostKey',
+  'remoteRun',
+  'remoteDisconnect',
 ] as const satisfies readonly LabApiMethod[];
 
 // Compile-time check that the list is complete.
@@ -41,7 +52,7 @@ export function ipcChannel(method: LabApiMethod): string {
 /** The one IPC channel host events travel on. */
 export const LAB_EVENT_CHANNEL = 'labapi-event';
 
-export const LAB_EVENT_NAMES = ['menu', 'session', 'notice', 'terminal', 'terminal-exit'] as const satisfies readonly LabEventName[];
+export const LAB_EVENT_NAMES = ['menu', 'session', 'notice', 'terminal', 'terminal-exit', 'testbed-step'] as const satisfies readonly LabEventName[];
 
 export const MENU_ACTIONS = [
   'session-new',

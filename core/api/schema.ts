@@ -95,10 +95,95 @@ export const terminalSpecSchema = z.discriminatedUnion('kind', [
 
 export const terminalOpenOptionsSchema = z.object({ cols: terminalSizeSchema.optional(), rows: terminalSizeSchema.optional() }).strict();
 
+// ---- test-bed and remote nodes
+
+const noNul = (what: string) => (v: string) => !v.includes('\0') || `${what} must not contain NUL characters`;
+const setOverrideSchema = z
+  .string()
+  .max(1000, 'a --set value is longer than 1000 characters')
+  .regex(/^[A-Za-z][A-Za-z0-9.]*=[^\0\n]*$/, 'a --set override is key=value, e.g. cni=calico-vxlan');
+
+export const testbedUpArgsSchema = z
+  .object({
+    topologyText: z.string().min(1, 'the topology is empty').max(MAX_TEXT, 'the topology is larger than 8 MiB'),
+    file: shortString('file', 500).optional(),
+    set: z.array(setOverrideSchema).max(50).optional(),
+  })
+  .strict();
+
+/** `node-1` or `namespace/pod`. */
+export const testbedTargetSchema = z
+  .string()
+  .max(317)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$/, 'a target is a node name or namespace/pod (lowercase letters, digits, "-" and ".")');
+
+const argvSchema = z
+  .array(z.string().max(4096, 'an argument is longer than 4096 characters').refine((v) => !v.includes('\0'), 'an argument must not contain NUL characters'))
+  .min(1, 'give a command, e.g. ["ip", "-j", "route"]')
+  .max(256, 'at most 256 arguments');
+
+const commandTimeoutSchema = z.number().int().min(100).max(600_000, 'at most 600000 ms (10 minutes)');
+
+export const testbedExecArgsSchema = z
+  .object({ target: testbedTargetSchema, argv: argvSchema, confirm: z.boolean().optional(), timeoutMs: commandTimeoutSchema.optional() })
+  .strict();
+
+export const remoteNameSchema = z
+  .string()
+  .min(1, 'a node name must not be empty')
+  .max(63, 'a node name is at most 63 characters')
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, 'a node name is letters, digits, "-", "_" and "." (e.g. kind-worker)');
+
+const hostSchema = z
+  .string()
+  .min(1, 'the host must not be empty')
+  .max(253, 'the host is longer than 253 characters')
+  .regex(/^([A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/, 'the host is a DNS name, an IPv4 address or an IPv6 address (without brackets)');
+
+const userSchema = z
+  .string()
+  .min(1, 'the user must not be empty')
+  .max(64)
+  .regex(/^[a-z_][a-z0-9_.-]*\$?$/i, 'a user name is letters, digits, "_", "." or "-"');
+
+const keyFileSchema = z
+  .string()
+  .min(1, 'the key file must not be empty')
+  .max(4096)
+  .refine(noNul('the key file'))
+  .refine((p) => p.startsWith('/') || p.startsWith('~/') || /^[A-Za-z]:[\\/]/.test(p), 'the key file is an absolute path (or ~/…), e.g. ~/.ssh/id_ed25519');
+
+export const remoteNodeSpecSchema = z
+  .object({
+    name: remoteNameSchema,
+    host: hostSchema,
+    port: z.number().int().min(1).max(65535),
+    user: userSchema,
+    keyFile: keyFileSchema.optional(),
+    agent: z.boolean().optional(),
+  })
+  .strict()
+  .refine((s) => (s.keyFile !== undefined) !== (s.agent === true), { message: 'give either a key file (keyFile) or agent: true, not both and not neither', path: ['keyFile'] });
+
+const passphraseSchema = z.string().max(1024);
+const fingerprintSchema = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a fingerprint looks like SHA256: followed by 43 base64 characters (as ssh-keygen -lf prints it)');
+
+export const remoteConnectOptionsSchema = z.object({ passphrase: passphraseSchema.optional() }).strict();
+export const remoteAcceptArgsSchema = z.object({ name: remoteNameSchema, fingerprint: fingerprintSchema, passphrase: passphraseSchema.optional() }).strict();
+export const remoteRunArgsSchema = z
+  .object({
+    name: remoteNameSchema,
+    command: z.string().min(1, 'give a command, e.g. ip -j route').max(8192, 'the command is longer than 8192 characters').refine(noNul('the command')),
+    confirm: z.boolean().optional(),
+    timeoutMs: commandTimeoutSchema.optional(),
+  })
+  .strict();
+
 /** Host events, checked by the UI before it acts on them. */
 export const LAB_EVENT_SCHEMAS = {
   terminal: z.object({ id: terminalIdSchema, data: z.string().max(4 * 1024 * 1024) }).strict(),
   'terminal-exit': z.object({ id: terminalIdSchema, exitCode: z.number().int(), signal: z.number().int().optional() }).strict(),
+  'testbed-step': z.object({ step: z.number().int().min(1), total: z.number().int().min(1), message: z.string().max(1000) }).strict(),
 } as const;
 
 /** Argument tuples, one per method. */
@@ -119,6 +204,17 @@ export const LAB_API_PARAMS = {
   terminalWrite: z.tuple([terminalIdSchema, z.string().max(1024 * 1024, 'at most 1 MiB per write')]),
   terminalResize: z.tuple([terminalIdSchema, terminalSizeSchema, terminalSizeSchema]),
   terminalClose: z.tuple([terminalIdSchema]),
+  testbedUp: z.tuple([testbedUpArgsSchema]),
+  testbedDown: z.tuple([]),
+  testbedStatus: z.tuple([]),
+  testbedExec: z.tuple([testbedExecArgsSchema]),
+  remoteList: z.tuple([]),
+  remoteAdd: z.tuple([remoteNodeSpecSchema]),
+  remoteRemove: z.tuple([remoteNameSchema]),
+  remoteConnect: z.tuple([remoteNameSchema, remoteConnectOptionsSchema.optional()]),
+  remoteAcceptHostKey: z.tuple([remoteAcceptArgsSchema]),
+  remoteRun: z.tuple([remoteRunArgsSchema]),
+  remoteDisconnect: z.tuple([remoteNameSchema]),
 } as const satisfies { [M in LabApiMethod]: z.ZodType };
 
 // Compile-time check: each schema's output is assignable to the method's parameters.

@@ -140,7 +140,184 @@ export interface LabApi {
   terminalResize(id: string, cols: number, rows: number): Promise<void>;
   /** Hang up a terminal; a `terminal-exit` event follows. */
   terminalClose(id: string): Promise<void>;
+
+  /**
+   * Build the topology on the local test-bed (network namespaces; needs root).
+   * Resolves when it is up; each step is pushed as a `testbed-step` event.
+   */
+  testbedUp(args: TestbedUpArgs): Promise<TestbedStatusInfo>;
+  /** Remove everything the test-bed created (also after a crash). */
+  testbedDown(): Promise<TestbedDownReport>;
+  testbedStatus(): Promise<TestbedStatusInfo>;
+  /** Run a command in a test-bed node's or pod's namespace (read-only and probes; anything else needs `confirm`). */
+  testbedExec(args: TestbedExecArgs): Promise<CommandResult>;
+
+  /** Remote nodes (SSH) kept in the data directory. */
+  remoteList(): Promise<RemoteNodeInfo[]>;
+  remoteAdd(spec: RemoteNodeSpec): Promise<RemoteNodeInfo>;
+  remoteRemove(name: string): Promise<void>;
+  /** Connect and check the host key against the lab's known_hosts; never trusts a key by itself. */
+  remoteConnect(name: string, options?: RemoteConnectOptions): Promise<RemoteConnectResult>;
+  /** Trust the host key shown by the last `remoteConnect` of this node: only that exact fingerprint is accepted. */
+  remoteAcceptHostKey(args: RemoteAcceptArgs): Promise<RemoteConnectResult>;
+  /** Run a command on a connected node (read-only allow-list; anything else needs `confirm`). */
+  remoteRun(args: RemoteRunArgs): Promise<CommandResult>;
+  remoteDisconnect(name: string): Promise<void>;
 }
+
+export interface TestbedUpArgs {
+  /** The topology YAML (what the session holds). */
+  topologyText: string;
+  /** Its file name, for diagnostics (default `topology.yaml`). */
+  file?: string;
+  /** `--set key=value` overrides, e.g. `cni=calico-vxlan`. */
+  set?: string[];
+}
+
+/** One step of `testbed up` (pushed as a `testbed-step` event). */
+export interface TestbedStep {
+  /** 1-based. */
+  step: number;
+  total: number;
+  message: string;
+}
+
+export interface TestbedNodeStatus {
+  name: string;
+  ip: string;
+  netns: string;
+  /** Whether the namespace exists. */
+  present: boolean;
+  /** `127.0.0.1:PORT`, the forward to the node's sshd. */
+  ssh?: string;
+  /** `SHA256:…` of the node's sshd host key. */
+  hostKeyFingerprint?: string;
+}
+
+export interface TestbedPodStatus {
+  /** `namespace/name`. */
+  pod: string;
+  node: string;
+  ip: string;
+  netns: string;
+  present: boolean;
+  /** `8080/TCP http`, `53/UDP dns`. */
+  servers: string[];
+}
+
+export interface TestbedStatusInfo {
+  up: boolean;
+  /** Absent when nothing was built. */
+  phase?: 'building' | 'up' | 'failed';
+  topology?: string;
+  /** `calico-bgp`, `calico-vxlan`, `flannel-vxlan`… */
+  mode?: string;
+  createdAt?: string;
+  nodes: TestbedNodeStatus[];
+  pods: TestbedPodStatus[];
+  processes: { name: string; pid: number; running: boolean }[];
+  /** Private key for `ssh -i KEY -p PORT root@127.0.0.1`. */
+  clientKey?: string;
+  /** Where the test-bed differs from a real cluster of the modelled CNI. */
+  differences: string[];
+  warnings: string[];
+  error?: string;
+  /** An `up` or `down` started from this lab is running. */
+  busy?: 'up' | 'down';
+}
+
+export interface TestbedDownReport {
+  killed: number[];
+  namespaces: string[];
+  files: string[];
+  /** What could not be removed (empty when down succeeded). */
+  leftovers: string[];
+}
+
+export interface TestbedExecArgs {
+  /** A node name or `namespace/pod`. */
+  target: string;
+  argv: string[];
+  /** Allow a command that may change the namespace (not on the read-only list). */
+  confirm?: boolean;
+  timeoutMs?: number;
+}
+
+/** What a command printed on a node. */
+export interface CommandResult {
+  /** The command line as run. */
+  command: string;
+  stdout: string;
+  stderr: string;
+  /** Exit status; null when ended by a signal. */
+  code: number | null;
+  signal?: string;
+  durationMs: number;
+  /** read: on the read-only list; probe: sends test traffic; write: may change the node (ran only with confirm). */
+  classification: { class: 'read' | 'probe' | 'write'; reason: string };
+}
+
+/** A remote node reached over SSH. No secrets: a key file PATH or the ssh-agent; passphrases are never stored. */
+export interface RemoteNodeSpec {
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  /** Private key file (absolute path, or `~/…`). */
+  keyFile?: string;
+  /** Authenticate with the ssh-agent (SSH_AUTH_SOCK of the lab process). */
+  agent?: boolean;
+}
+
+export interface RemoteNodeInfo extends RemoteNodeSpec {
+  /** `ssh://user@host:port`. */
+  target: string;
+  connected: boolean;
+  /** The key of the current connection. */
+  hostKey?: { keyType: string; fingerprint: string };
+}
+
+export interface RemoteConnectOptions {
+  /** Passphrase of an encrypted key: used for this connection only, never stored. */
+  passphrase?: string;
+}
+
+export interface RemoteAcceptArgs extends RemoteConnectOptions {
+  name: string;
+  /** The fingerprint the user was shown (`SHA256:…`). */
+  fingerprint: string;
+}
+
+export interface RemoteRunArgs {
+  name: string;
+  /** A command line, split without a shell (`ip -j route`, `iptables-save -t nat`). */
+  command: string;
+  /** Allow probes and commands that may change the node. */
+  confirm?: boolean;
+  timeoutMs?: number;
+}
+
+export type RemoteConnectResult =
+  | { status: 'ok'; keyType: string; fingerprint: string; /** The key was written to known_hosts by this call. */ added: boolean }
+  /** First contact: the key is not in known_hosts. Show the fingerprint and ask. */
+  | { status: 'unknown-host-key'; keyType: string; fingerprint: string; /** `host` or `[host]:port`. */ hostName: string; message: string }
+  /** The key differs from the one in known_hosts: refused. */
+  | {
+      status: 'changed-host-key';
+      keyType: string;
+      /** Fingerprint stored in known_hosts. */
+      old: string;
+      /** Fingerprint the host presented now. */
+      new: string;
+      /** The known_hosts line holding the old key (to remove if the key really was replaced). */
+      knownHostsLine: string;
+      knownHostsPath: string;
+      /** 1-based line numbers of the stale entries. */
+      lineNumbers: number[];
+      /** `ssh-keygen -R '[host]:port' -f FILE`. */
+      removeCommand: string;
+      message: string;
+    };
 
 /** What a terminal connects to. */
 export type TerminalSpec =
@@ -174,6 +351,8 @@ export interface LabEventMap {
   terminal: { id: string; data: string };
   /** A terminal's process ended. */
   'terminal-exit': { id: string; exitCode: number; signal?: number };
+  /** Progress of `testbedUp`. */
+  'testbed-step': TestbedStep;
 }
 
 export type LabEventName = keyof LabEventMap;
@@ -205,6 +384,8 @@ export interface RpcErrorBody {
   code: string;
   message: string;
   hint?: string;
+  /** Extra detail (command output, a log tail), shown under the message. */
+  detail?: string;
 }
 
 /** What the Electron preload exposes as `window.labApi`: exactly the LabApi methods, returning wire outcomes. */

@@ -4,6 +4,7 @@ import type { AppInfo, LabApi, LabEventMap, LabEventName, SessionState, Transpor
 import { SampleLibrary } from './samples';
 import { SessionManager, emptySessionState } from './store';
 import { TerminalService } from './terminal';
+import { NodesService, type TestbedModule } from './nodes';
 
 export interface HostOptions {
   transport: Transport;
@@ -14,6 +15,10 @@ export interface HostOptions {
   resourcesDir: string;
   /** Sessions and settings. */
   dataDir: string;
+  /** The test-bed implementation (tests inject a fake; default: electron/host/testbed). */
+  testbed?: TestbedModule;
+  /** SSH handshake timeout for remote nodes (default 10 s). */
+  sshConnectTimeoutMs?: number;
 }
 
 export type EventSink = <E extends LabEventName>(event: E, data: LabEventMap[E]) => void;
@@ -50,6 +55,7 @@ export function createHostApi(options: HostOptions): HostApi {
   const sessions = new SessionManager({ dataDir, initialState, appVersion: options.version });
   let sink: EventSink = () => {};
   const terminals = new TerminalService({ emit: (event, data) => sink(event, data) });
+  const nodes = new NodesService({ dataDir, emit: (event, data) => sink(event, data), testbed: options.testbed, connectTimeoutMs: options.sshConnectTimeoutMs });
 
   return {
     options,
@@ -81,6 +87,17 @@ export function createHostApi(options: HostOptions): HostApi {
     terminalWrite: async (id, data) => terminals.write(id, data),
     terminalResize: async (id, cols, rows) => terminals.resize(id, cols, rows),
     terminalClose: async (id) => terminals.close(id),
+    testbedUp: (args) => nodes.testbedUp(args),
+    testbedDown: () => nodes.testbedDown(),
+    testbedStatus: () => nodes.testbedStatus(),
+    testbedExec: (args) => nodes.testbedExec(args),
+    remoteList: () => nodes.remoteList(),
+    remoteAdd: (spec) => nodes.remoteAdd(spec),
+    remoteRemove: (name) => nodes.remoteRemove(name),
+    remoteConnect: (name, opts) => nodes.remoteConnect(name, opts),
+    remoteAcceptHostKey: (args) => nodes.remoteAcceptHostKey(args),
+    remoteRun: (args) => nodes.remoteRun(args),
+    remoteDisconnect: (name) => nodes.remoteDisconnect(name),
     allowPath: (path) => sessions.allowPath(path),
     setEventSink: (next) => {
       sink = next;
@@ -88,6 +105,7 @@ export function createHostApi(options: HostOptions): HostApi {
     emit: (event, data) => sink(event, data),
     close: () => {
       terminals.closeAll();
+      void nodes.close();
       sessions.close();
     },
   };

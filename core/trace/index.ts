@@ -1,0 +1,35 @@
+// core/trace: the packet walk. From a source pod and a request, an ordered
+// list of events — DNS queries, the socket, route lookups, veth crossings,
+// every netfilter hook with its rules, Service load balancing, NAT,
+// conntrack, NetworkPolicy enforcement, encapsulation, the wire — for the
+// request and the reply, each with the packet's headers, what changed, the
+// place (UI element ids), the rule or route that acted, a verdict, a latency
+// estimate and a command that shows the hop on a real node.
+//
+//   const r = trace(topology, 'default/pod-a', 'curl http://backend.default.svc.cluster.local');
+//   r.events  // TraceEvent[]
+//   r.latency.table  // the seed-style breakdown
+//
+// Build a TraceContext once per topology (traceContext(topology) caches it)
+// to make walks cheap; pass a TraceState to keep conntrack tables and DNS
+// caches between walks.
+
+import type { Topology } from '../model/types';
+import { traceContext } from './context';
+import { walk, type TraceOptions, type TraceOutput } from './walk';
+import type { TraceRequest } from './types';
+
+export * from './types';
+export { TraceContext, traceContext, nodeClassKey, type NodeNetfilter } from './context';
+export { TraceState } from './state';
+export { parseRequest, TraceInputError } from './request';
+export { DEFAULT_LATENCY, LATENCY_NOTE, CATEGORY_LABELS, formatUs, type LatencyModel } from './latency';
+export { compileRuleset, runHookCompiled, type CompiledRuleset } from './netfilter';
+export { walk, routeText, stampMilli, type TraceOptions, type TraceOutput, type Capture, type WalkPacket } from './walk';
+export { dnsQueryLength, dnsResponseLength, wireNameLength, initialWindow } from './packet';
+
+/** Walks `request` from `from` (`ns/pod` or `node:NAME`) through `topology`. */
+export function trace(topology: Topology, from: string, request: string | TraceRequest, opts: TraceOptions = {}): TraceOutput {
+  return walk(traceContext(topology), from, request, opts);
+}
+export { renderTcpdump, renderHubble, captureInterfaces, captureLines, packetLine, type TcpdumpOptions } from './tcpdump';

@@ -1,0 +1,564 @@
+// A compiled netfilter evaluator: the packet walk's hot path.
+//
+// core/dataplane's runHook is the reference: it interprets the rule model,
+// parsing addresses for every rule it meets, and scans every chain linearly.
+// A node with 1,000 Services has ~1,000 rules in KUBE-SERVICES, so one hook
+// costs milliseconds there. This module compiles a Ruleset once (addresses
+// and CIDRs parsed, iptables-save texts cached) and indexes long chains by
+// their rules' static destination address: rules whose `-d ADDR/32` cannot
+// match the packet are skipped but still counted in rulesEvaluated, because
+// the kernel does evaluate them (that linear cost is what the latency model
+// charges). Skipped rules fail on their generic `-d` field, before any match
+// extension runs, so no side effect (statistic nth, recent) is lost.
+//
+// Results are the same HookResult objects runHook returns — same verdicts,
+// steps (with 1-based rule numbers), NAT, marks and counts; netfilter.test.ts
+// checks that on many packets against runHook.
+
+import { Cidr, canonicalIP, parseIP, type IP } from '../net';
+import {
+  HOOK_TABLES,
+  RecentTable,
+  ifaceMatches,
+  parseNatTo,
+  saveRule,
+  seededRandom,
+  u32ToProbability,
+  type Chain,
+  type EvalContext,
+  type Hook,
+  type HookResult,
+  type Match,
+  type Packet,
+  type Rule,
+  type Ruleset,
+  type TableName,
+  type TraceStep,
+  type Verdict,
+} from '../dataplane';
+
+interface CRule {
+  rule: Rule;
+  chain: string;
+  src?: { cidr: Cidr; neg: boolean };
+  dst?: { cidr: Cidr; neg: boolean };
+  /** The rule can never match (an address that does not parse, `-f`). */
+  never: boolean;
+  text?: string;
+}
+
+interface CChain {
+  chain: Chain;
+  rules: CRule[];
+  /** For long chains: rule positions per static destination, and the positions without one. */
+  index?: { byDst: Map<string, number[]>; generic: number[]; merged: Map<string, number[]> };
+}
+
+interface CTable {
+  name: TableName;
+  chains: Map<string, CChain>;
+}
+
+/** The packet fields some rule of the ruleset can read (memo keys need only these). */
+export interface FieldUse {
+  src: boolean;
+  dst: boolean;
+  sport: boolean;
+  dport: boolean;
+  inIface: boolean;
+  outIface: boolean;
+  mark: boolean;
+  ct: boolean;
+  tcpFlags: boolean;
+  icmpType: boolean;
+  /** Random statistic matches: results depend on the RandomSource. */
+  random: boolean;
+  /** recent matches: results depend on (and change) xt_recent state. */
+  recent: boolean;
+}
+
+export interface CompiledRuleset {
+  source: Ruleset;
+  tables: Map<TableName, CTable>;
+  uses: FieldUse;
+}
+
+function fieldUse(rs: Ruleset): FieldUse {
+  const u: FieldUse = { src: false, dst: false, sport: false, dport: false, inIface: false, outIface: false, mark: false, ct: false, tcpFlags: false, icmpType: false, random: false, recent: false };
+  for (const t of rs.tables.values())
+    for (const c of t.chains.values())
+      for (const r of c.rules) {
+        if (r.src) u.src = true;
+        if (r.dst) u.dst = true;
+        if (r.inIface) u.inIface = true;
+        if (r.outIface) u.outIface = true;
+        if (r.target?.kind === 'REDIRECT') u.inIface = true;
+        if (r.target?.kind === 'LOG') {
+          u.inIface = u.outIface = u.src = u.dst = u.sport = u.dport = true;
+        }
+        for (const m of r.matches) {
+          switch (m.kind) {
+            case 'tcp':
+            case 'udp':
+            case 'sctp':
+              if (m.sport) u.sport = true;
+              if (m.dport) u.dport = true;
+              if (m.extra) u.tcpFlags = true;
+              break;
+            case 'icmp':
+              u.icmpType = true;
+              break;
+            case 'multiport':
+              u.sport = u.sport || m.which !== 'dports';
+              u.dport = u.dport || m.which !== 'sports';
+              break;
+            case 'set':
+              u.src = u.dst = u.sport = u.dport = true;
+              break;
+            case 'conntrack':
+            case 'state':
+              u.ct = true;
+              break;
+            case 'mark':
+              u.mark = true;
+              break;
+            case 'addrtype':
+              if (m.srcType) u.src = true;
+              if (m.dstType) u.dst = true;
+              break;
+            case 'statistic':
+              if (m.mode === 'random') u.random = true;
+              break;
+            case 'recent':
+              u.recent = true;
+              u.src = u.dst = true;
+              break;
+            case 'opaque':
+              u.src = u.dst = u.sport = u.dport = u.inIface = u.outIface = u.mark = u.ct = u.tcpFlags = u.icmpType = true;
+              break;
+          }
+        }
+      }
+  return u;
+}
+
+/**
+ * A memo key for a hook evaluation: the hook and every packet field the
+ * ruleset can read. Two packets with equal keys get equal results (given the
+ * same node for addrtype / MASQUERADE, and no random or recent state involved).
+ * NAT targets rewrite addresses, so the addresses are always part of the key.
+ */
+export function hookKey(crs: CompiledRuleset, hook: Hook, p: Packet): string {
+  const u = crs.uses;
+  return `${hook}|${p.family}|${p.proto}|${p.src}|${p.dst}|${u.sport ? p.sport : ''}|${p.dport}|${u.inIface ? p.inIface : ''}|${u.outIface ? p.outIface : ''}|${p.mark}|${p.ctstate}|${p.ctConfirmed ? 1 : 0}|${u.ct ? `${p.ctDnat ? 1 : 0}${p.ctSnat ? 1 : 0}${(p.ctStatus ?? []).join(',')}` : ''}|${u.tcpFlags ? (p.tcpFlags ?? []).join(',') : ''}|${u.icmpType ? p.icmpType : ''}`;
+}
+
+/** Chains longer than this get a destination index. */
+const INDEX_THRESHOLD = 24;
+
+function hostKey(c: Cidr): string | null {
+  return c.prefix === c.bits ? String(c.base) : null;
+}
+
+function compileChain(chain: Chain): CChain {
+  const rules: CRule[] = chain.rules.map((rule) => {
+    const cr: CRule = { rule, chain: chain.name, never: false };
+    if (rule.src) {
+      const c = Cidr.tryParse(rule.src.value);
+      if (c) cr.src = { cidr: c, neg: rule.src.neg };
+      else cr.never = true;
+    }
+    if (rule.dst) {
+      const c = Cidr.tryParse(rule.dst.value);
+      if (c) cr.dst = { cidr: c, neg: rule.dst.neg };
+      else cr.never = true;
+    }
+    if (rule.fragment && !rule.fragment.neg) cr.never = true;
+    return cr;
+  });
+  const cc: CChain = { chain, rules };
+  if (rules.length > INDEX_THRESHOLD) {
+    const byDst = new Map<string, number[]>();
+    const generic: number[] = [];
+    rules.forEach((r, i) => {
+      const k = r.dst && !r.dst.neg ? hostKey(r.dst.cidr) : null;
+      if (k === null) generic.push(i);
+      else {
+        const list = byDst.get(k);
+        if (list) list.push(i);
+        else byDst.set(k, [i]);
+      }
+    });
+    cc.index = { byDst, generic, merged: new Map() };
+  }
+  return cc;
+}
+
+/** Compiles a ruleset (once per node data plane; cheap to keep). */
+export function compileRuleset(rs: Ruleset): CompiledRuleset {
+  const tables = new Map<TableName, CTable>();
+  for (const [name, t] of rs.tables) {
+    const chains = new Map<string, CChain>();
+    for (const [cn, c] of t.chains) chains.set(cn, compileChain(c));
+    tables.set(name, { name, chains });
+  }
+  return { source: rs, tables, uses: fieldUse(rs) };
+}
+
+/** Candidate positions of an indexed chain for a destination (sorted). */
+function candidates(cc: CChain, dst: IP | null): number[] {
+  const idx = cc.index!;
+  const key = dst ? String(dst.value) : '';
+  let m = idx.merged.get(key);
+  if (m) return m;
+  const own = key ? idx.byDst.get(key) : undefined;
+  if (!own) m = idx.generic;
+  else {
+    m = [];
+    let a = 0;
+    let b = 0;
+    const g = idx.generic;
+    while (a < g.length || b < own.length) {
+      if (b >= own.length || (a < g.length && g[a] < own[b])) m.push(g[a++]);
+      else m.push(own[b++]);
+    }
+  }
+  if (idx.merged.size > 4096) idx.merged.clear();
+  idx.merged.set(key, m);
+  return m;
+}
+
+function lowerBound(a: number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// ---------------------------------------------------------------------------
+// Matching (same semantics as core/dataplane/evaluate.ts)
+
+interface Env {
+  ctx: EvalContext;
+  res: HookResult;
+  nth: Map<Match, number>;
+  table: TableName;
+  /** Parsed packet addresses, refreshed when NAT changes them. */
+  srcText: string;
+  src: IP | null;
+  dstText: string;
+  dst: IP | null;
+}
+
+function addrType(ip: string, parsed: IP | null, ctx: EvalContext): string[] {
+  const types: string[] = [];
+  if (!parsed) return types;
+  const local = ctx.isLocal(ip);
+  if (local) types.push('LOCAL');
+  const multicast = parsed.family === 4 ? (parsed.value >>> 28) === 0xe : parsed.value >> 120n === 0xffn;
+  const broadcast = parsed.family === 4 && parsed.value === 0xffffffff;
+  if (multicast) types.push('MULTICAST');
+  else if (broadcast) types.push('BROADCAST');
+  else if (!local) types.push('UNICAST');
+  return types;
+}
+
+function applyMask(ip: string, mask: string): string {
+  const a = parseIP(ip);
+  const m = parseIP(mask);
+  if (!a || !m || a.family !== m.family) return canonicalIP(ip);
+  if (a.family === 4) {
+    const v = (a.value & (m.value as number)) >>> 0;
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  }
+  return canonicalIP(ip);
+}
+
+function matchOne(m: Match, p: Packet, env: Env, chain: string, index: number): boolean {
+  const { ctx } = env;
+  switch (m.kind) {
+    case 'comment':
+    case 'nfacct':
+      return true;
+    case 'tcp':
+    case 'udp':
+    case 'sctp': {
+      if (p.proto !== m.kind) return false;
+      if (m.sport && ((p.sport !== undefined && p.sport >= m.sport.value.from && p.sport <= m.sport.value.to) === m.sport.neg)) return false;
+      if (m.dport && ((p.dport !== undefined && p.dport >= m.dport.value.from && p.dport <= m.dport.value.to) === m.dport.neg)) return false;
+      if (m.extra && m.kind === 'tcp') {
+        const k = m.extra.indexOf('--tcp-flags');
+        if (k >= 0) {
+          const neg = m.extra[k - 1] === '!';
+          const mask = m.extra[k + 1].split(',');
+          const comp = m.extra[k + 2].split(',');
+          const flags = p.tcpFlags ?? [];
+          const ok = mask.every((f) => flags.includes(f) === comp.includes(f));
+          if (ok === neg) return false;
+        }
+      }
+      return true;
+    }
+    case 'icmp':
+      if (p.proto !== 'icmp') return false;
+      if (m.icmpType && m.icmpType.value !== 'any' && (p.icmpType === m.icmpType.value) === m.icmpType.neg) return false;
+      return true;
+    case 'multiport': {
+      const inRanges = (port: number | undefined): boolean => port !== undefined && m.ports.some((r) => port >= r.from && port <= r.to);
+      const hit = m.which === 'dports' ? inRanges(p.dport) : m.which === 'sports' ? inRanges(p.sport) : inRanges(p.sport) || inRanges(p.dport);
+      return hit !== m.neg;
+    }
+    case 'set': {
+      const r = ctx.ipsets?.test(m.name, p, m.flags);
+      if (r === undefined) env.res.notes.push(`ipset ${m.name} does not exist (the rule ${chain}#${index} never matches)`);
+      return (r ?? false) !== m.neg;
+    }
+    case 'conntrack': {
+      if (m.ctstate) {
+        const hit = m.ctstate.value.some((s) => s === p.ctstate || (s === 'DNAT' && !!p.ctDnat) || (s === 'SNAT' && !!p.ctSnat));
+        if (hit === m.ctstate.neg) return false;
+      }
+      if (m.ctstatus) {
+        const st = p.ctStatus ?? [];
+        const hit = m.ctstatus.value.some((s) => st.includes(s));
+        if (hit === m.ctstatus.neg) return false;
+      }
+      return true;
+    }
+    case 'state':
+      return m.states.value.includes(p.ctstate) !== m.states.neg;
+    case 'mark':
+      return (((p.mark & m.mask) >>> 0) === (m.value >>> 0)) !== m.neg;
+    case 'addrtype': {
+      if (m.srcType && addrType(p.src, env.src, ctx).some((t) => m.srcType!.value.includes(t)) === m.srcType.neg) return false;
+      if (m.dstType && addrType(p.dst, env.dst, ctx).some((t) => m.dstType!.value.includes(t)) === m.dstType.neg) return false;
+      return true;
+    }
+    case 'statistic': {
+      if (m.mode === 'random') {
+        const rnd = ctx.random ?? (ctx.random = seededRandom(1));
+        return rnd.decide(u32ToProbability(m.probabilityU32), { table: env.table, chain, index }) !== m.neg;
+      }
+      const c = env.nth.get(m) ?? 0;
+      env.nth.set(m, (c + 1) % Math.max(1, m.every));
+      return (c === m.packet) !== m.neg;
+    }
+    case 'recent': {
+      const table = ctx.recent ?? (ctx.recent = new RecentTable());
+      const now = ctx.now ?? 0;
+      const addr = applyMask(m.side === 'rsource' ? p.src : p.dst, m.mask);
+      let hit: boolean;
+      switch (m.op) {
+        case 'set':
+          table.set(m.name, addr, now);
+          hit = true;
+          break;
+        case 'rcheck':
+          hit = table.check(m.name, addr, now, m.seconds ?? 0, m.hitcount ?? 0);
+          break;
+        case 'update':
+          hit = table.check(m.name, addr, now, m.seconds ?? 0, m.hitcount ?? 0);
+          if (hit) table.set(m.name, addr, now);
+          break;
+        case 'remove':
+          hit = table.remove(m.name, addr);
+          break;
+      }
+      if (m.reap && m.seconds) table.reap(m.name, now, m.seconds);
+      return hit !== m.neg;
+    }
+    case 'opaque': {
+      const assume = (ctx.opaqueMatches ?? 'nomatch') === 'match';
+      env.res.notes.push(`match "-m ${m.module}" is not modelled; assumed ${assume ? 'to match' : 'not to match'} (${chain}#${index})`);
+      return assume;
+    }
+  }
+}
+
+function refresh(env: Env, p: Packet): void {
+  if (p.src !== env.srcText) {
+    env.srcText = p.src;
+    env.src = parseIP(p.src);
+  }
+  if (p.dst !== env.dstText) {
+    env.dstText = p.dst;
+    env.dst = parseIP(p.dst);
+  }
+}
+
+function ruleMatches(cr: CRule, p: Packet, env: Env, index: number): boolean {
+  if (cr.never) return false;
+  const r = cr.rule;
+  if (cr.src && (!!env.src && cr.src.cidr.contains(env.src)) === cr.src.neg) return false;
+  if (cr.dst && (!!env.dst && cr.dst.cidr.contains(env.dst)) === cr.dst.neg) return false;
+  if (r.inIface && ifaceMatches(r.inIface.value, p.inIface) === r.inIface.neg) return false;
+  if (r.outIface && ifaceMatches(r.outIface.value, p.outIface) === r.outIface.neg) return false;
+  if (r.proto) {
+    const pp = p.proto === 'icmpv6' ? 'ipv6-icmp' : p.proto;
+    const rp = r.proto.value === 'icmpv6' ? 'ipv6-icmp' : r.proto.value;
+    if ((rp === 'all' || pp === rp) === r.proto.neg) return false;
+  }
+  for (const m of r.matches) if (!matchOne(m, p, env, cr.chain, index)) return false;
+  return true;
+}
+
+function textOf(cr: CRule): string {
+  return cr.text ?? (cr.text = saveRule(cr.chain, cr.rule));
+}
+
+function runTable(crs: CompiledRuleset, table: TableName, hook: Hook, p: Packet, env: Env): { verdict: Verdict; rejectWith?: string } {
+  const t = crs.tables.get(table)!;
+  const res = env.res;
+  env.table = table;
+  const start = t.chains.get(hook)!;
+  const stack: { chain: CChain; i: number }[] = [];
+  let chain = start;
+  let i = 0;
+  let guard = 0;
+  for (;;) {
+    if (++guard > 2_000_000) throw new Error(`rule loop in table ${table} (chain ${chain.chain.name})`);
+    const rules = chain.rules;
+    if (chain.index && i < rules.length) {
+      refresh(env, p);
+      const cand = candidates(chain, env.dst);
+      const k = lowerBound(cand, i);
+      const next = k < cand.length ? cand[k] : rules.length;
+      res.rulesEvaluated += next - i;
+      i = next;
+    }
+    if (i >= rules.length) {
+      if (stack.length === 0) {
+        const verdict = start.chain.policy ?? 'ACCEPT';
+        res.steps.push({ table, chain: start.chain.name, index: 0, event: 'policy', text: `policy ${verdict} of ${table}/${start.chain.name}` });
+        return { verdict };
+      }
+      const f = stack.pop()!;
+      chain = f.chain;
+      i = f.i;
+      continue;
+    }
+    const cr = rules[i];
+    const index = i + 1;
+    i++;
+    res.rulesEvaluated++;
+    refresh(env, p);
+    if (!ruleMatches(cr, p, env, index)) continue;
+    const step: TraceStep = { table, chain: chain.chain.name, index, event: 'match', rule: cr.rule, text: textOf(cr) };
+    res.steps.push(step);
+    const tg = cr.rule.target;
+    if (!tg) continue;
+    switch (tg.kind) {
+      case 'ACCEPT':
+        return { verdict: 'ACCEPT' };
+      case 'DROP':
+        return { verdict: 'DROP' };
+      case 'QUEUE':
+        return { verdict: 'QUEUE' };
+      case 'REJECT':
+        return { verdict: 'REJECT', rejectWith: tg.with };
+      case 'RETURN':
+        if (stack.length === 0) {
+          i = rules.length;
+          continue;
+        }
+        ({ chain, i } = stack.pop()!);
+        continue;
+      case 'jump': {
+        const next = t.chains.get(tg.chain);
+        if (!next) {
+          res.notes.push(`${chain.chain.name}#${index} jumps to missing chain ${tg.chain}`);
+          continue;
+        }
+        if (!tg.goto) stack.push({ chain, i });
+        chain = next;
+        i = 0;
+        continue;
+      }
+      case 'MARK':
+        p.mark = ((p.mark & ~tg.mask) ^ tg.value) >>> 0;
+        continue;
+      case 'LOG':
+        res.logs.push(`${tg.prefix ?? ''}IN=${p.inIface ?? ''} OUT=${p.outIface ?? ''} SRC=${p.src} DST=${p.dst} PROTO=${p.proto.toUpperCase()}${p.sport !== undefined ? ` SPT=${p.sport}` : ''}${p.dport !== undefined ? ` DPT=${p.dport}` : ''}`);
+        continue;
+      case 'DNAT':
+      case 'REDIRECT': {
+        const before = { ip: p.dst, port: p.dport };
+        let after: { ip: string; port?: number };
+        if (tg.kind === 'DNAT') after = parseNatTo(tg.to, p.family);
+        else {
+          const ip = env.ctx.redirectAddress?.(p.inIface, p.family) ?? (p.family === 4 ? '127.0.0.1' : '::1');
+          const port = tg.toPorts ? Number(tg.toPorts.split('-')[0]) : p.dport;
+          after = { ip, port };
+        }
+        p.dst = after.ip;
+        if (after.port !== undefined) p.dport = after.port;
+        p.ctDnat = true;
+        res.nat.push({ table, chain: chain.chain.name, index, kind: tg.kind, before, after: { ip: p.dst, port: p.dport } });
+        return { verdict: 'ACCEPT' };
+      }
+      case 'SNAT':
+      case 'MASQUERADE': {
+        const before = { ip: p.src, port: p.sport };
+        let ip: string | undefined;
+        let port: number | undefined;
+        if (tg.kind === 'SNAT') {
+          const e = parseNatTo(tg.to, p.family);
+          ip = e.ip;
+          port = e.port;
+        } else {
+          ip = env.ctx.masqueradeAddress?.(p.outIface, p.family);
+          if (!ip) res.notes.push(`MASQUERADE: source becomes the primary address of ${p.outIface ?? 'the outgoing interface'} (not known to the model)`);
+          if (tg.toPorts) port = Number(tg.toPorts.split('-')[0]);
+        }
+        if (ip) p.src = ip;
+        if (port !== undefined) p.sport = port;
+        p.ctSnat = true;
+        res.nat.push({ table, chain: chain.chain.name, index, kind: tg.kind, before, after: { ip: p.src, port: p.sport } });
+        return { verdict: 'ACCEPT' };
+      }
+      case 'TPROXY':
+        p.mark = ((p.mark & ~tg.mask) ^ tg.value) >>> 0;
+        res.tproxy = { ip: tg.onIp, port: tg.onPort, mark: tg.value, mask: tg.mask };
+        return { verdict: 'ACCEPT' };
+      case 'opaque':
+        if (tg.name === 'NOTRACK' || (tg.name === 'CT' && tg.args.includes('--notrack'))) p.ctstate = 'UNTRACKED';
+        else res.notes.push(`target ${tg.name} is not modelled; continuing (${chain.chain.name}#${index})`);
+        continue;
+    }
+  }
+}
+
+/** runHook on a compiled ruleset: every table registered at the hook, in priority order. */
+export function runHookCompiled(crs: CompiledRuleset, hook: Hook, packet: Packet, ctx: EvalContext): HookResult {
+  const p: Packet = { ...packet };
+  const res: HookResult = { hook, verdict: 'ACCEPT', packet: p, steps: [], nat: [], rulesEvaluated: 0, logs: [], notes: [] };
+  const env: Env = { ctx, res, nth: new Map(), table: 'raw', srcText: p.src, src: parseIP(p.src), dstText: p.dst, dst: parseIP(p.dst) };
+  for (const table of HOOK_TABLES[hook]) {
+    const t = crs.tables.get(table);
+    if (!t || !t.chains.has(hook)) continue;
+    if (table === 'nat' && (p.ctstate !== 'NEW' || p.ctConfirmed)) {
+      res.steps.push({
+        table,
+        chain: hook,
+        index: 0,
+        event: 'skip',
+        text:
+          p.ctstate === 'UNTRACKED'
+            ? `nat/${hook} skipped: the packet is untracked (raw table NOTRACK)`
+            : `nat/${hook} skipped: not the first packet of the connection (conntrack ${p.ctstate}); NAT comes from the conntrack entry`,
+      });
+      continue;
+    }
+    const r = runTable(crs, table, hook, p, env);
+    if (r.verdict !== 'ACCEPT') {
+      res.verdict = r.verdict;
+      res.rejectWith = r.rejectWith;
+      return res;
+    }
+  }
+  return res;
+}

@@ -6,6 +6,7 @@ import { ipam } from './ipam';
 import { reach } from './reach';
 import { policy } from './policy';
 import { renderCmd } from './render';
+import { traceCmd } from './trace';
 import { testbed } from './testbed';
 import { compare } from './compare';
 
@@ -15,6 +16,7 @@ export const commands: Command[] = [
   reach,
   policy,
   renderCmd,
+  traceCmd,
   testbed,
   compare,
 ];

@@ -8,7 +8,7 @@ import { countDiagnostics, loadFromFiles, printDiagnostics } from '../load';
 import { EXIT, UsageError, type Command } from '../types';
 
 /** Options that take no value. */
-const FLAGS = new Set(['list', 'counters', 'c', 'details', 'd', '4', '6', 'json']);
+const FLAGS = new Set(['list', 'counters', 'c', 'details', 'd', '4', '6', 'json', 'e']);
 /** Options that may repeat (collected into arrays). */
 const REPEATED = new Set(['flow']);
 

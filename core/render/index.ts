@@ -6,3 +6,4 @@ export * from './iproute';
 export { selectNamespace, registerCniRenderers } from './cni';
 export { registerServiceRenderers, conntrackForFlows } from './services';
 export { registerMeshRenderers } from '../mesh/render';
+export { registerTraceRenderers } from './trace';

@@ -224,8 +224,8 @@ export function istioRuleset(c: IstioIptablesConfig, family: Family = 4): Rulese
 }
 
 /** `iptables-save` of the pod's network namespace (only nat exists there). */
-export function renderPodIptablesSave(rs: Ruleset, opts: { date?: Date; version?: string; program?: string } = {}): string {
-  return renderIptablesSave(rs, { date: opts.date ?? new Date(0), version: opts.version, program: opts.program });
+export function renderPodIptablesSave(rs: Ruleset, opts: { date?: Date; version?: string; program?: string; variant?: 'nft' | 'legacy' } = {}): string {
+  return renderIptablesSave(rs, { date: opts.date ?? new Date(0), version: opts.version, program: opts.program, ...(opts.variant ? { variant: opts.variant } : {}) });
 }
 
 // ---------------------------------------------------------------- walks in the pod's network namespace

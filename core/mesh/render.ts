@@ -50,7 +50,14 @@ export function renderIstioIptables(t: Topology, o: RenderOptions): string {
   const pod = injectedPod(t, o);
   const { config } = iptablesConfigForPod(pod, str(o, 'istio-version'));
   const fam = str(o, 'family') === '6' || o['6'] === true ? 6 : 4;
-  return renderPodIptablesSave(istioRuleset(config, fam), { date: dateOf(o), version: str(o, 'version'), program: fam === 6 ? 'ip6tables-save' : 'iptables-save' });
+  const variant = str(o, 'variant');
+  if (variant !== undefined && variant !== 'nft' && variant !== 'legacy') throw new RenderError(`--variant ${variant} is not an iptables variant`, 'use nft (iptables-nft) or legacy (iptables-legacy)');
+  return renderPodIptablesSave(istioRuleset(config, fam), {
+    date: dateOf(o),
+    version: str(o, 'version'),
+    program: str(o, 'program') ?? (fam === 6 ? 'ip6tables-save' : 'iptables-save'),
+    ...(variant ? { variant } : {}),
+  });
 }
 
 export interface ClusterRow {
@@ -182,7 +189,7 @@ export function renderMeshRequest(t: Topology, o: RenderOptions): string {
 export function registerMeshRenderers(): void {
   registerRenderer('istio-iptables', renderIstioIptables, {
     summary: 'iptables-save inside an injected pod: the istio-init / istio-cni nat rules (ISTIO_INBOUND, ISTIO_OUTPUT, REDIRECT to 15001/15006)',
-    options: '--pod NS/NAME [--istio-version 1.24] [--family 6] [--date ISO] [--version 1.8.9]',
+    options: '--pod NS/NAME [--istio-version 1.24] [--family 6] [--date ISO] [--version 1.8.9] [--program NAME] [--variant nft|legacy]',
   });
   registerRenderer('istioctl-proxy-config-clusters', renderProxyConfigClusters, {
     summary: 'istioctl proxy-config clusters for an injected pod: outbound clusters per Service port and DestinationRule subset, inbound and static clusters',

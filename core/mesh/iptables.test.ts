@@ -51,10 +51,12 @@ describe('istio-iptables rules', () => {
     expect(renderIptablesSave(back, { date: new Date(0) })).toBe(EXPECTED);
   });
 
-  it('Istio 1.18–1.24 jumped to ISTIO_OUTPUT for TCP only', () => {
+  it('older releases: OUTPUT jumps for TCP only (≤ 1.24), no HBONE exception (≤ 1.17)', () => {
     const old = renderPodIptablesSave(istioRuleset({ ...defaultIptablesConfig(), istioVersion: '1.24.3' }));
     expect(old).toContain('\n-A OUTPUT -p tcp -j ISTIO_OUTPUT\n');
     expect(old).not.toContain('\n-A OUTPUT -j ISTIO_OUTPUT\n');
+    const older = renderPodIptablesSave(istioRuleset({ ...defaultIptablesConfig(), istioVersion: '1.17' }));
+    expect(older).toContain('\n-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner --uid-owner 1337 -j ISTIO_IN_REDIRECT\n');
   });
 
   it('follows the traffic.sidecar.istio.io annotations as the injection template does', () => {

@@ -64,7 +64,8 @@ export interface IstioIptablesConfig {
   excludeInterfaces: string;
   /**
    * Istio release the rules come from: 1.25 and later write `-A OUTPUT -j ISTIO_OUTPUT`
-   * (all protocols, for DNS capture); 1.18–1.24 wrote `-A OUTPUT -p tcp -j ISTIO_OUTPUT`.
+   * (all protocols, for DNS capture); earlier releases `-A OUTPUT -p tcp -j ISTIO_OUTPUT`;
+   * before 1.18 the loopback ISTIO_IN_REDIRECT rules had no `-p tcp ! --dport 15008`.
    */
   istioVersion: string;
 }
@@ -187,7 +188,12 @@ export function istioRuleCalls(c: IstioIptablesConfig, family: Family = 4): Isti
   ] as const) {
     for (const x of split(id)) {
       // app → Envoy (client) → Envoy (server) → app when an app calls its own Service VIP
-      A('ISTIO_OUTPUT', '-o', 'lo', '!', '-d', loopback, '-p', 'tcp', '!', '--dport', String(c.inboundTunnelPort), '-m', 'owner', flag, x, '-j', 'ISTIO_IN_REDIRECT');
+      if (versionAtLeast(c.istioVersion, 1, 18)) {
+        A('ISTIO_OUTPUT', '-o', 'lo', '!', '-d', loopback, '-p', 'tcp', '!', '--dport', String(c.inboundTunnelPort), '-m', 'owner', flag, x, '-j', 'ISTIO_IN_REDIRECT');
+      } else {
+        // before 1.18 the rule did not spare the HBONE port
+        A('ISTIO_OUTPUT', '-o', 'lo', '!', '-d', loopback, '-m', 'owner', flag, x, '-j', 'ISTIO_IN_REDIRECT');
+      }
       // app → app over lo via the endpoint address: not redirected
       if (!includesLoopback) A('ISTIO_OUTPUT', '-o', 'lo', '-m', 'owner', '!', flag, x, '-j', 'RETURN');
       // Envoy's own traffic is never redirected (no loop)

@@ -2,6 +2,7 @@
 
 import { parseVerbArgs } from '../args';
 import { countDiagnostics, loadFromFiles, printDiagnostics } from '../load';
+import { validateMesh } from '../../core/mesh';
 import { EXIT, UsageError, type Command } from '../types';
 
 export const validate: Command = {
@@ -23,6 +24,9 @@ followed by the counts. Exits 1 when there is at least one error.
     const { positionals } = parseVerbArgs(argv, {});
     if (positionals.length === 0) throw new UsageError('give at least one FILE');
     const r = await loadFromFiles(positionals, set, io);
+    // Istio objects (PeerAuthentication, AuthorizationPolicy, VirtualService,
+    // DestinationRule) are checked the way istiod's webhook and analyzers do.
+    if (r.topology) r.diagnostics.push(...validateMesh(r.topology, { sources: r.files }));
     const counts = countDiagnostics(r.diagnostics);
     if (json) {
       io.out(`${JSON.stringify({ files: positionals, ok: counts.errors === 0, errors: counts.errors, warnings: counts.warnings, diagnostics: r.diagnostics }, null, 2)}\n`);

@@ -137,6 +137,12 @@ export class TraceContext {
     return pl;
   }
 
+  /** The node an address lives on (a pod's node, or the node itself). */
+  ownerNode(ip: string): string | undefined {
+    const pl = this.placeOf(ip);
+    return pl.kind === 'external' ? undefined : pl.node;
+  }
+
   /** The first hostNetwork pod on a node (it owns the node's addresses in the UI), if any. */
   hostPod(node: string): PodModel | undefined {
     if (!this.hostPods.has(node)) this.hostPods.set(node, this.topology.pods.find((p) => p.hostNetwork && p.nodeName === node));

@@ -76,6 +76,9 @@ export function parseRequest(input: string): TraceRequest {
   const m = /^([a-z]+):\/\/([^/?#]+)([^?#]*)/i.exec(s);
   if (m) {
     const scheme = m[1].toLowerCase();
+    if (!m[2].startsWith('[') && (m[2].match(/:/g) ?? []).length > 1) {
+      throw new TraceInputError(`"${m[2]}" in "${text}": an IPv6 address in a URL must be in brackets`, `write ${scheme}://[${m[2]}]${scheme === 'http' || scheme === 'https' ? '/' : ':PORT'}`);
+    }
     const hp = splitHostPort(m[2]);
     const h = hostPart(hp.host, text);
     if (scheme === 'http' || scheme === 'https') {

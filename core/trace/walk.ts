@@ -120,6 +120,8 @@ interface Pkt {
   sockLB?: { front: { ip: string; port: number }; back: { ip: string; port: number } };
   /** Cilium bpf_lxc per-packet Service translation (reverse NAT in the client's bpf_lxc). */
   bpfNat?: { front: { ip: string; port: number }; back: { ip: string; port: number } };
+  /** The packet travels as IPv4 fragments of at most this size until the next node reassembles it (nf_defrag). */
+  frag?: number;
 }
 
 type Sent = { ok: true; at: Place; pkt: Pkt } | { ok: false; pkt: Pkt };
@@ -227,7 +229,18 @@ class Walker {
     this.mode = ctx.cni.mode;
     this.kp = ctx.kubeProxyMode;
     this.start = opts.startSeconds ?? 36000;
+    this.socketLB = this.kp === 'ebpf' && this.plugin !== 'antrea';
+    if (this.kp === 'ebpf' && this.plugin !== 'cilium') {
+      this.notes.add(
+        this.plugin === 'antrea'
+          ? 'kube-proxy mode "ebpf" is Cilium\'s kube-proxy replacement; with Antrea, AntreaProxy serves ClusterIPs inside OVS either way.'
+          : `kube-proxy mode "ebpf" is Cilium's kube-proxy replacement; with ${this.plugin} the model applies the same socket-level load balancing (no kube-proxy rules). ${this.plugin === 'calico' ? "Calico's own eBPF data plane does the same job but is not modelled in detail." : ''}`.trim(),
+      );
+    }
   }
+
+  /** Services are translated at connect() (Cilium socket-LB). */
+  readonly socketLB: boolean;
 
   // ------------------------------------------------------------ events
 
@@ -966,6 +979,10 @@ class Walker {
       if (fromPod && !this.enforce(p, 'Egress', node, inIface, { rules: ['-A FORWARD -i weave -m comment --comment "NOTE: this must go before \'-j KUBE-FORWARD\'" -j WEAVE-NPC-EGRESS'], mechanism: 'weave-npc (iptables WEAVE-NPC-EGRESS chains with ipsets, via br_netfilter)', cost: this.lat.hookUs, command: cmd })) return { ok: false, pkt: p };
       if (localDstPod && !this.enforce(p, 'Ingress', node, outForRules, { rules, mechanism: 'weave-npc (iptables WEAVE-NPC-INGRESS chains with ipsets, via br_netfilter)', cost: this.lat.hookUs, command: cmd })) return { ok: false, pkt: p };
     }
+    if (isNew && this.plugin === 'flannel' && ct?.created) {
+      if (fromPod) this.enforce(p, 'Egress', node, inIface, { mechanism: 'Flannel', cost: 0 });
+      if (localDstPod) this.enforce(p, 'Ingress', node, outForRules, { mechanism: 'Flannel', cost: 0 });
+    }
     if (ct) {
       const fwd = this.hook(node, nf, 'FORWARD', this.nfPacket(p, inIface, outForRules, ct, node));
       this.hookEvent(p, node, inIface, fwd, bridged ? 'filter (bridged frame, br_netfilter)' : 'filter');
@@ -1044,7 +1061,8 @@ class Walker {
     const r = mtuCheck(size, df, { mtu, family: this.family, icmpBlocked: this.opts.icmpBlocked, where: `${node} ${dev}` });
     const at: EventLocation = { element: nodeEl(node), node, netns: `node/${node}`, iface: dev };
     if (r.verdict === 'fragmented') {
-      this.emit(p, 'mtu', at, `fragmented into ${r.fragments} pieces`, r.message, 'pass', { latencyUs: this.lat.natUs * (r.fragments ?? 1) });
+      p.frag = 20 + Math.floor((mtu - 20) / 8) * 8;
+      this.emit(p, 'mtu', at, `fragmented into ${r.fragments} pieces`, `${r.message}. The walk follows the datagram; on the wire it is ${r.fragments} fragments of at most ${p.frag} bytes, and the next node's conntrack (nf_defrag_ipv4) reassembles them at PREROUTING.`, 'pass', { latencyUs: this.lat.natUs * (r.fragments ?? 1) });
       return true;
     }
     if (r.verdict === 'black-hole') {
@@ -1128,7 +1146,7 @@ class Walker {
   /** Encapsulation, the wire, decapsulation. */
   tunnel(p: Pkt, node: string, dstNode: string, outIface: string, rt: RouteLookup | undefined, kind: EncapsulationKind): Sent {
     const netns = `node/${node}`;
-    const inner = { srcIP: p.h.ip.src, dstIP: p.h.ip.dst, protocol: (p.proto === 'tcp' ? 'TCP' : p.proto === 'udp' ? 'UDP' : 'ICMP') as 'TCP' | 'UDP' | 'ICMP', srcPort: this.sport(p), dstPort: this.dport(p), length: p.h.ip.length };
+    const inner = { srcIP: p.h.ip.src, dstIP: p.h.ip.dst, protocol: (p.proto === 'tcp' ? 'TCP' : p.proto === 'udp' ? 'UDP' : 'ICMP') as 'TCP' | 'UDP' | 'ICMP', srcPort: this.sport(p), dstPort: this.dport(p), length: p.frag ?? p.h.ip.length };
     const enc = this.ctx.encapsulate(node, dstNode, inner);
     const dev = enc.device ?? outIface;
     if (dev !== 'cilium_host' && dev !== 'weave') this.capture(p, node, netns, dev, 'out');
@@ -1186,6 +1204,7 @@ class Walker {
 
   /** A packet arriving at a node from the wire or a tunnel. */
   arrive(p: Pkt, node: string, iface: string): Sent {
+    p.frag = undefined;
     if (this.plugin === 'cilium') return this.ciliumIngress(p, node, iface);
     if (this.plugin === 'antrea') return this.antreaPipeline(p, node, iface, undefined);
     if (this.plugin === 'weave') {
@@ -1718,7 +1737,7 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
   const clientSyn = p.h;
   const verb = req.kind === 'http' ? `connect() to ${joinHP(dst, req.port)} for ${req.method} ${req.path}` : req.kind === 'tcp' ? `connect() to ${joinHP(dst, req.port)}` : req.kind === 'udp' ? `sendto() ${joinHP(dst, req.port)}` : `ping ${dst}`;
   w.emit(p, 'socket', { element: el, node: srcNode, netns: srcNetns }, verb, `${req.kind === 'ping' ? 'The ICMP echo socket' : `The kernel binds ephemeral port ${sport}`} on ${srcIP}; ${req.kind === 'http' || req.kind === 'tcp' ? `the SYN advertises MSS ${mssC} (route MTU ${mtu} − ${family === 4 ? 40 : 60}) and window ${initialWindow(mssC, false)}` : `${p.h.ip.length} bytes`}.`, 'pass', { latencyUs: w.lat.socketUs, category: 'transit' });
-  if (w.kp === 'ebpf' && (src.kind === 'pod' || src.kind === 'host') && req.kind !== 'ping') {
+  if (w.socketLB && (src.kind === 'pod' || src.kind === 'host') && req.kind !== 'ping') {
     if (!w.ciliumService(p, srcNode, { element: el, node: srcNode, netns: srcNetns }, 'socket')) return finish(w, req, src, srcIP, family, target, false, ctx);
   }
   const sent = w.send(p, src);
@@ -1754,10 +1773,10 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
   } else if (req.kind === 'udp') {
     w.deliver(rp, server, `datagram reaches ${serverName} port ${w.dport(rp)}`);
     reply = w.newPkt('UDP reply', 'reply', 'response', 'udp-reply', {
-      ip: { version: family, src: rp.h.ip.dst, dst: rp.h.ip.src, ttl: 64, df: true, length: rp.h.ip.length, protocol: 'UDP' },
-      udp: { sport: rp.h.udp!.dport, dport: rp.h.udp!.sport, length: rp.h.udp!.length },
+      ip: { version: family, src: rp.h.ip.dst, dst: rp.h.ip.src, ttl: 64, df: true, length: ipLength(family, { udpPayload: 32 }), protocol: 'UDP' },
+      udp: { sport: rp.h.udp!.dport, dport: rp.h.udp!.sport, length: 8 + 32 },
     }, 'udp', rp.clock, { sockLB: rp.sockLB, bpfNat: rp.bpfNat });
-    w.emit(reply, 'process', { element: serverEl, node: sNode }, `${serverName} answers`, 'The server application reads the datagram and answers (an echo of the same size).', 'pass', { latencyUs: w.lat.backendUs, category: 'backend' });
+    w.emit(reply, 'process', { element: serverEl, node: sNode }, `${serverName} answers`, 'The server application reads the datagram and answers with a short (32-byte) datagram.', 'pass', { latencyUs: w.lat.backendUs, category: 'backend' });
   } else {
     w.deliver(rp, server, `echo request reaches ${serverName}: the kernel answers`);
     reply = w.newPkt('ICMP echo reply', 'reply', 'response', 'echo-reply', {
@@ -1962,7 +1981,7 @@ function dnsSend(w: Walker, src: Place, srcIP: string, nameserver: string, port:
     if (!r) return null;
     return { q, n, dnsH, pk: r.pkt, serverPlace: r.at, answer: r.answer, nodeLocal: true };
   }
-  if (w.kp === 'ebpf' && src.kind !== 'external') {
+  if (w.socketLB && src.kind !== 'external') {
     const at: EventLocation = { element: el, node, netns: src.kind === 'pod' ? `pod/${src.pod.namespace}/${src.pod.name}` : `node/${node}` };
     if (!w.ciliumService(p, node, at, 'socket')) return null;
   }

@@ -63,7 +63,7 @@ describe('plugin data planes on the path', () => {
     expect(onVeth.headers.ip.dst).toBe('10.244.2.8');
     const hub = renderHubble(r).trimEnd().split('\n');
     expect(hub.length).toBeGreaterThanOrEqual(6);
-    for (const l of hub) expect(l).toMatch(/^Jan  1 \d\d:\d\d:\d\d\.\d{3}: \S+ \((ID:\d+|host|world|remote-node)\) (->|<-) \S+ \((ID:\d+|host|world|remote-node)\) (from-endpoint|to-overlay|to-endpoint|to-stack) FORWARDED \(TCP Flags: (SYN|SYN, ACK)\)$/);
+    for (const l of hub) expect(l).toMatch(/^Jan {2}1 \d\d:\d\d:\d\d\.\d{3}: \S+ \((ID:\d+|host|world|remote-node)\) (->|<-) \S+ \((ID:\d+|host|world|remote-node)\) (from-endpoint|to-overlay|to-endpoint|to-stack) FORWARDED \(TCP Flags: (SYN|SYN, ACK)\)$/);
     expect(hub[0]).toContain('default/pod-a:52345');
     expect(hub[0]).toContain('-> default/backend-1:8080');
   });

@@ -61,7 +61,7 @@ describe('NetworkPolicy drops (three-tier sample, the seed\'s policies verbatim)
     const r = trace(c, `production/${cfe.name}`, `tcp://${cdb.ips[0]}:5432`);
     expect(r.dropped?.reason).toBe('policy');
     const drop = r.events[r.events.length - 1];
-    expect(drop.hubble).toMatch(/^Jan  1 \d\d:\d\d:\d\d\.\d{3}: production\/frontend-[a-z0-9-]+:52345 \(ID:\d+\) -> production\/database-0:5432 \(ID:\d+\) Policy denied DROPPED \(TCP Flags: SYN\)$/);
+    expect(drop.hubble).toMatch(/^Jan {2}1 \d\d:\d\d:\d\d\.\d{3}: production\/frontend-[a-z0-9-]+:52345 \(ID:\d+\) -> production\/database-0:5432 \(ID:\d+\) Policy denied DROPPED \(TCP Flags: SYN\)$/);
     expect(r.events.some((e) => e.hubble?.includes('policy-verdict:none EGRESS DENIED'))).toBe(true);
   });
 

@@ -9,6 +9,7 @@ import { renderCmd } from './render';
 import { traceCmd } from './trace';
 import { testbed } from './testbed';
 import { compare } from './compare';
+import { lab } from './lab';
 
 export const commands: Command[] = [
   validate,
@@ -19,4 +20,5 @@ export const commands: Command[] = [
   traceCmd,
   testbed,
   compare,
+  lab,
 ];

@@ -5,6 +5,7 @@
 //   kind: LabSubmission
 //   lab: vxlan-mtu              # which lab (optional when one lab is graded)
 //   student: alice              # optional; class grading uses the file/folder name
+//   seed: 1234                  # optional: the run's seed (random-fault labs)
 //   topology: |                 # optional: the whole topology as YAML text
 //     apiVersion: netlab.dev/v1alpha1
 //     kind: Topology
@@ -36,6 +37,8 @@ export const SubmissionSchema = z.strictObject({
   kind: z.literal('LabSubmission'),
   lab: z.string().optional(),
   student: z.string().optional(),
+  /** The run's seed (random-fault labs): the fault the student saw. */
+  seed: z.number().int().nonnegative().optional(),
   topology: z.string().optional(),
   commands: z.record(z.string(), z.array(z.string())).optional(),
   tasks: z.record(z.string(), answer).optional(),
@@ -44,6 +47,7 @@ export const SubmissionSchema = z.strictObject({
 export interface ParsedSubmission {
   lab?: string;
   student?: string;
+  seed?: number;
   submission: Submission;
 }
 
@@ -74,7 +78,7 @@ export function parseSubmissionFile(text: string, file: string): SubmissionFile 
       if (s.topology) sub.topology = [{ file: `${file} (topology)`, text: s.topology }];
       if (s.commands) sub.commands = s.commands;
       if (s.tasks) sub.answers = s.tasks as Record<string, TaskAnswer>;
-      out.push({ lab: s.lab, student: s.student, submission: sub });
+      out.push({ lab: s.lab, student: s.student, seed: s.seed, submission: sub });
     } else {
       topoDocs.push(e.doc.toString());
     }
@@ -82,14 +86,18 @@ export function parseSubmissionFile(text: string, file: string): SubmissionFile 
   return { file, entries: out, topology: topoDocs.length ? { file, text: topoDocs.join('---\n') } : null, diagnostics: sink.list };
 }
 
-/** Merges a parsed file into the submission for `labId` (one-lab grading takes entries without a lab). */
-export function submissionFor(files: SubmissionFile[], labId: string, single: boolean): Submission | null {
+/** Merges parsed files into the submission for `labId` (one-lab grading also takes entries without a lab). */
+export function submissionFor(files: SubmissionFile[], labId: string, single: boolean): { submission: Submission; seed?: number; student?: string } | null {
   const sub: Submission = {};
   let found = false;
+  let seed: number | undefined;
+  let student: string | undefined;
   for (const f of files) {
     for (const e of f.entries) {
       if (e.lab ? e.lab !== labId : !single) continue;
       found = true;
+      seed = e.seed ?? seed;
+      student = e.student ?? student;
       if (e.submission.topology) sub.topology = e.submission.topology;
       if (e.submission.commands) sub.commands = { ...(sub.commands ?? {}), ...e.submission.commands };
       if (e.submission.answers) sub.answers = { ...(sub.answers ?? {}), ...e.submission.answers };
@@ -102,14 +110,15 @@ export function submissionFor(files: SubmissionFile[], labId: string, single: bo
     found = true;
     sub.topology = [...(sub.topology ?? []).filter((s) => !s.file.endsWith('(topology)')), f.topology];
   }
-  return found ? sub : null;
+  return found ? { submission: sub, seed, student } : null;
 }
 
 /** A Submission written back as a LabSubmission document (for exports and the `--answer` example). */
-export function formatSubmission(sub: Submission, meta: { lab?: string; student?: string } = {}): string {
+export function formatSubmission(sub: Submission, meta: { lab?: string; student?: string; seed?: number } = {}): string {
   const doc: Record<string, unknown> = { apiVersion: LAB_API_VERSION, kind: 'LabSubmission' };
   if (meta.lab) doc.lab = meta.lab;
   if (meta.student) doc.student = meta.student;
+  if (meta.seed !== undefined) doc.seed = meta.seed;
   if (sub.topology?.length) doc.topology = sub.topology.map((s) => s.text).join('---\n');
   if (sub.commands && Object.keys(sub.commands).length) doc.commands = sub.commands;
   if (sub.answers && Object.keys(sub.answers).length) doc.tasks = sub.answers;

@@ -10,7 +10,7 @@
 // has no fq_codel, so its qdisc is noqueue.
 
 import type { NetInterface, NodeDataplane, PodDataplane, Route } from '../../../core/cni';
-import { Netns } from './harness';
+import { Netns, writeSysctls } from './harness';
 
 export interface BuiltNode {
   node: Netns;
@@ -92,14 +92,9 @@ function addMissingRoutes(ns: Netns, routes: Route[]): void {
   ns.ipBatch(missing.map(routeAddArgs));
 }
 
-function setSysctls(ns: Netns, sysctls: Record<string, string>): void {
-  const args = Object.entries(sysctls).map(([k, v]) => `${k}=${v}`);
-  if (args.length) ns.exec(['sysctl', '-q', '-w', ...args]);
-}
-
 /** Namespace-wide settings before devices exist: no DAD (addresses are not `tentative` while we look). */
-function prepare(ns: Netns): void {
-  ns.exec(['sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+export function prepareNamespace(ns: Netns): void {
+  writeSysctls(ns, { 'net.ipv6.conf.all.accept_dad': '0', 'net.ipv6.conf.default.accept_dad': '0' });
   ns.ipBatch(['link set dev lo up']);
 }
 
@@ -114,8 +109,8 @@ export function buildNode(tag: string, node: NodeDataplane, pods: PodDataplane[]
   const lan = Netns.create(`${tag}-lan`);
   const built: BuiltNode = { node: n, lan, pods: new Map(), netnsNames: new Map() };
   const podByPeer = new Map(pods.map((p) => [p.hostPeer, p]));
-  prepare(n);
-  prepare(lan);
+  prepareNamespace(n);
+  prepareNamespace(lan);
   const nodeCmds: string[] = [];
   const later: string[] = [];
   const made = new Set<string>(['lo']);
@@ -141,7 +136,7 @@ export function buildNode(tag: string, node: NodeDataplane, pods: PodDataplane[]
         const pod = podByPeer.get(i.name);
         if (!pod) throw new Error(`${node.id}: veth ${i.name} has no modelled pod end`);
         const pns = Netns.create(`${tag}-p${podIndex++}`);
-        prepare(pns);
+        prepareNamespace(pns);
         built.pods.set(pod.id, { ns: pns, model: pod });
         built.netnsNames.set(pns.name, pod.netnsPath.replace(/^.*\//, ''));
         const peer = pod.interfaces.find((x) => x.name === pod.ifname)!;
@@ -193,10 +188,10 @@ export function buildNode(tag: string, node: NodeDataplane, pods: PodDataplane[]
   // Addresses (after the links are up, so prefix routes are not `linkdown`), then routes.
   n.ipBatch(ifaces.flatMap(addrLines));
   for (const { ns, model } of built.pods.values()) ns.ipBatch(model.interfaces.flatMap(addrLines));
-  setSysctls(n, node.sysctls);
+  writeSysctls(n, node.sysctls);
   addMissingRoutes(n, node.routes);
   for (const { ns, model } of built.pods.values()) {
-    setSysctls(ns, model.sysctls);
+    writeSysctls(ns, model.sysctls);
     addMissingRoutes(ns, model.routes);
   }
   // Static neighbours and FDB entries (flanneld / felix program these).

@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDataplane, cniModelFor, ptpHostSide, ptpPluginResult, ptpPod, printCniResult, type NetNamespace } from '../../../core/cni';
 import { NamespaceBuilder, addLoopback } from '../../../core/cni/common';
 import { render, renderIpAddr, renderIpRoute, renderIpRouteJson } from '../../../core/render';
+import { prepareNamespace } from './build-netns';
 import { Netns, destroyAll, liveDescribe, loadRepoTopology, sweepLeftovers } from './harness';
 
 const CNI_DIR = '/usr/lib/cni';
@@ -41,18 +42,13 @@ function mask(text: string, extra: [RegExp, string][] = []): string {
   return s;
 }
 
-function prepareNs(ns: Netns): void {
-  ns.exec(['sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
-  ns.ipBatch(['link set dev lo up']);
-}
-
 function callPlugin(node: Netns, plugin: string, conf: object, env: Record<string, string>): string {
   const r = node.execFull(['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), join(CNI_DIR, plugin)], { input: JSON.stringify(conf) });
   if (r.status !== 0) throw new Error(`${plugin} ADD failed (${r.status}): ${r.stdout}${r.stderr}`);
   return r.stdout;
 }
 
-liveDescribe('conformance: real CNI plugins (bridge, ptp with host-local) vs the model', ['ip', 'sysctl', `${CNI_DIR}/bridge`, `${CNI_DIR}/ptp`, `${CNI_DIR}/host-local`], () => {
+liveDescribe('conformance: real CNI plugins (bridge, ptp with host-local) vs the model', ['ip', 'bridge', `${CNI_DIR}/bridge`, `${CNI_DIR}/ptp`, `${CNI_DIR}/host-local`], () => {
   let dataDir = '';
   beforeAll(() => {
     sweepLeftovers();
@@ -76,8 +72,8 @@ liveDescribe('conformance: real CNI plugins (bridge, ptp with host-local) vs the
     beforeAll(() => {
       node = Netns.create('cni-br-n');
       podNs = Netns.create('cni-br-p');
-      prepareNs(node);
-      prepareNs(podNs);
+      prepareNamespace(node);
+      prepareNamespace(podNs);
       const subnet = t.nodes.find((n) => n.name === 'node-1')!.podCIDRs.find((c) => !c.includes(':'))!;
       const conf = {
         cniVersion: '0.3.1',
@@ -150,8 +146,8 @@ liveDescribe('conformance: real CNI plugins (bridge, ptp with host-local) vs the
         const tag = cniVersion.replace(/\./g, '');
         node = Netns.create(`cni-ptp${tag}-n`);
         podNs = Netns.create(`cni-ptp${tag}-p`);
-        prepareNs(node);
-        prepareNs(podNs);
+        prepareNamespace(node);
+        prepareNamespace(podNs);
         const conf = { cniVersion, name: 'k8s-pod-network', type: 'ptp', mtu: 1500, ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dataDir, `ptp-${tag}`) } };
         printed = callPlugin(node, 'ptp', conf, {
           CNI_COMMAND: 'ADD',

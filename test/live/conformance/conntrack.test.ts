@@ -4,7 +4,7 @@
 // seed.yaml's node-1 (Calico BGP) is built from the model (build-netns.ts),
 // kube-proxy's rules for it go through the real iptables-restore, and the
 // node's "lan" namespace plays node-2/node-3 with the backends' addresses
-// (10.244.2.8, 10.244.3.9, CoreDNS 10.244.2.15) and socat servers. Real flows
+// (10.244.2.8, 10.244.3.9, CoreDNS 10.244.2.15), socat servers and dnsmasq. Real flows
 // then cross the DNAT rules: TCP from pod-a to the backend Service (kept
 // open, so ESTABLISHED), UDP and TCP from pod-a to kube-dns, and TCP from
 // the node itself to the backend Service (masqueraded). The real
@@ -41,7 +41,7 @@ function entriesBySport(text: string): Map<number, string> {
   return out;
 }
 
-liveDescribe('conformance: conntrack -L for real flows through the modelled kube-proxy DNAT', ['ip', 'iptables-nft', 'iptables-nft-restore', 'conntrack', 'socat'], () => {
+liveDescribe('conformance: conntrack -L for real flows through the modelled kube-proxy DNAT', ['ip', 'ss', 'iptables-nft', 'iptables-nft-restore', 'conntrack', 'socat', 'dnsmasq', 'dig'], () => {
   let b: BuiltNode;
   let podA: Netns;
   let real = '';
@@ -54,15 +54,19 @@ liveDescribe('conformance: conntrack -L for real flows through the modelled kube
     b = buildSeedNode1('ct', t);
     podA = [...b.pods.values()].find((p) => p.model.pod === 'pod-a')!.ns;
     for (const ip of ['10.244.2.8', '10.244.3.9']) b.lan.spawn(['socat', '-u', `TCP-LISTEN:8080,bind=${ip},fork,reuseaddr`, 'OPEN:/dev/null']);
-    b.lan.spawn(['socat', '-u', 'TCP-LISTEN:53,bind=10.244.2.15,fork,reuseaddr', 'OPEN:/dev/null']);
-    // One datagram, one reply, then exit (socat's UDP-RECVFROM,fork shares the socket with its children: racy).
-    b.lan.spawn(['socat', 'UDP-RECVFROM:53,bind=10.244.2.15', 'SYSTEM:echo pong']);
-    await waitFor(() => /10\.244\.3\.9:8080/.test(b.lan.exec(['ss', '-ltn'], { allowFail: true })) && /10\.244\.2\.15:53/.test(b.lan.exec(['ss', '-lun'], { allowFail: true })), 'the socat servers');
+    // CoreDNS stand-in (UDP and TCP 53 on CoreDNS's address): a real DNS server.
+    b.lan.spawn(['dnsmasq', '-k', '--no-resolv', '--no-hosts', '--listen-address=10.244.2.15', '--bind-interfaces', '--local=/cluster.local/', '--host-record=kube-dns.kube-system.svc.cluster.local,10.96.0.10', '--port=53', '--user=root', '--pid-file=']);
+    await waitFor(
+      () => /10\.244\.3\.9:8080/.test(b.lan.exec(['ss', '-ltn'], { allowFail: true })) && /10\.244\.2\.15:53/.test(b.lan.exec(['ss', '-lun'], { allowFail: true })),
+      'the socat servers and dnsmasq',
+    );
 
     const ct = () => b.node.exec(['conntrack', '-L'], { allowFail: true });
     // UDP query/reply and a TCP connection to kube-dns (one endpoint: deterministic).
-    expect(podA.exec(['sh', '-c', `echo ping | socat -t2 - UDP:${DNS_VIP}:53,sourceport=40001`]).trim()).toBe('pong');
-    flows.push({ name: 'UDP pod-a → kube-dns (one query, one reply)', flow: `10.244.1.5:40001-${DNS_VIP}:53/udp` });
+    // dig from a fixed source port (its retries, if the machine is slow, reuse the same 5-tuple, so the same entry).
+    const answer = podA.exec(['dig', '+short', '+tries=3', '+time=2', '-b', '10.244.1.5#40001', `@${DNS_VIP}`, 'kube-dns.kube-system.svc.cluster.local', 'A']);
+    expect(answer.trim()).toBe(DNS_VIP);
+    flows.push({ name: 'UDP pod-a → kube-dns (a DNS query and its answer)', flow: `10.244.1.5:40001-${DNS_VIP}:53/udp` });
     podA.spawn(['socat', '-u', 'EXEC:sleep 30', `TCP:${DNS_VIP}:53,sourceport=40002`]);
     flows.push({ name: 'TCP pod-a → kube-dns dns-tcp (connection open)', flow: `10.244.1.5:40002-${DNS_VIP}:53/tcp` });
     // TCP to the backend Service: retry until the kernel's random pick is the model's pick for that flow.

@@ -12,6 +12,9 @@
 // rcodes and records must equal the model's `dns-queries` rendering, and
 // getent's result its final line.
 //
+// Each lookup is followed by a marker lookup of an absolute name, which
+// delimits its packets in the capture.
+//
 // Not compared: DNS ids and source ports (random), and the authority section
 // (CoreDNS adds a SOA to NXDOMAIN answers, dnsmasq does not; the model
 // renders neither).
@@ -69,18 +72,24 @@ liveDescribe('conformance: glibc resolver (getent ahosts) through the modelled r
     tcpdump.stdout!.on('data', (d) => (captured += String(d)));
     tcpdump.stderr!.on('data', (d) => (tcpdumpErr += String(d)));
     await waitFor(() => tcpdumpErr.includes('listening on'), 'tcpdump to start');
-    for (const name of NAMES) {
-      const from = captured.length;
+    // After each lookup, a marker lookup (an absolute name, so no search list): tcpdump prints packets
+    // in capture order, so everything before marker i's query belongs to lookup i.
+    const domain = t.settings.dns.clusterDomain;
+    const marker = (i: number) => `nlconf-marker-${i}.${domain}.`;
+    NAMES.forEach((name, i) => {
       const r = pod.execFull(['getent', 'ahosts', name]);
       realResults.set(name, r.status === 0 ? r.stdout : `<getent exit ${r.status}>`);
-      const lines = () => captured.slice(from).split('\n').filter((l) => / > /.test(l));
-      // Every query answered (tcpdump -l prints each packet as it sees it).
-      await waitFor(() => {
-        const l = lines();
-        return l.length > 0 && l.filter((x) => /\+ (A|AAAA)\? /.test(x)).length * 2 === l.length;
-      }, `tcpdump lines for ${name}`);
-      realQueries.set(name, queriesFromTcpdump(lines()));
+      pod.execFull(['getent', 'ahosts', marker(i)]);
+    });
+    await waitFor(() => captured.includes(`? ${marker(NAMES.length - 1)} `), 'the last marker query in the capture');
+    const segments: string[][] = NAMES.map(() => []);
+    let k = 0;
+    for (const line of captured.split('\n').filter((l) => / > /.test(l))) {
+      if (k < NAMES.length && line.includes(`? ${marker(k)} `)) k++;
+      if (/\? nlconf-marker-\d+\./.test(line)) continue; // the markers' own A and AAAA queries
+      if (k < NAMES.length) segments[k].push(line);
     }
+    NAMES.forEach((name, i) => realQueries.set(name, queriesFromTcpdump(segments[i])));
   });
   afterAll(() => destroyAll());
 

@@ -234,6 +234,26 @@ export class Netns {
 
 const NAMESPACES = new Set<Netns>();
 
+/** `net.ipv4.conf.vxlan.calico.rp_filter` → `net/ipv4/conf/vxlan.calico/rp_filter` (interface names may hold dots). */
+export function sysctlPath(key: string): string {
+  const m = /^(net\.ipv[46]\.(?:conf|neigh))\.(.+)\.([^.]+)$/.exec(key);
+  const rel = m ? `${m[1].replace(/\./g, '/')}/${m[2]}/${m[3]}` : key.replace(/\./g, '/');
+  return `/proc/sys/${rel}`;
+}
+
+/** Writes sysctls from inside the namespace (its /proc/sys/net is the namespace's); no procps needed. */
+export function writeSysctls(ns: Netns, values: Record<string, string>): void {
+  const args = Object.entries(values).flatMap(([k, v]) => [sysctlPath(k), v]);
+  if (!args.length) return;
+  ns.exec(['sh', '-c', 'while [ $# -gt 1 ]; do printf "%s\n" "$2" > "$1" || exit 1; shift 2; done', 'sh', ...args]);
+}
+
+/** Reads sysctls from inside the namespace, in the order given. */
+export function readSysctls(ns: Netns, keys: string[]): string[] {
+  if (!keys.length) return [];
+  return ns.exec(['sh', '-c', 'for f; do cat "$f" || exit 1; done', 'sh', ...keys.map(sysctlPath)]).split('\n').slice(0, keys.length);
+}
+
 /** Deletes every namespace this process created (afterAll; also safe to call twice). */
 export function destroyAll(): void {
   for (const ns of [...NAMESPACES]) ns.destroy();

@@ -51,9 +51,14 @@ export function tempDataDir(label: string): { dir: string; cleanup: () => void }
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Start `electron/serve.ts` on a random port and wait for the URL it prints. */
-export async function startServer(dataDir: string, timeoutMs = 30_000): Promise<LabServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'electron', 'serve.ts'), '--port', '0', '--data-dir', dataDir], {
+/**
+ * Start `electron/serve.ts` on a random port and wait for the URL it prints.
+ * `wrap` runs it under another program, e.g. `['unshare', '--user']` for a lab without root.
+ */
+export async function startServer(dataDir: string, timeoutMs = 30_000, opts: { wrap?: string[] } = {}): Promise<LabServerProcess> {
+  const argv = [process.execPath, '--import', 'tsx', join(ROOT, 'electron', 'serve.ts'), '--port', '0', '--data-dir', dataDir];
+  const [file, ...args] = [...(opts.wrap ?? []), ...argv];
+  const child: ChildProcess = spawn(file, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NETLAB_PORT: '' },

@@ -3,6 +3,7 @@
 // performs them (flags pick packet fields in the order of the set's dimensions).
 
 import { Cidr, canonicalIP, parseIP } from '../net';
+import { sha256, toHex } from './hash';
 
 export type IpsetType = 'hash:ip' | 'hash:net' | 'hash:ip,port' | 'hash:ip,port,ip' | 'hash:ip,port,net' | 'bitmap:port';
 
@@ -167,11 +168,17 @@ export class IpsetStore {
   }
 }
 
-/** `ipset save` text (create lines, then add lines), as ipset 7.x prints it. */
+/**
+ * `ipset save` text (create lines, then add lines), as ipset 7.17 prints it:
+ * since ipset 7.11 (kernel ≥ 5.11) hash types also show `bucketsize 12` and
+ * the set's random hash seed `initval 0x…`, here a stand-in derived from the
+ * name (checked against the real ipset by test/live/conformance).
+ */
 export function renderIpsetSave(store: IpsetStore): string {
   const out: string[] = [];
   for (const s of store.sets.values()) {
-    const fam = s.type === 'bitmap:port' ? ' range 0-65535' : ` family ${s.family === 4 ? 'inet' : 'inet6'} hashsize 1024 maxelem 65536`;
+    const initval = toHex(sha256(`initval:${s.name}`)).slice(0, 8);
+    const fam = s.type === 'bitmap:port' ? ' range 0-65535' : ` family ${s.family === 4 ? 'inet' : 'inet6'} hashsize 1024 maxelem 65536 bucketsize 12 initval 0x${initval}`;
     out.push(`create ${s.name} ${s.type}${fam}`);
     for (const e of s.entries()) out.push(`add ${s.name} ${e}`);
   }

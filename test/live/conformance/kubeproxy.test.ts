@@ -16,10 +16,15 @@
 // machine's default here, and what the model imitates: its table order and,
 // with variant 'nft', its header) and iptables-legacy (same rules; tables are
 // listed in /proc/net/ip_tables_names order, so they are compared per table).
+//
+// IPVS mode: its ipsets (ipset restore / ipset save) and iptables rules are
+// checked the same way; the virtual servers themselves (ipvsadm) need the
+// kernel's IPVS, which this kernel lacks.
 
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { kubeProxyIptables } from '../../../core/kubeproxy';
+import { renderIpsetSave } from '../../../core/dataplane';
+import { kubeProxyIptables, kubeProxyIpvs } from '../../../core/kubeproxy';
 import { render } from '../../../core/render';
 import { Netns, destroyAll, findTool, iptablesVariant, liveDescribe, loadRepoTopology, sweepLeftovers } from './harness';
 import { applyKubeProxyRestore, iptablesTool, prepareKubeNode, type Variant } from './kube-node';
@@ -59,6 +64,30 @@ const CASES: Case[] = [
   { name: 'services-rich.yaml node-2 IPv4 (the same services where the eTP/iTP Local endpoints are local)', file: 'test/live/conformance/fixtures/services-rich.yaml', node: 'node-2', family: 4 },
   { name: 'services-rich.yaml node-1 IPv6 (dual-stack NodePort, ip6tables)', file: 'test/live/conformance/fixtures/services-rich.yaml', node: 'node-1', family: 6 },
 ];
+
+const IPVS_CASES: Case[] = [
+  { name: 'seed.yaml node-1', file: 'resources/samples/seed.yaml', node: 'node-1', family: 4 },
+  { name: 'services-rich.yaml node-1 IPv4 (externalIPs, LB source ranges, NodePorts, health check port)', file: 'test/live/conformance/fixtures/services-rich.yaml', node: 'node-1', family: 4 },
+  { name: 'services-rich.yaml node-1 IPv6 (KUBE-6- sets)', file: 'test/live/conformance/fixtures/services-rich.yaml', node: 'node-1', family: 6 },
+];
+
+/** The node before kube-proxy's sync: every chain of the model's save, but rules only in the built-in chains (the jumps). */
+function beforeSync(save: string): string {
+  return save
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .filter((l) => !l.startsWith('-A ') || /^-A (PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) /.test(l))
+    .join('\n');
+}
+
+/** `ipset save`: the random initval masked, each set's members sorted (the kernel lists them in hash order). */
+function ipsetSaveNormalised(text: string): string[] {
+  const lines = text.split('\n').filter(Boolean).map((l) => l.replace(/ initval 0x[0-9a-f]+/, ' initval <random>'));
+  return lines.filter((l) => l.startsWith('create ')).flatMap((c) => {
+    const name = c.split(' ')[1];
+    return [c, ...lines.filter((l) => l.startsWith(`add ${name} `)).sort()];
+  });
+}
 
 const machine = findTool('iptables') ? iptablesVariant() : { version: '?', variant: 'nft' as Variant };
 const variants: Variant[] = (['nft', 'legacy'] as Variant[]).filter((v) => findTool(`iptables-${v}-restore`) && findTool(`ip6tables-${v}-restore`));
@@ -122,6 +151,32 @@ liveDescribe(
         ns.destroy();
       }
     });
+
+    // IPVS mode: the virtual servers need the kernel's IPVS (not here), but kube-proxy's ipsets and
+    // iptables rules of that mode do not. The sets go through the real `ipset restore` (and `ipset save`
+    // must print them as the model does); the node's state before the sync (chains and jump rules) is
+    // the model's, then kube-proxy's restore document goes through `iptables-restore --noflush`.
+    for (const c of IPVS_CASES) {
+      it(`IPVS mode, ${c.name}: ipset save and iptables-save after kube-proxy's restore [nft]`, () => {
+        const t = loadRepoTopology(c.file, ['kubeProxy.mode=ipvs']);
+        const ipvs = kubeProxyIpvs(t, c.node, c.family);
+        const base = c.family === 4 ? 'iptables' : 'ip6tables';
+        const model = render(`${base}-save`, t, { node: c.node, family: String(c.family), variant: 'nft', program: iptablesTool(c.family, 'nft', '-save') });
+        const ns = Netns.create(`kp-ipvs-${c.node}-${c.family}`);
+        try {
+          const sets = renderIpsetSave(ipvs.ipsets);
+          ns.exec(['ipset', 'restore'], { input: sets });
+          expect(ipsetSaveNormalised(ns.exec(['ipset', 'save']))).toEqual(ipsetSaveNormalised(sets));
+          ns.exec([iptablesTool(c.family, 'nft', '-restore'), '-w'], { input: beforeSync(model) });
+          applyKubeProxyRestore(ns, c.family, 'nft', ipvs.restore);
+          const real = ns.exec([iptablesTool(c.family, 'nft', '-save')]);
+          expect(normalise(real)).toBe(normalise(model));
+          expect(headerOf(real)).toEqual(headerOf(model));
+        } finally {
+          ns.destroy();
+        }
+      });
+    }
 
     // Note (item 5): ipvsadm needs the kernel's IPVS (ip_vs), which this kernel does not have.
     it.skip(

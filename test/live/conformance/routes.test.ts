@@ -2,7 +2,9 @@
 // iproute2 / bridge renderers (core/render) with the REAL kernel and tools.
 //
 // For every CNI model this kernel can host (veth, bridge and vxlan devices:
-// Calico BGP/VXLAN, Flannel VXLAN/host-gw, Cilium native/VXLAN), seed.yaml's
+// Calico BGP, VXLAN and VXLAN CrossSubnet, Flannel VXLAN and host-gw, Cilium
+// native and VXLAN, Weave sleeve; the others need IPIP, Geneve or Open
+// vSwitch, which this kernel lacks, and are listed as skipped), seed.yaml's
 // node-1 and its three pods are built in fresh namespaces from the model's
 // data (build-netns.ts: the model's device names, ifindexes, MACs, MTUs, queue
 // lengths, addresses, routes, vxlan id/port/local, neighbours, FDB entries,
@@ -159,7 +161,7 @@ liveDescribe('conformance: CNI data planes built in real namespaces vs the iprou
   afterAll(() => destroyAll());
 
   for (const { name: cni, missing } of MODELS.filter((m) => m.missing.length > 0)) {
-    it.skip(`${cni}: not built here, its node needs ${missing.join(', ')} devices (not in this kernel: no IPIP, Geneve or Open vSwitch)`, () => {});
+    it.skip(`${cni}: not built here, its node needs ${missing.join(', ')} devices, which the builder does not create (this kernel has no IPIP, Geneve or Open vSwitch)`, () => {});
   }
 
   for (const { name: cni } of MODELS.filter((m) => m.missing.length === 0)) {

@@ -33,6 +33,7 @@ export const LAB_API_METHODS = [
   'remoteAcceptHostKey',
   'remoteRun',
   'remoteDisconnect',
+  'compareNode',
 ] as const satisfies readonly LabApiMethod[];
 
 // Compile-time check that the list is complete.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LabApi, LabApiMethod, SessionState } from './types';
+import type { CheckName, LabApi, LabApiMethod, SessionState } from './types';
 
 // Argument schemas for every LabApi method. Both transports (Electron IPC and
 // the browser WebSocket) validate with these same schemas before a call
@@ -179,6 +179,23 @@ export const remoteRunArgsSchema = z
   })
   .strict();
 
+export const CHECK_NAME_VALUES = ['routes', 'iptables', 'conntrack', 'tcpdump', 'dns', 'policy', 'cni'] as const;
+// The list matches core/compare's CheckName both ways.
+const _checksMatch: [CheckName] extends [(typeof CHECK_NAME_VALUES)[number]] ? ((typeof CHECK_NAME_VALUES)[number] extends CheckName ? true : false) : false = true;
+void _checksMatch;
+
+export const compareNodeArgsSchema = z
+  .object({
+    topologyText: z.string().min(1, 'the topology is empty').max(MAX_TEXT, 'the topology is larger than 8 MiB'),
+    file: shortString('file', 500).optional(),
+    set: z.array(setOverrideSchema).max(50).optional(),
+    node: z.string().max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a node name is lowercase letters, digits, "-" and "."'),
+    via: z.union([z.literal('testbed'), z.string().regex(/^remote:[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/, 'via is testbed or remote:NAME (a remote node of the Nodes panel)')]),
+    checks: z.array(z.enum(CHECK_NAME_VALUES)).min(1, 'give at least one check').max(7).optional(),
+    allowProbe: z.boolean().optional(),
+  })
+  .strict();
+
 /** Host events, checked by the UI before it acts on them. */
 export const LAB_EVENT_SCHEMAS = {
   terminal: z.object({ id: terminalIdSchema, data: z.string().max(4 * 1024 * 1024) }).strict(),
@@ -215,6 +232,7 @@ export const LAB_API_PARAMS = {
   remoteAcceptHostKey: z.tuple([remoteAcceptArgsSchema]),
   remoteRun: z.tuple([remoteRunArgsSchema]),
   remoteDisconnect: z.tuple([remoteNameSchema]),
+  compareNode: z.tuple([compareNodeArgsSchema]),
 } as const satisfies { [M in LabApiMethod]: z.ZodType };
 
 // Compile-time check: each schema's output is assignable to the method's parameters.

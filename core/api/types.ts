@@ -2,6 +2,8 @@
 // two transports (Electron IPC through the preload bridge, and a WebSocket on
 // 127.0.0.1 for the browser). Pure types and constants only.
 
+import type { CheckName, NodeReport } from '../compare/types';
+
 export type Transport = 'ipc' | 'websocket';
 
 export interface AppInfo {
@@ -163,7 +165,37 @@ export interface LabApi {
   /** Run a command on a connected node (read-only allow-list; anything else needs `confirm`). */
   remoteRun(args: RemoteRunArgs): Promise<CommandResult>;
   remoteDisconnect(name: string): Promise<void>;
+
+  /** Compare the model with a real node (a test-bed node, or a connected remote node): each difference explained. */
+  compareNode(args: CompareNodeArgs): Promise<CompareNodeResult>;
 }
+
+export interface CompareNodeArgs {
+  /** The topology YAML the node is compared with (the session's). */
+  topologyText: string;
+  file?: string;
+  /** `--set` overrides (e.g. the mode the test-bed was built as). */
+  set?: string[];
+  /** The topology node the real node plays. */
+  node: string;
+  /** `testbed` (the node's namespace on the local test-bed) or `remote:NAME` (a connected remote node). */
+  via: string;
+  /** Default: all (routes, iptables, conntrack, tcpdump, dns, policy, cni). */
+  checks?: CheckName[];
+  /** Allow test requests (curl, nc from pod namespaces) on a remote node; the test-bed always allows them. */
+  allowProbe?: boolean;
+}
+
+export interface CompareNodeResult {
+  report: NodeReport;
+  /** What the node printed, by command (`ip-j-route.json`, `iptables-save.txt`…), each cut at 256 KiB. */
+  raw: Record<string, string>;
+  /** Where the target is not what the topology describes (e.g. the test-bed runs another topology or mode). */
+  warnings: string[];
+  durationMs: number;
+}
+
+export type { CheckName, NodeReport, CheckResult, DiffItem, SkippedCheck } from '../compare/types';
 
 export interface TestbedUpArgs {
   /** The topology YAML (what the session holds). */

@@ -98,6 +98,7 @@ export function createHostApi(options: HostOptions): HostApi {
     remoteAcceptHostKey: (args) => nodes.remoteAcceptHostKey(args),
     remoteRun: (args) => nodes.remoteRun(args),
     remoteDisconnect: (name) => nodes.remoteDisconnect(name),
+    compareNode: (args) => nodes.compareNode(args),
     allowPath: (path) => sessions.allowPath(path),
     setEventSink: (next) => {
       sink = next;

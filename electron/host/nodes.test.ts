@@ -16,6 +16,7 @@ import { createDispatcher, type Dispatch } from './dispatch';
 import type { TestbedModule } from './nodes';
 import { REMOTE_NODES_FILE } from './nodes';
 import { TestbedError } from './testbed/errors';
+import { newState, type TestbedState } from './testbed/state';
 import { UP_STEPS, preflight } from './testbed';
 import { startLabServer } from './ws-server';
 
@@ -28,12 +29,15 @@ interface FakeTestbed extends TestbedModule {
   /** What `up` does after announcing its steps (default: succeed). */
   upBody: (t: Topology, onStep: (e: TestbedStep) => void) => Promise<void>;
   status: Omit<TestbedStatusInfo, 'busy'>;
+  state: TestbedState | null;
 }
 
 function fakeTestbed(): FakeTestbed {
   const fake: FakeTestbed = {
     calls: { up: [], down: 0, exec: [] },
     status: DOWN_STATUS,
+    state: null,
+    loadState: () => fake.state,
     upBody: async (t, onStep) => {
       for (let i = 1; i < UP_STEPS.length; i++) onStep({ step: i + 1, total: UP_STEPS.length, message: UP_STEPS[i] });
       fake.status = {
@@ -367,5 +371,31 @@ describe('remote node registry (data directory)', () => {
       if (saved !== undefined) process.env.SSH_AUTH_SOCK = saved;
       host.close();
     }
+  });
+});
+
+describe('compareNode: refusals before anything runs', () => {
+  const args = (extra: Record<string, unknown> = {}) => [{ topologyText: SEED, node: 'node-1', via: 'testbed', ...extra }];
+
+  it('needs the test-bed up, the node in the topology and in the test-bed', async () => {
+    expectError(await dispatch('compareNode', args()), 'not-up', 'The local test-bed is not up.');
+    tb.state = { ...newState('seed', 'calico-bgp'), phase: 'up', nodes: [{ name: 'node-2', ip: '10.0.1.6', netns: 'nl-n-node-2' }] };
+    const e = expectError(await dispatch('compareNode', args()), 'not-found', 'The test-bed has no node node-1.');
+    expect(e.hint).toBe('Its nodes: node-2.');
+    expectError(await dispatch('compareNode', args({ node: 'node-9' })), 'not-found', 'The topology has no node "node-9".');
+    expectError(await dispatch('compareNode', args({ topologyText: SEED.replace('cni: calico-bgp', 'cni: nope') })), 'invalid-topology', /only a valid topology can be compared/);
+  });
+
+  it('needs a registered, connected remote node', async () => {
+    expectError(await dispatch('compareNode', args({ via: 'remote:ghost' })), 'not-found', 'There is no remote node "ghost".');
+    await api.remoteAdd({ name: 'kind-worker', host: '172.18.0.3', port: 22, user: 'root', agent: true });
+    expectError(await dispatch('compareNode', args({ via: 'remote:kind-worker' })), 'not-connected');
+  });
+
+  it('validates via and checks', async () => {
+    expectError(await dispatch('compareNode', args({ via: 'ssh://root@h:22' })), 'invalid-params', /via is testbed or remote:NAME/);
+    expectError(await dispatch('compareNode', args({ checks: ['bogus'] })), 'invalid-params', /params\[0\]\.checks\[0\]/);
+    expectError(await dispatch('compareNode', args({ checks: [] })), 'invalid-params', /at least one check/);
+    expectError(await dispatch('compareNode', args({ node: 'Node_1' })), 'invalid-params', /params\[0\]\.node/);
   });
 });

@@ -14,6 +14,8 @@ import { z } from 'zod';
 import { LabApiError, remoteNodeSpecSchema } from '../../core/api';
 import type {
   CommandResult,
+  CompareNodeArgs,
+  CompareNodeResult,
   LabEventMap,
   RemoteAcceptArgs,
   RemoteConnectOptions,
@@ -29,10 +31,13 @@ import type {
 } from '../../core/api';
 import { loadTopology, type Diagnostic, type Topology } from '../../core/model';
 import { CommandRejected, prepareCommand, quoteArgv } from './remote/command-line';
+import { compareNode } from './remote/compare';
+import { NetnsRunner } from './remote/netns';
 import { fingerprintSha256 } from './remote/known-hosts';
 import { connectSsh, sshTargetText, type SshConnectResult, type SshRunner } from './remote/ssh';
-import { RemoteError } from './remote/types';
+import { RemoteError, type NodeRunner } from './remote/types';
 import { TestbedError } from './testbed/errors';
+import type { TestbedState } from './testbed/state';
 
 /** What the service needs of electron/host/testbed (tests inject a fake). */
 export interface TestbedModule {
@@ -40,6 +45,8 @@ export interface TestbedModule {
   testbedDown(): Promise<TestbedDownReport>;
   testbedStatus(): Omit<TestbedStatusInfo, 'busy'>;
   testbedExec(ref: string, argv: string[], opts?: { timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** The state file (what is built, where), for comparisons. */
+  loadState(): TestbedState | null;
 }
 
 export type NodesEmit = <E extends 'testbed-step'>(event: E, data: LabEventMap[E]) => void;
@@ -61,6 +68,7 @@ export const REMOTE_NODES_FILE = 'remote-nodes.json';
 const FILE_KIND = 'NetlabRemoteNodes';
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+const MAX_RAW_CHARS = 256 * 1024;
 
 const remoteFileSchema = z
   .object({
@@ -127,7 +135,7 @@ export class NodesService {
   private async testbed(): Promise<TestbedModule> {
     if (!this.testbedModule) {
       const m = await import('./testbed');
-      this.testbedModule = { testbedUp: m.testbedUp, testbedDown: m.testbedDown, testbedStatus: m.testbedStatus, testbedExec: m.testbedExec };
+      this.testbedModule = { testbedUp: m.testbedUp, testbedDown: m.testbedDown, testbedStatus: m.testbedStatus, testbedExec: m.testbedExec, loadState: m.loadState };
     }
     return this.testbedModule;
   }
@@ -136,30 +144,32 @@ export class NodesService {
 
   async testbedUp(args: TestbedUpArgs): Promise<TestbedStatusInfo> {
     if (this.busy) throw this.busyError();
-    const file = args.file ?? 'topology.yaml';
-    const loaded = loadTopology({ file, text: args.topologyText }, { set: args.set ?? [] });
-    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-    if (errors.length || !loaded.topology) {
-      const first = errors[0];
-      throw new LabApiError(
-        'invalid-topology',
-        first
-          ? `The topology has ${errors.length} error${errors.length === 1 ? '' : 's'}; the test-bed builds only a valid one. First: ${place(first)}${first.message}`
-          : 'The topology is empty: there is nothing to build.',
-        'Fix it in the YAML tab (the Diagnostics tab lists every problem with its line).',
-        errors.length ? errors.map((d) => `${place(d)}${d.message}`).join('\n') : undefined,
-      );
-    }
+    const topology = this.loadTopology(args.topologyText, args.file, args.set, 'the test-bed builds only a valid one');
     const tb = await this.testbed();
     this.busy = 'up';
     try {
-      await tb.testbedUp(loaded.topology, { onStep: (e) => this.options.emit('testbed-step', { step: e.step, total: e.total, message: e.message }) });
+      await tb.testbedUp(topology, { onStep: (e) => this.options.emit('testbed-step', { step: e.step, total: e.total, message: e.message }) });
     } catch (err) {
       throw toLabApiError(err, 'testbed-failed');
     } finally {
       this.busy = undefined;
     }
     return this.testbedStatus();
+  }
+
+  private loadTopology(text: string, file = 'topology.yaml', set: string[] = [], purpose: string): Topology {
+    const loaded = loadTopology({ file, text }, { set });
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length || !loaded.topology) {
+      const first = errors[0];
+      throw new LabApiError(
+        'invalid-topology',
+        first ? `The topology has ${errors.length} error${errors.length === 1 ? '' : 's'}; ${purpose}. First: ${place(first)}${first.message}` : 'The topology is empty: there is nothing to build.',
+        'Fix it in the YAML tab (the Diagnostics tab lists every problem with its line).',
+        errors.length ? errors.map((d) => `${place(d)}${d.message}`).join('\n') : undefined,
+      );
+    }
+    return loaded.topology;
   }
 
   async testbedDown(): Promise<TestbedDownReport> {
@@ -404,6 +414,78 @@ export class NodesService {
     } catch (err) {
       if (err instanceof RemoteError && err.code === 'closed') this.connections.delete(args.name);
       throw toLabApiError(err, 'remote-failed');
+    }
+  }
+
+  // ------------------------------------------------------------------ model versus node
+
+  /** Runs core/compare's checks on a test-bed node (its namespace) or a connected remote node. */
+  async compareNode(args: CompareNodeArgs): Promise<CompareNodeResult> {
+    if (this.busy) throw this.busyError();
+    const t = this.loadTopology(args.topologyText, args.file, args.set, 'only a valid topology can be compared');
+    if (!t.nodes.some((n) => n.name === args.node)) {
+      throw new LabApiError('not-found', `The topology has no node "${args.node}".`, `Its nodes: ${t.nodes.map((n) => n.name).join(', ')}.`);
+    }
+    const tb = await this.testbed();
+    const mode = `${t.settings.cni.plugin}-${t.settings.cni.mode}`;
+    const warnings: string[] = [];
+    let runner: NodeRunner;
+    let state: TestbedState | null = null;
+    let via: string;
+    let own = false;
+    let remoteName: string | undefined;
+    if (args.via === 'testbed') {
+      const st = tb.loadState();
+      if (!st || st.phase !== 'up') throw new LabApiError('not-up', 'The local test-bed is not up.', 'Press Up in the Nodes panel first: it builds this topology in network namespaces.');
+      const n = st.nodes.find((x) => x.name === args.node);
+      if (!n) throw new LabApiError('not-found', `The test-bed has no node ${args.node}.`, `Its nodes: ${st.nodes.map((x) => x.name).join(', ')}.`);
+      try {
+        runner = new NetnsRunner(n.netns, { defaults: { allowProbe: true } });
+      } catch (err) {
+        throw toLabApiError(err);
+      }
+      state = st;
+      via = 'testbed';
+      own = true;
+    } else {
+      remoteName = args.via.slice('remote:'.length);
+      const spec = this.node(remoteName);
+      const c = this.connections.get(remoteName);
+      if (!c) throw new LabApiError('not-connected', `${remoteName} is not connected.`, 'Connect it first in the Nodes panel (its host key is checked then).');
+      runner = c.runner;
+      via = sshTargetText(spec);
+      // a remote node that is one of the test-bed's own 127.0.0.1 forwards: its pods' namespaces are known
+      const st = tb.loadState();
+      const tbNode = st?.phase === 'up' && (spec.host === '127.0.0.1' || spec.host === 'localhost') ? st.nodes.find((n) => n.sshPort === spec.port) : undefined;
+      if (tbNode) {
+        state = st;
+        if (tbNode.name !== args.node) warnings.push(`${via} is the test-bed's node ${tbNode.name}, compared here as ${args.node}.`);
+      }
+    }
+    if (state && (state.mode !== mode || state.topology !== t.settings.name)) {
+      warnings.push(`The test-bed runs ${state.topology} (${state.mode}); the topology compared is ${t.settings.name} (${mode}): differences are expected.`);
+    }
+    const raw: Record<string, string> = {};
+    const started = Date.now();
+    try {
+      const report = await compareNode({
+        topology: t,
+        node: args.node,
+        runner,
+        via,
+        checks: args.checks,
+        testbed: state,
+        allowProbe: own || args.allowProbe === true,
+        onRaw: (name, text) => {
+          raw[name] = text.length > MAX_RAW_CHARS ? `${text.slice(0, MAX_RAW_CHARS)}\n… (cut at ${MAX_RAW_CHARS} characters)` : text;
+        },
+      });
+      return { report, raw, warnings, durationMs: Date.now() - started };
+    } catch (err) {
+      if (remoteName && err instanceof RemoteError && err.code === 'closed') this.connections.delete(remoteName);
+      throw toLabApiError(err, 'compare-failed');
+    } finally {
+      if (own) await runner.close();
     }
   }
 

@@ -21,7 +21,7 @@
 // checked the same way; the virtual servers themselves (ipvsadm) need the
 // kernel's IPVS, which this kernel lacks.
 
-import { existsSync } from 'node:fs';
+import { preflight } from '../../../electron/host/testbed/preflight';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { renderIpsetSave } from '../../../core/dataplane';
 import { kubeProxyIptables, kubeProxyIpvs } from '../../../core/kubeproxy';
@@ -178,12 +178,11 @@ liveDescribe(
       });
     }
 
-    // Note (item 5): ipvsadm needs the kernel's IPVS (ip_vs), which this kernel does not have.
-    it.skip(
-      existsSync('/proc/net/ip_vs')
-        ? 'ipvsadm -Ln is not compared yet (IPVS is present on this machine: a comparison could be added)'
-        : 'ipvsadm -Ln is not compared: this kernel has no IPVS (no /proc/net/ip_vs), so kube-proxy IPVS mode cannot run here',
-      () => {},
-    );
+    // Item 5: ipvsadm needs the kernel's IPVS (ip_vs), which this kernel does not
+    // have; kube-proxy IPVS mode is modelled only, and the test-bed says so.
+    it('kube-proxy IPVS mode: the local test-bed refuses it as modelled only (no IPVS here)', () => {
+      const t = loadRepoTopology('resources/samples/seed.yaml', ['kubeProxy=ipvs']);
+      expect(() => preflight(t)).toThrow(/no IPVS; kube-proxy mode ipvs is modelled only/);
+    });
   },
 );

@@ -36,6 +36,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// In CI nothing skips: a machine without root or iproute2 fails here, naming what is missing.
+if (process.env.CI && (!isRoot || !hasIp)) {
+  it('has what the terminal live test needs (root and iproute2)', () => {
+    throw new Error(`cannot run the terminal live test: ${!isRoot ? 'not root' : ''} ${!hasIp ? 'no ip (apt-get install iproute2)' : ''}`.trim());
+  });
+}
+
 describe.skipIf(!isRoot || !hasIp)('terminal on a test-bed node namespace, over the WebSocket transport', () => {
   it('runs commands inside the namespace and streams their output as events', async () => {
     execFileSync('ip', ['netns', 'add', ns]);

@@ -36,9 +36,11 @@ function tokens(line: string): string[] {
  */
 export function parseCommand(target: string, line: string): NetChange[] {
   const t = normalizeTarget(target);
-  let w = tokens(line.replace(/^\s*[$#]\s+/, ''));
+  // A shell prompt (`$ ` or root's `# `) before the command is dropped; other `#` lines are comments.
+  if (/^\s*#/.test(line) && !/^\s*#\s*(sudo\s+)?ip\s/.test(line)) return [];
+  let w = tokens(line.replace(/^\s*[$#]\s*/, ''));
   if (w[0] === 'sudo') w = w.slice(1);
-  if (w.length === 0 || w[0].startsWith('#')) return [];
+  if (w.length === 0) return [];
   if (w[0] !== 'ip') throw new LabError(`"${line.trim()}": only ip route and ip link commands change the model`, 'use e.g. ip route add 10.244.3.0/26 via 10.0.1.7 dev eth0');
   w = w.slice(1);
   // ip -4 route …

@@ -36,7 +36,13 @@ export interface GraphElement {
     verdict?: 'allowed' | 'denied';
     port?: number;
     protocol?: string;
+    /** Flat drawing of large topologies: a node box's size, and a pod's node. */
+    w?: number;
+    h?: number;
+    node?: string;
   };
+  /** Cytoscape: whether the user may drag it. */
+  grabbable?: boolean;
   position?: CanvasPosition;
   classes?: string;
 }
@@ -63,6 +69,11 @@ export function namespaceColors(names: string[]): Map<string, string> {
 export const nodeId = (name: string) => `node/${name}`;
 export const podId = (ns: string, name: string) => `pod/${ns}/${name}`;
 export const serviceId = (ns: string, name: string) => `svc/${ns}/${name}`;
+
+/** A pod card's size on the canvas (the style draws it so). */
+export const POD_BOX = { w: 176, h: 50 };
+/** Room between a node's border and its pods (the compound padding). */
+export const NODE_PAD = 20;
 
 // Layout constants (model units = CSS pixels at zoom 1).
 const POD_W = 176;

@@ -5,7 +5,7 @@ import type cytoscape from 'cytoscape';
 export const FONT = '"Inter", "Segoe UI", system-ui, -apple-system, sans-serif';
 export const MONO = '"JetBrains Mono", "DejaVu Sans Mono", "Menlo", monospace';
 
-export const graphStyle: cytoscape.StylesheetStyle[] = [
+const BASE_STYLE: cytoscape.StylesheetStyle[] = [
   {
     selector: 'node',
     style: {
@@ -93,6 +93,10 @@ export const graphStyle: cytoscape.StylesheetStyle[] = [
       'arrow-scale': 0.9,
     },
   },
+];
+
+/** Marks that states add: selection, search, filters, the policy overlay, the packet stepper. */
+const STATE_STYLE: cytoscape.StylesheetStyle[] = [
   {
     selector: ':selected',
     style: { 'border-width': 3, 'border-color': '#0f172a', 'line-opacity': 1 },
@@ -190,13 +194,73 @@ export const graphStyle: cytoscape.StylesheetStyle[] = [
   },
 ];
 
+/** The canvas style of ordinary topologies. */
+export const graphStyle: cytoscape.StylesheetStyle[] = [...BASE_STYLE, ...STATE_STYLE];
+
 /**
- * Level of detail for large topologies: labels disappear when they would be
- * drawn smaller than this many pixels, so a zoomed-out 2,000-pod canvas draws
- * boxes only and stays fast.
+ * The lean look of large topologies (more than LARGE_GRAPH_PODS pods): fewer
+ * style properties per element (Cytoscape derives every property of every
+ * element before the first frame; on a CPU renderer that is most of the
+ * drawing time of 2,000 pods), nodes as plain translucent boxes under their
+ * pods (no compound nodes), straight edges without arrows, and labels only
+ * once they are at least 9 px tall on screen (level of detail).
  */
-export const LARGE_GRAPH_STYLE: cytoscape.StylesheetStyle[] = [
-  { selector: 'node', style: { 'min-zoomed-font-size': 9 } },
-  { selector: 'edge', style: { 'curve-style': 'haystack', 'haystack-radius': 0, 'target-arrow-shape': 'none' } },
-  { selector: 'edge[kind = "verdict"], edge[kind = "hop"]', style: { 'curve-style': 'bezier', 'target-arrow-shape': 'triangle' } },
+const LEAN_STYLE: cytoscape.StylesheetStyle[] = [
+  {
+    selector: 'node[kind = "node"]',
+    style: {
+      shape: 'round-rectangle',
+      width: 'data(w)',
+      height: 'data(h)',
+      'background-color': '#e2e8f0',
+      'background-opacity': 0.55,
+      'border-width': 1,
+      'border-color': '#94a3b8',
+      label: 'data(label)',
+      'text-valign': 'top',
+      'font-family': MONO,
+      'font-size': 13,
+      'min-zoomed-font-size': 9,
+    },
+  },
+  {
+    selector: 'node[kind = "pod"]',
+    style: {
+      shape: 'round-rectangle',
+      width: 176,
+      height: 50,
+      'background-color': '#ffffff',
+      'border-width': 2,
+      'border-color': 'data(color)',
+      label: 'data(label)',
+      'font-family': MONO,
+      'font-size': 12,
+      'text-wrap': 'wrap',
+      'min-zoomed-font-size': 9,
+    },
+  },
+  {
+    selector: 'node[kind = "service"]',
+    style: {
+      shape: 'round-tag',
+      width: 230,
+      height: 64,
+      'background-color': 'data(color)',
+      'background-opacity': 0.12,
+      'border-width': 2,
+      'border-color': 'data(color)',
+      label: 'data(label)',
+      'font-family': MONO,
+      'font-size': 12,
+      'text-wrap': 'wrap',
+      'min-zoomed-font-size': 9,
+    },
+  },
+  {
+    selector: 'edge',
+    style: { width: 1.5, 'line-color': 'data(color)', 'line-opacity': 0.55, 'curve-style': 'haystack' },
+  },
 ];
+
+/** Large topologies: the lean look plus the same state marks (overlay and stepper edges keep their arrows). */
+export const LARGE_GRAPH_STYLE: cytoscape.StylesheetStyle[] = [...LEAN_STYLE, ...STATE_STYLE, { selector: 'edge[kind = "verdict"]', style: { 'target-arrow-shape': 'triangle' } }];

@@ -1,7 +1,10 @@
-// Runs the packet walk (core/trace) for the stepper.
+// Runs the packet walk (core/trace) for the stepper. The walk's context is
+// cached per loaded topology by core/trace itself (traceContext), so stepping
+// through edits re-walks cheaply.
 import type { Topology } from '../../../core/model/types';
-import type { TraceResult } from '../../../core/trace/types';
+import { trace, type TraceResult } from '../../../core/trace';
 
-export function runTrace(_topology: Topology, _source: string, _request: string): TraceResult {
-  throw Object.assign(new Error('The packet walk (core/trace) is not in this build yet.'), { hint: 'TEMPORARY' });
+/** Walk `request` from the pod `source` (`ns/name`). Throws TraceInputError (with a hint) on bad input. */
+export function runTrace(topology: Topology, source: string, request: string): TraceResult {
+  return trace(topology, source, request);
 }

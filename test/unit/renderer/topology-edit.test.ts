@@ -200,3 +200,26 @@ describe('drawing what the designer builds', () => {
     expect(g.elements.find((e) => e.data.id === 'node/node-1')!.position).toBeUndefined();
   });
 });
+
+describe('flat drawing of large topologies', () => {
+  it('turns nodes into boxes around their pods, and pods into plain nodes that remember their node', async () => {
+    const { buildGraph } = await import('../../../renderer/src/graph/elements');
+    const { flatten, NODE_MIN_WIDTH } = await import('../../../renderer/src/graph/flatten');
+    const g = buildGraph(load(addNode(seed, { name: 'node-4' })).topology!);
+    const flat = flatten(g.elements);
+    expect(flat.filter((e) => e.data.parent)).toEqual([]);
+    const podA = flat.find((e) => e.data.id === 'pod/default/pod-a')!;
+    expect(podA.data.node).toBe('node/node-1');
+    const n1 = flat.find((e) => e.data.id === 'node/node-1')!;
+    const pods = flat.filter((e) => e.data.node === 'node/node-1');
+    for (const p of pods) {
+      expect(Math.abs(p.position!.x - n1.position!.x)).toBeLessThan(n1.data.w! / 2);
+      expect(Math.abs(p.position!.y - n1.position!.y)).toBeLessThan(n1.data.h! / 2);
+    }
+    expect(n1.classes).toContain('flat');
+    expect(n1.grabbable).toBe(false);
+    const empty = flat.find((e) => e.data.id === 'node/node-4')!;
+    expect(empty.data.w).toBe(NODE_MIN_WIDTH);
+    expect(empty.position).toBeDefined();
+  });
+});

@@ -144,6 +144,26 @@ test('Nodes panel, remote node on a real sshd: first contact shows the fingerpri
     await page.waitForSelector('[data-testid="run-error"]');
     expectTrue((await text(page, 'run-error')).includes('not read-only'), 'a write is refused without the box ticked');
 
+    // model versus this node, side by side (the sshd is this machine: its routes are not node-1's)
+    await page.selectOption('[data-testid="compare-node"]', 'node-1');
+    await page.selectOption('[data-testid="compare-via"]', 'remote:lab-node');
+    for (const c of ['conntrack', 'tcpdump', 'dns', 'policy', 'cni']) await page.uncheck(`[data-testid="compare-check-${c}"]`);
+    await page.click('[data-testid="compare-run"]');
+    await page.waitForSelector('[data-testid="compare-pane"]', { timeout: 60_000 });
+    const routes = await text(page, 'compare-routes');
+    expectTrue(routes.startsWith('different routes'), `routes check: ${routes.slice(0, 200)}`);
+    const bgpRow = await page.$$eval('[data-testid="compare-routes"] [data-testid="compare-item"]', (rows) =>
+      rows.map((r) => Array.from(r.querySelectorAll('td')).map((td) => (td.textContent ?? '').replace(/\s+/g, ' ').trim())).find((cells) => cells[0].startsWith('main 10.244.2.0/26')),
+    );
+    expectEqual(bgpRow, ['main 10.244.2.0/26missing', '10.244.2.0/26 via 10.0.1.6 dev eth0 proto bird', '—'], 'the BGP route to node-2, side by side');
+    expectTrue((await text(page, 'compare-iptables')).length > 0, 'iptables check shown');
+    expectTrue((await text(page, 'compare-summary')).startsWith(`node-1 via ssh://${sshd.user}@127.0.0.1:${sshd.port}:`), 'summary line');
+    await page.screenshot({ path: screenshotPath('nodes-compare.png') });
+    await page.evaluate(() => delete document.body.dataset.compare);
+    await page.click('[data-testid="compare-refresh"]');
+    await page.waitForSelector('body[data-compare="done"]', { timeout: 60_000 });
+    await page.click('[data-testid="compare-close"]');
+
     // the key changes: refused, in red, with the line to remove
     await page.click('[data-testid="disconnect-lab-node"]');
     await sshd.rotateHostKey();

@@ -169,3 +169,50 @@ export function splitArgs(line: string): string[] {
   if (inWord) out.push(cur);
   return out;
 }
+
+// ---- model versus node
+
+export const CHECKS = ['routes', 'iptables', 'conntrack', 'tcpdump', 'dns', 'policy', 'cni'] as const;
+
+export const CHECK_LABELS: Record<(typeof CHECKS)[number], string> = {
+  routes: 'Routes (ip -j route)',
+  iptables: 'iptables-save',
+  conntrack: 'conntrack -L after a request',
+  tcpdump: 'tcpdump -i any during a request',
+  dns: 'DNS (resolv.conf, queries)',
+  policy: 'NetworkPolicy attempts',
+  cni: 'CNI ADD results',
+};
+
+export interface ViaOption {
+  id: string;
+  label: string;
+  /** Remote nodes send test requests only when allowed. */
+  remote: boolean;
+}
+
+/** Where a node can be compared: the test-bed when it is up (and has the node), connected remote nodes. */
+export function viaOptions(status: { up: boolean; nodes: { name: string }[]; topology?: string; mode?: string } | null, remotes: { name: string; target: string; connected: boolean }[], node: string): ViaOption[] {
+  const out: ViaOption[] = [];
+  if (status?.up && status.nodes.some((n) => n.name === node)) out.push({ id: 'testbed', label: `test-bed (${status.topology}, ${status.mode})`, remote: false });
+  for (const r of remotes) if (r.connected) out.push({ id: `remote:${r.name}`, label: `${r.name} — ${r.target}`, remote: true });
+  return out;
+}
+
+export interface CompareCounts {
+  match: number;
+  explained: number;
+  different: number;
+  skipped: number;
+  /** Unexplained differences over all checks. */
+  unexplainedItems: number;
+}
+
+export function compareCounts(r: { checks: { status: 'match' | 'explained' | 'different'; items: { explained: boolean }[] }[]; skipped?: unknown[] }): CompareCounts {
+  const c: CompareCounts = { match: 0, explained: 0, different: 0, skipped: r.skipped?.length ?? 0, unexplainedItems: 0 };
+  for (const ch of r.checks) {
+    c[ch.status]++;
+    c.unexplainedItems += ch.items.filter((i) => !i.explained).length;
+  }
+  return c;
+}

@@ -8,8 +8,10 @@ import { LabApiError } from '../../../core/api';
 import { CNI_MODES, loadTopology, type CniPlugin, type Topology } from '../../../core/model';
 import { TESTBED_MODES, TestbedError, UP_STEPS, preflight } from '../../../electron/host/testbed';
 import {
+  CHECKS,
   TESTBED_BUILDABLE,
   applyStep,
+  compareCounts,
   finishProgress,
   hostKeyFile,
   modelledOnly,
@@ -18,7 +20,9 @@ import {
   splitArgs,
   sshCommand,
   startProgress,
+  viaOptions,
 } from '../../../renderer/src/lib/nodes';
+import { CHECK_NAMES } from '../../../core/compare';
 
 const SEED = readFileSync(new URL('../../../resources/samples/seed.yaml', import.meta.url), 'utf8');
 
@@ -134,5 +138,37 @@ describe('small helpers', () => {
     expect(hostKeyFile('ssh-rsa')).toBe('/etc/ssh/ssh_host_rsa_key.pub');
     expect(splitArgs(`tcpdump -n -c 5 -i any 'port 53'`)).toEqual(['tcpdump', '-n', '-c', '5', '-i', 'any', 'port 53']);
     expect(splitArgs(`  ip  "" route `)).toEqual(['ip', '', 'route']);
+  });
+});
+
+describe('compare helpers', () => {
+  it('offers every check core/compare knows', () => {
+    expect([...CHECKS]).toEqual([...CHECK_NAMES]);
+  });
+
+  it('offers the test-bed only when it is up with that node, and connected remote nodes', () => {
+    const remotes = [
+      { name: 'kind-worker', target: 'ssh://root@172.18.0.3:22', connected: true },
+      { name: 'vm', target: 'ssh://admin@vm:22', connected: false },
+    ];
+    const up = { up: true, nodes: [{ name: 'node-1' }], topology: 'seed', mode: 'calico-bgp' };
+    expect(viaOptions(up, remotes, 'node-1').map((v) => [v.id, v.remote])).toEqual([
+      ['testbed', false],
+      ['remote:kind-worker', true],
+    ]);
+    expect(viaOptions(up, remotes, 'node-2').map((v) => v.id)).toEqual(['remote:kind-worker']);
+    expect(viaOptions({ ...up, up: false }, [], 'node-1')).toEqual([]);
+  });
+
+  it('counts checks by status and unexplained items', () => {
+    const r = {
+      checks: [
+        { status: 'match' as const, items: [] },
+        { status: 'explained' as const, items: [{ explained: true }] },
+        { status: 'different' as const, items: [{ explained: true }, { explained: false }, { explained: false }] },
+      ],
+      skipped: [{}],
+    };
+    expect(compareCounts(r)).toEqual({ match: 1, explained: 1, different: 1, skipped: 1, unexplainedItems: 2 });
   });
 });

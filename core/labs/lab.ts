@@ -90,6 +90,8 @@ export function loadLab(bundle: LabBundle, samples: SampleResolver, opts: LoadLa
       const hit = instances.get(seed);
       if (hit) return hit;
       const inst = instantiate(lab, seed, answerTopology, answerChanges);
+      // Random-fault labs get a new seed per run: keep the last few instances only.
+      if (instances.size >= 16) instances.delete(instances.keys().next().value as number);
       instances.set(seed, inst);
       return inst;
     },

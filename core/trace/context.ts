@@ -10,7 +10,7 @@
 // nodeClassKey captures exactly those differences; context.test.ts checks
 // that nodes with equal keys get identical iptables-restore documents.
 
-import { Cidr, canonicalIP, parseIP } from '../net';
+import { Cidr, PrefixTable, canonicalIP, parseIP } from '../net';
 import type { NodeModel, PodModel, ServiceModel, Topology } from '../model/types';
 import { buildDataplane, cniModelFor, encapsulate, routeLookup, tunnelSourcePort, type Encapsulation, type InnerPacket, type ClusterDataplane, type CniDescription, type CniModel, type EncapsulationKind, type NetNamespace, type NodeDataplane, type PodDataplane, type RouteLookup } from '../cni';
 import { newRuleset, type IpsetStore, type Ruleset } from '../dataplane';
@@ -101,6 +101,9 @@ export class TraceContext {
   private readonly encapKinds = new Map<string, EncapsulationKind>();
   private description?: CniDescription;
   private readonly encaps = new Map<string, Encapsulation>();
+  private readonly hostPeers = new Map<string, Map<string, PodModel>>();
+  private ranges?: PrefixTable<string>;
+  private readonly locs = new Map<string, { element: string; node: string; netns: string; iface?: string }>();
 
   constructor(topology: Topology) {
     this.topology = topology;
@@ -137,10 +140,50 @@ export class TraceContext {
     return pl;
   }
 
+  /** The pod whose host-side interface (cali…, lxc…, veth…) is `iface` on `node`. */
+  hostPeerPod(node: string, iface: string): PodModel | undefined {
+    let m = this.hostPeers.get(node);
+    if (!m) {
+      m = new Map();
+      for (const p of this.topology.pods) if (!p.hostNetwork && p.nodeName === node) m.set(this.podDp(p).hostPeer, p);
+      this.hostPeers.set(node, m);
+    }
+    return m.get(iface);
+  }
+
+  /** A shared (immutable) event location on a node. */
+  nodeLoc(node: string, iface?: string): { element: string; node: string; netns: string; iface?: string } {
+    const k = `${node}|${iface ?? ''}`;
+    let l = this.locs.get(k);
+    if (!l) {
+      l = iface ? { element: `node/${node}`, node, netns: `node/${node}`, iface } : { element: `node/${node}`, node, netns: `node/${node}` };
+      this.locs.set(k, Object.freeze(l));
+    }
+    return l;
+  }
+
   /** The node an address lives on (a pod's node, or the node itself). */
   ownerNode(ip: string): string | undefined {
     const pl = this.placeOf(ip);
     return pl.kind === 'external' ? undefined : pl.node;
+  }
+
+  /**
+   * The node whose pod range holds an address (its pod CIDRs and IPAM blocks),
+   * also for addresses no pod has (yet): the node the routes lead to.
+   */
+  rangeNode(ip: string): string | undefined {
+    const own = this.ownerNode(ip);
+    if (own) return own;
+    if (!this.ranges) {
+      this.ranges = new PrefixTable<string>();
+      for (const n of this.topology.nodes) for (const c of [...n.podCIDRs, ...(n.blocks ?? [])]) {
+        const cidr = Cidr.tryParse(c);
+        if (cidr) this.ranges.insert(cidr, n.name);
+      }
+    }
+    const a = parseIP(ip);
+    return a ? this.ranges.lookup(a)?.value : undefined;
   }
 
   /** The first hostNetwork pod on a node (it owns the node's addresses in the UI), if any. */

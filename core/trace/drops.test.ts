@@ -187,3 +187,18 @@ describe('DNS failures and caches', () => {
     expect(later.events.filter((e) => e.kind === 'dns-answer').every((e) => e.action.startsWith('node-local-dns miss'))).toBe(true);
   });
 });
+
+describe('no route / no neighbour', () => {
+  it('Calico: an address of node-2\'s IPAM block that no pod has hits the block\'s blackhole route on node-2', () => {
+    const r = trace(loadText(SEED), 'default/pod-a', 'tcp://10.244.2.60:80');
+    expect(r.dropped?.reason).toBe('no-route');
+    expect(r.events[r.events.length - 1].at.node).toBe('node-2');
+    expect(r.events.find((e) => e.kind === 'route' && e.verdict === 'drop')?.rule).toBe('blackhole 10.244.2.0/26 proto bird');
+  });
+
+  it('Flannel: the same address is on node-2\'s cni0 subnet, where ARP gets no answer', () => {
+    const r = trace(loadText(SEED, ['cni=flannel-host-gw']), 'default/pod-a', 'tcp://10.244.2.60:80');
+    expect(r.dropped?.reason).toBe('unreachable');
+    expect(r.dropped?.text).toContain('ARP for it on cni0 gets no answer');
+  });
+});

@@ -108,9 +108,10 @@ export function ipLength(version: 4 | 6, l4: { tcp?: TcpHeader; udpPayload?: num
 }
 
 /** The header fields that differ between two snapshots of one packet. */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
+
 export function changedFields(prev: PacketHeaders | undefined, next: PacketHeaders): string[] {
-  if (!prev) return [];
-  if (prev === next) return [];
+  if (!prev || prev === next) return NONE;
   const out: string[] = [];
   const pe = prev.eth;
   const ne = next.eth;
@@ -138,5 +139,5 @@ export function changedFields(prev: PacketHeaders | undefined, next: PacketHeade
     if (pl.dport !== nl.dport) out.push(`${proto}.dport`);
   }
   if (prev.outer !== next.outer) out.push('outer');
-  return out;
+  return out.length ? out : NONE;
 }

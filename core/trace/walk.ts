@@ -7,7 +7,7 @@
 
 import { Cidr, canonicalIP, ipFamily, parseIP } from '../net';
 import type { PodModel, Protocol, ServiceModel } from '../model/types';
-import { mtuCheck, syntheticMac, ciliumIdentityFor, type EncapsulationKind, type NetNamespace, type RouteLookup } from '../cni';
+import { interfaceByName, mtuCheck, syntheticMac, ciliumIdentityFor, type EncapsulationKind, type NetNamespace, type RouteLookup } from '../cni';
 import {
   CONNTRACK_FULL_MESSAGE,
   enumerateOutcomes,
@@ -127,6 +127,16 @@ interface Pkt {
 type Sent = { ok: true; at: Place; pkt: Pkt } | { ok: false; pkt: Pkt };
 
 const nodeEl = (n: string): string => `node/${n}`;
+interface HookView {
+  empty: boolean;
+  rules: string[];
+  detail: string;
+  service: boolean;
+  command: string;
+  verdict: TraceVerdict;
+}
+/** Per-result caches kept on the (memoised, immutable) HookResult itself: WeakMaps make every GC pay for ephemerons. */
+type Viewed = HookResult & { _lines?: string[]; _view?: HookView };
 const podEl = (p: PodModel): string => `pod/${p.namespace}/${p.name}`;
 const svcEl = (s: ServiceModel): string => `svc/${s.namespace}/${s.name}`;
 const podRef = (p: PodModel): string => `${p.namespace}/${p.name}`;
@@ -151,7 +161,7 @@ function joinHP(ip: string, port?: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-const routeTexts = new WeakMap<object, string>();
+const routeTexts = new Map<object, string>();
 
 /** `ip route` text of a route (as iproute2 prints it, without the trailing space). */
 export function routeText(r: RouteLookup): string {
@@ -159,6 +169,7 @@ export function routeText(r: RouteLookup): string {
   let t = routeTexts.get(key);
   if (t === undefined) {
     t = routeTextOf(r);
+    if (routeTexts.size > 100000) routeTexts.clear();
     routeTexts.set(key, t);
   }
   return t;
@@ -214,7 +225,6 @@ class Walker {
   readonly start: number;
   dropped?: { reason: DropReason; text: string; seq: number };
   family: 4 | 6 = 4;
-  private hostPeers = new Map<string, Map<string, PodModel>>();
   /** conntrack entries created by the packet in flight and not yet confirmed (a drop discards them, as the kernel does). */
   private pending: { node: string; entry: ConntrackEntry }[] = [];
 
@@ -363,20 +373,11 @@ class Walker {
   }
 
   hostPeerPod(node: string, iface: string): PodModel | undefined {
-    let m = this.hostPeers.get(node);
-    if (!m) {
-      m = new Map();
-      for (const p of this.ctx.topology.pods) {
-        if (p.hostNetwork || p.nodeName !== node) continue;
-        m.set(this.ctx.podDp(p).hostPeer, p);
-      }
-      this.hostPeers.set(node, m);
-    }
-    return m.get(iface);
+    return this.ctx.hostPeerPod(node, iface);
   }
 
   macOf(ns: NetNamespace, iface: string): string {
-    return ns.interfaces.find((i) => i.name === iface)?.mac ?? syntheticMac(`${ns.id}/${iface}`);
+    return interfaceByName(ns, iface)?.mac ?? syntheticMac(`${ns.id}/${iface}`);
   }
 
   nodeMac(node: string): string {
@@ -494,31 +495,48 @@ class Walker {
     return r;
   }
 
-  /** Matched rule lines of a hook result (iptables-save form). */
+  /** Matched rule lines of a hook result (iptables-save form); cached per (memoised) result. */
   ruleLines(r: HookResult): string[] {
-    const out: string[] = [];
-    for (const s of r.steps) if (s.event === 'match') out.push(s.text);
+    const vr = r as Viewed;
+    let out = vr._lines;
+    if (!out) {
+      out = [];
+      for (const s of r.steps) if (s.event === 'match') out.push(s.text);
+      vr._lines = out;
+    }
     return out;
   }
 
   hookEvent(p: Pkt, node: string, iface: string | undefined, r: HookResult, what: string): void {
-    const rules = this.ruleLines(r);
-    const skipped = r.steps.filter((s) => s.event === 'skip').map((s) => s.text);
-    if (!rules.length && !skipped.length) return;
-    const cost = this.lat.hookUs + r.rulesEvaluated * this.lat.ruleUs;
-    const tables = [...new Set(r.steps.filter((s) => s.event === 'match').map((s) => s.table))].join('/');
-    const detail =
-      `${r.hook} on ${node}${tables ? ` (${tables})` : ''}: ${rules.length} rule${rules.length === 1 ? '' : 's'} matched of ${r.rulesEvaluated} evaluated; verdict ${r.verdict}.` +
-      (skipped.length ? ` ${skipped.join(' ')}` : '') +
-      (r.notes.length ? ` ${r.notes.join(' ')}` : '');
-    const chain = r.steps.find((s) => s.event === 'match' && /^KUBE-(SVC|SVL|SEP|EXT|FW)-/.test(s.chain))?.chain;
-    this.emit(p, 'netfilter', { element: nodeEl(node), node, netns: `node/${node}`, iface }, `${r.hook}: ${rules.length ? what : 'nat skipped (conntrack)'}`, detail, r.verdict === 'ACCEPT' ? 'accept' : r.verdict === 'REJECT' ? 'reject' : 'drop', {
+    const vr = r as Viewed;
+    let v = vr._view;
+    if (!v) {
+      const rules = this.ruleLines(r);
+      const skipped = r.steps.filter((s) => s.event === 'skip').map((s) => s.text);
+      const tables = [...new Set(r.steps.filter((s) => s.event === 'match').map((s) => s.table))].join('/');
+      const chain = r.steps.find((s) => s.event === 'match' && /^KUBE-(SVC|SVL|SEP|EXT|FW)-/.test(s.chain))?.chain;
+      v = {
+        empty: !rules.length && !skipped.length,
+        rules,
+        detail:
+          `${r.hook} on ${node}${tables ? ` (${tables})` : ''}: ${rules.length} rule${rules.length === 1 ? '' : 's'} matched of ${r.rulesEvaluated} evaluated; verdict ${r.verdict}.` +
+          (skipped.length ? ` ${skipped.join(' ')}` : '') +
+          (r.notes.length ? ` ${r.notes.join(' ')}` : ''),
+        service: !!(r.nat.length || chain),
+        command: chain ? `iptables-save -t nat | grep ${chain}` : `iptables -t ${r.steps.find((s) => s.event === 'match')?.table ?? 'filter'} -L ${r.hook} -n -v --line-numbers`,
+        verdict: r.verdict === 'ACCEPT' ? 'accept' : r.verdict === 'REJECT' ? 'reject' : 'drop',
+      };
+      vr._view = v;
+    }
+    if (v.empty) return;
+    const rules = v.rules;
+    this.emit(p, 'netfilter', this.ctx.nodeLoc(node, iface), `${r.hook}: ${rules.length ? what : 'nat skipped (conntrack)'}`, v.detail, v.verdict, {
       hook: r.hook,
       rules: rules.length ? rules : undefined,
       rule: rules[rules.length - 1],
-      latencyUs: cost,
-      category: p.phase === 'dns' ? 'dns' : r.nat.length || chain ? 'service' : 'transit',
-      command: chain ? `iptables-save -t nat | grep ${chain}` : `iptables -t ${r.steps.find((s) => s.event === 'match')?.table ?? 'filter'} -L ${r.hook} -n -v --line-numbers`,
+      latencyUs: this.lat.hookUs + r.rulesEvaluated * this.lat.ruleUs,
+      category: p.phase === 'dns' ? 'dns' : v.service ? 'service' : 'transit',
+      command: v.command,
     });
   }
 
@@ -719,7 +737,7 @@ class Walker {
    */
   nodeStack(p: Pkt, node: string, inIface: string, fromPod: PodModel | undefined, opts: { bridged?: boolean; skipNetfilter?: boolean } = {}): Sent {
     const netns = `node/${node}`;
-    const at = (iface?: string): EventLocation => ({ element: nodeEl(node), node, netns, iface });
+    const at = (iface?: string): EventLocation => this.ctx.nodeLoc(node, iface);
     const nf = this.nf(node);
     const skipNf = opts.skipNetfilter === true;
     // conntrack (nf_conntrack_in at PREROUTING, priority -200)
@@ -961,7 +979,7 @@ class Walker {
     bridged: boolean,
   ): Sent {
     const netns = `node/${node}`;
-    const at = (iface?: string): EventLocation => ({ element: nodeEl(node), node, netns, iface });
+    const at = (iface?: string): EventLocation => this.ctx.nodeLoc(node, iface);
     const dstPlace = this.placeOf(p.h.ip.dst);
     const localDstPod = dstPlace.kind === 'pod' && dstPlace.node === node ? dstPlace.pod : undefined;
     let outIface = rt?.dev ?? (localDstPod ? this.ctx.podDp(localDstPod).hostPeer : 'eth0');
@@ -1107,10 +1125,18 @@ class Walker {
   /** Out of the node towards another node: tunnel or native routing over eth0, or out of the cluster. */
   leaveNode(p: Pkt, node: string, rt: RouteLookup | undefined, outIface: string): Sent {
     const netns = `node/${node}`;
-    const at = (iface?: string): EventLocation => ({ element: nodeEl(node), node, netns, iface });
-    const dstNode = this.ownerNode(p.h.ip.dst);
+    const at = (iface?: string): EventLocation => this.ctx.nodeLoc(node, iface);
+    const gwNode = rt?.gateway ? this.ctx.nodeByIP.get(canonicalIP(rt.gateway))?.name : undefined;
+    const dstNode = gwNode && gwNode !== node ? gwNode : (this.ctx.rangeNode(p.h.ip.dst) ?? this.ownerNode(p.h.ip.dst));
+    if (!dstNode || dstNode === node) {
+      const bridges = new Set(['cni0', 'weave', 'antrea-gw0']);
+      if (bridges.has(outIface) && this.ctx.rangeNode(p.h.ip.dst) === node) {
+        return this.drop(p, at(outIface), 'unreachable', `no pod has ${p.h.ip.dst} on ${node}: ARP for it on ${outIface} gets no answer, and after the neighbour timeout the sender gets ICMP host unreachable (EHOSTUNREACH "No route to host")`, { command: `ip neigh show ${p.h.ip.dst}` });
+      }
+    }
     const tunnelDevs = new Set(['vxlan.calico', 'tunl0', 'wireguard.cali', 'flannel.1', 'cilium_vxlan', 'cilium_geneve', 'cilium_host', 'genev_sys_6081', 'vxlan_sys_4789', 'antrea-gw0', 'weave', 'vxlan-6784']);
-    if (dstNode && dstNode !== node && (tunnelDevs.has(outIface) || this.ctx.encapsulationBetween(node, dstNode) !== 'none')) {
+    if (dstNode === node) return this.drop(p, at(outIface), 'no-route', `${p.h.ip.dst} belongs to ${node}'s own pod range but no pod has it`);
+    if (dstNode && (tunnelDevs.has(outIface) || this.ctx.encapsulationBetween(node, dstNode) !== 'none')) {
       const kind = this.ctx.encapsulationBetween(node, dstNode);
       if (kind !== 'none') return this.tunnel(p, node, dstNode, outIface, rt, kind);
     }
@@ -1132,7 +1158,7 @@ class Walker {
       this.notes.add(`${p.h.ip.dst} is outside the cluster: the walk ends where the packet leaves it.`);
       return { ok: true, at: { kind: 'external', ip: p.h.ip.dst }, pkt: p };
     }
-    const routed = gw && !this.ctx.nodeByIP.has(canonicalIP(gw));
+    const routed = !!gw && !this.ctx.nodeByIP.has(canonicalIP(gw));
     this.emit(p, 'wire', { element: nodeEl(node), node, iface: 'eth0', to: nodeEl(dstNode) }, `${node} eth0 → ${dstNode} eth0${routed ? ` via the router ${gw}` : ''}`, `The inner addresses travel unencapsulated (native routing): the node network must carry pod addresses${routed ? `; ${gw} is the underlay router, which must know the pod routes (BGP peering with the fabric)` : ''}. Ethernet: ${p.h.eth?.src} → ${p.h.eth?.dst}.`, 'forward', {
       latencyUs: this.lat.wireUs + (routed ? this.lat.routerHopUs : 0),
       command: `tcpdump -ni eth0 host ${p.h.ip.dst}`,
@@ -1826,7 +1852,7 @@ function exchange(w: Walker, req: TraceRequest, syn: Pkt, synAck: Pkt, server: P
   const size = w.opts.size ?? mssC;
   const full = size + (w.family === 4 ? 40 : 60);
   const linkMtus: { node: string; dev: string; mtu: number }[] = [];
-  for (const e of w.events) {
+  if (w.opts.size !== undefined) for (const e of w.events) {
     if (e.phase !== 'request' || e.kind !== 'route' || !e.at.node) continue;
     const m = /mtu (\d+)/.exec(e.rule ?? '');
     const dev = /dev (\S+)/.exec(e.rule ?? '')?.[1];

@@ -736,7 +736,6 @@ class Walker {
    * NAT), then out of the node.
    */
   nodeStack(p: Pkt, node: string, inIface: string, fromPod: PodModel | undefined, opts: { bridged?: boolean; skipNetfilter?: boolean } = {}): Sent {
-    const netns = `node/${node}`;
     const at = (iface?: string): EventLocation => this.ctx.nodeLoc(node, iface);
     const nf = this.nf(node);
     const skipNf = opts.skipNetfilter === true;
@@ -978,7 +977,6 @@ class Walker {
     nf: NodeNetfilter,
     bridged: boolean,
   ): Sent {
-    const netns = `node/${node}`;
     const at = (iface?: string): EventLocation => this.ctx.nodeLoc(node, iface);
     const dstPlace = this.placeOf(p.h.ip.dst);
     const localDstPod = dstPlace.kind === 'pod' && dstPlace.node === node ? dstPlace.pod : undefined;

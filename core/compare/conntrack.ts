@@ -152,6 +152,74 @@ export function compareConntrackEntries(expected: ExpectedProbe, entries: readon
   return checkResult('conntrack', items, compared, `conntrack entries of ${client} on ${expected.node} after: ${expected.flows.map((f) => f.purpose).filter((p, i, a) => a.indexOf(p) === i).join(' + ')}`, notes);
 }
 
+function tableKey(e: ConntrackEntry): string {
+  const o = e.original;
+  const r = e.reply;
+  // source ports are ephemeral: left out; ICMP ids likewise
+  return `${e.l4.name}|${o.src}|${o.dst}|${o.dport ?? o.type ?? ''}|${r.src}|${r.sport ?? ''}|${r.dst}`;
+}
+
+/**
+ * Whole-table diff (e.g. a model's `conntrack -L` for many flows against a
+ * node's): entries paired by protocol, original source, destination and
+ * port, and reply source and port — not by source port, which is ephemeral.
+ * Paired entries compare state and [UNREPLIED]/[ASSURED]; timeouts, use and
+ * id are ignored. `maxItems` bounds the listed differences (the counts stay exact).
+ */
+export function diffConntrackTables(model: readonly ConntrackEntry[], real: readonly ConntrackEntry[], opts: { maxItems?: number } = {}): CheckResult {
+  const max = opts.maxItems ?? 200;
+  const byKey = new Map<string, ConntrackEntry[]>();
+  for (const e of model) {
+    const k = tableKey(e);
+    const l = byKey.get(k);
+    if (l) l.push(e);
+    else byKey.set(k, [e]);
+  }
+  const items: DiffItem[] = [];
+  let missing = 0;
+  let extra = 0;
+  let changed = 0;
+  let unexplainedCount = 0;
+  const push = (it: DiffItem) => {
+    if (!it.explained) unexplainedCount++;
+    if (items.length < max) items.push(it);
+  };
+  for (const e of real) {
+    const l = byKey.get(tableKey(e));
+    const m = l?.pop();
+    if (!m) {
+      extra++;
+      push({ kind: 'extra', where: `${e.l4.name} → ${e.original.dst}`, real: entryText(e), explanation: 'an entry on the node the model does not have', explained: false });
+      continue;
+    }
+    if (m.state !== e.state || m.unreplied !== e.unreplied || m.assured !== e.assured) {
+      changed++;
+      const wi = TCP_ORDER.indexOf(m.state ?? '');
+      const ri = TCP_ORDER.indexOf(e.state ?? '');
+      const timing = m.unreplied === e.unreplied && wi >= 0 && ri >= 0 && e.state !== 'SYN_SENT';
+      push({
+        kind: 'changed',
+        where: `${e.l4.name} → ${e.original.dst}`,
+        model: entryText(m),
+        real: entryText(e),
+        explanation: timing ? `state ${e.state} on the node, ${m.state} in the model: the same connection listed at another moment of its lifecycle` : 'the entry differs in state or in whether a reply was seen',
+        explained: timing,
+      });
+    }
+  }
+  for (const l of byKey.values()) {
+    for (const m of l) {
+      missing++;
+      push({ kind: 'missing', where: `${m.l4.name} → ${m.original.dst}`, model: entryText(m), explanation: 'the model has this connection, the node does not track it', explained: false });
+    }
+  }
+  const notes = [`${missing} missing, ${extra} extra, ${changed} changed${items.length < missing + extra + changed ? ` (first ${items.length} listed)` : ''}; source ports, timeouts, use and ids ignored`];
+  const res = checkResult('conntrack', items, Math.max(model.length, real.length), `${model.length} model entries vs ${real.length} node entries`, notes);
+  // the status counts every difference, also those past maxItems
+  if (unexplainedCount > 0) res.status = 'different';
+  return res;
+}
+
 /** Parses `conntrack -L` output and compares. */
 export function compareConntrack(expected: ExpectedProbe, realText: string): CheckResult {
   const r = parseConntrack(realText);

@@ -9,9 +9,10 @@
 export * from './types';
 export { myersDiff, multisetDiff, type Edit, type MultisetDiff } from './diff';
 export { compareRoutes, normalizeModelRoute, normalizeRealRoute, routeRecordText, type NormRoute, type RouteCompareOptions } from './routes';
-export { compareIptables, compareRulesets, ruleMeaning, type IptablesCompareOptions } from './iptables';
+export { compareIptables, compareIptablesText, compareRulesets, ruleMeaning, type IptablesCompareOptions } from './iptables';
+export { diffConntrackText } from './bulk';
 export { expectProbe, ProbeError, type ProbeSpec, type ExpectedProbe, type ExpectedFlow, type FlowAlternative } from './probe';
-export { compareConntrack, compareConntrackEntries, entryText } from './conntrack';
+export { compareConntrack, compareConntrackEntries, diffConntrackTables, entryText } from './conntrack';
 export { compareTcpdump, compareCapture, realDnsQuestions, dnsServerAddresses, flattenCapture, packetText, fqdn } from './tcpdump';
 export { compareDns, type DnsObserved } from './dns';
 export { comparePolicy, classifyNc, attemptAllowed, type PolicyAttempt, type AttemptResult } from './policy';

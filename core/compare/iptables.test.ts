@@ -115,6 +115,9 @@ describe('compareIptables', () => {
   it('unreadable iptables-save is one unexplained item naming the line', () => {
     const res = compareIptables(model, '*nat\n:KUBE-X - [0:0]\n-A KUBE-X --bogus-option\nCOMMIT\n');
     expect(res.status).toBe('different');
-    expect(res.items[0].explanation).toMatch(/line 3/);
+    expect(res.items.filter((i) => i.where === 'nat KUBE-X').map((i) => i.explanation).join(' | ')).toMatch(/line 3 of the node's iptables-save could not be read: unknown option "--bogus-option"/);
+    const broken = compareIptables(model, '*nat\n:KUBE-X - [0:0]\n-A KUBE-Y -j ACCEPT\nCOMMIT\n');
+    expect(broken.items).toHaveLength(1);
+    expect(broken.items[0].explanation).toMatch(/line 3.*KUBE-Y/);
   });
 });

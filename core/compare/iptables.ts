@@ -13,7 +13,7 @@
 // KUBE-NODEPORTS, the filter chains) rules are compared as sets, except that
 // nat KUBE-SERVICES must end with the nodeports rule.
 
-import { parseIptablesSave, saveRuleArgs, type Rule, type Ruleset, type TableName } from '../dataplane';
+import { isTableName, parseIptablesSave, parseRuleArgs, renderIptablesSave, saveRuleArgs, tokenizeRuleLine, type Family, type Rule, type Ruleset, type TableName } from '../dataplane';
 import { myersDiff, multisetDiff } from './diff';
 import { checkResult, failedCheck, type CheckResult, type DiffItem } from './types';
 
@@ -36,26 +36,42 @@ const NODEPORTS_COMMENT = 'kubernetes service nodeports; NOTE: this must be the 
 
 interface CRule {
   chain: string;
-  /** Canonical iptables-save arguments. */
-  args: string;
-  rule: Rule;
-}
-
-function canon(chain: string, rule: Rule): CRule {
-  return { chain, args: saveRuleArgs(rule), rule };
+  /** The rule's arguments as the text had them (counters and `-A CHAIN` removed). */
+  raw: string;
+  /** 1-based line in its text. */
+  line: number;
+  /** Canonical iptables-save arguments (computed on demand with the full parser). */
+  args?: string;
+  rule?: Rule;
+  /** Why the rule could not be read. */
+  error?: string;
 }
 
 function line(r: CRule): string {
-  return `-A ${r.chain}${r.args ? ` ${r.args}` : ''}`;
+  const a = r.error ? r.raw : (r.args ?? r.raw);
+  return `-A ${r.chain}${a ? ` ${a}` : ''}`;
+}
+
+/** Canonical form through the full parser (iptables-save spelling), cached on the rule. */
+function canonical(r: CRule, family: Family): string {
+  if (r.args !== undefined) return r.args;
+  try {
+    const rule = parseRuleArgs(
+      tokenizeRuleLine(r.raw, r.line).map((x) => x.text),
+      family,
+    );
+    r.rule = rule;
+    r.args = saveRuleArgs(rule);
+  } catch (e) {
+    r.error = (e as Error).message;
+    r.args = `\u0000unreadable ${r.raw}`;
+  }
+  return r.args;
 }
 
 function commentOf(r: Rule): string | undefined {
   for (const m of r.matches) if (m.kind === 'comment') return m.comment;
   return undefined;
-}
-
-function jumpsInto(r: Rule, inScope: (c: string) => boolean): boolean {
-  return r.target?.kind === 'jump' && inScope(r.target.chain);
 }
 
 /** Says what a missing (or extra) rule means for packets. */
@@ -95,57 +111,186 @@ function inScopeFn(prefixes: string[]): (c: string) => boolean {
 interface ChainRules {
   table: TableName;
   chain: string;
-  exists: boolean;
   rules: CRule[];
 }
 
-function collect(rs: Ruleset, inScope: (c: string) => boolean): Map<string, ChainRules> {
-  const out = new Map<string, ChainRules>();
-  for (const [tname, t] of rs.tables) {
-    for (const c of t.chains.values()) {
-      if (BUILTIN.has(c.name)) {
-        const rules = c.rules.filter((r) => jumpsInto(r, inScope)).map((r) => canon(c.name, r));
-        out.set(`${tname} ${c.name}`, { table: tname, chain: c.name, exists: true, rules });
-      } else if (inScope(c.name)) {
-        out.set(`${tname} ${c.name}`, { table: tname, chain: c.name, exists: true, rules: c.rules.map((r) => canon(c.name, r)) });
-      }
-    }
-  }
-  return out;
+interface Scanned {
+  chains: Map<string, ChainRules>;
+  /** Rules outside the compared chains (not compared). */
+  outside: number;
+  family: Family;
 }
 
-function countOutside(rs: Ruleset, inScope: (c: string) => boolean): number {
-  let n = 0;
-  for (const t of rs.tables.values()) for (const c of t.chains.values()) if (!inScope(c.name)) n += BUILTIN.has(c.name) ? c.rules.filter((r) => !jumpsInto(r, inScope)).length : c.rules.length;
-  return n;
+/** The `-j`/`-g` target of a rule's raw arguments (tokenised only when the text names an in-scope chain). */
+function jumpTarget(raw: string, line: number): string | undefined {
+  const toks = tokenizeRuleLine(raw, line).map((x) => x.text);
+  for (let i = toks.length - 2; i >= 0; i--) if (toks[i] === '-j' || toks[i] === '-g' || toks[i] === '--jump' || toks[i] === '--goto') return toks[i + 1];
+  return undefined;
 }
 
 /**
- * Compares a model ruleset with the node's iptables-save text. The real
- * text is parsed here; a parse error becomes one unexplained item naming the
- * line.
+ * One pass over an iptables-save text: tables, chain declarations and rules
+ * (raw arguments). Throws IptablesParseError (via the full parser) for
+ * structure the scanner does not accept, so the message names the line.
+ */
+function scanSave(text: string, inScope: (c: string) => boolean, family: Family): Scanned {
+  const chains = new Map<string, ChainRules>();
+  let outside = 0;
+  let table: TableName | null = null;
+  const n = text.length;
+  let s = 0;
+  let no = 0;
+  while (s <= n) {
+    let e = text.indexOf('\n', s);
+    if (e < 0) e = n;
+    no++;
+    let le = e;
+    if (le > s && text.charCodeAt(le - 1) === 13) le--;
+    // skip blanks
+    let a = s;
+    while (a < le && (text.charCodeAt(a) === 32 || text.charCodeAt(a) === 9)) a++;
+    if (a < le) {
+      const c = text.charCodeAt(a);
+      if (c === 35 /* # */) {
+        /* comment */
+      } else if (c === 42 /* * */) {
+        const name = text.slice(a + 1, le).trim();
+        if (!isTableName(name) || table) parseIptablesSave(text, { family }); // throws with the line
+        table = name as TableName;
+      } else if (c === 58 /* : */ && table) {
+        const sp = text.indexOf(' ', a);
+        const name = text.slice(a + 1, sp < 0 || sp > le ? le : sp);
+        if (BUILTIN.has(name) || inScope(name)) {
+          const key = `${table} ${name}`;
+          if (!chains.has(key)) chains.set(key, { table, chain: name, rules: [] });
+        }
+      } else if (text.startsWith('COMMIT', a) && table) {
+        table = null;
+      } else if (table && (c === 45 /* - */ || c === 91 /* [ */)) {
+        // [p:b] -A CHAIN args
+        let p = a;
+        if (c === 91) {
+          const close = text.indexOf('] ', p);
+          if (close < 0 || close > le) parseIptablesSave(text, { family });
+          p = close + 2;
+        }
+        if (!text.startsWith('-A ', p)) {
+          // -I, -N, -X … in a save file: the full parser applies them
+          return scanRuleset(parseIptablesSave(text, { family }), inScope);
+        }
+        p += 3;
+        const sp = text.indexOf(' ', p);
+        const chain = text.slice(p, sp < 0 || sp > le ? le : sp);
+        const raw = sp < 0 || sp > le ? '' : text.slice(sp + 1, le).trim();
+        const key = `${table} ${chain}`;
+        const cr = chains.get(key);
+        if (BUILTIN.has(chain)) {
+          // built-in chains: only the jumps into compared chains (whose names the text must contain)
+          let jumps = false;
+          if (cr) {
+            for (const m of raw.matchAll(/-[jg] (\S+)/g)) if (inScope(m[1].replace(/"/g, ''))) jumps = true;
+          }
+          if (jumps) {
+            const tgt = jumpTarget(raw, no);
+            if (tgt && inScope(tgt)) cr!.rules.push({ chain, raw, line: no });
+            else outside++;
+          } else outside++;
+        } else if (inScope(chain)) {
+          if (!cr) parseIptablesSave(text, { family }); // rule for an undeclared chain: the parser says where
+          cr!.rules.push({ chain, raw, line: no });
+        } else outside++;
+      } else {
+        parseIptablesSave(text, { family }); // throws naming the line
+      }
+    }
+    if (e === n) break;
+    s = e + 1;
+  }
+  if (table) parseIptablesSave(text, { family });
+  return { chains, outside, family };
+}
+
+/** The same shape from an already parsed ruleset (rules printed in iptables-save form). */
+function scanRuleset(rs: Ruleset, inScope: (c: string) => boolean): Scanned {
+  const chains = new Map<string, ChainRules>();
+  let outside = 0;
+  for (const [tname, t] of rs.tables) {
+    for (const c of t.chains.values()) {
+      if (!BUILTIN.has(c.name) && !inScope(c.name)) {
+        outside += c.rules.length;
+        continue;
+      }
+      const rules: CRule[] = [];
+      for (const r of c.rules) {
+        const isJump = r.target?.kind === 'jump' && inScope(r.target.chain);
+        if (BUILTIN.has(c.name) && !isJump) {
+          outside++;
+          continue;
+        }
+        const args = saveRuleArgs(r);
+        rules.push({ chain: c.name, raw: args, args, rule: r, line: 0 });
+      }
+      chains.set(`${tname} ${c.name}`, { table: tname, chain: c.name, rules });
+    }
+  }
+  return { chains, outside, family: rs.family };
+}
+
+/**
+ * Compares a model ruleset with the node's iptables-save text. The model is
+ * printed in iptables-save form and both texts are compared chain by chain
+ * (see compareIptablesText).
  */
 export function compareIptables(model: Ruleset, realText: string, opts: IptablesCompareOptions = {}): CheckResult {
-  let real: Ruleset;
+  return compareIptablesText(renderIptablesSave(model, { date: new Date(0) }), realText, { family: model.family, ...opts });
+}
+
+/**
+ * Compares two iptables-save texts (model, node) chain by chain. Rules whose
+ * text is the same on both sides pair at once; the rest go through the full
+ * parser and are compared in canonical iptables-save spelling, so restore
+ * input (kube-proxy's spelling) and save output compare equal when they mean
+ * the same rule. A text the parser rejects becomes one unexplained item
+ * naming the line.
+ */
+export function compareIptablesText(modelText: string, realText: string, opts: IptablesCompareOptions = {}): CheckResult {
+  const prefixes = opts.chainPrefixes ?? ['KUBE-', 'cali-'];
+  const inScope = inScopeFn(prefixes);
+  const family: Family = opts.family ?? (/^# Generated by ip6tables/m.test(realText) ? 6 : 4);
+  let m: Scanned;
+  let r: Scanned;
   try {
-    real = parseIptablesSave(realText, { family: opts.family ?? (/^# Generated by ip6tables/m.test(realText) ? 6 : model.family) });
+    m = scanSave(modelText, inScope, family);
+  } catch (e) {
+    return failedCheck('iptables', 'the model\'s rules could not be read', (e as Error).message);
+  }
+  try {
+    r = scanSave(realText, inScope, family);
   } catch (e) {
     return failedCheck('iptables', 'the node\'s iptables-save could not be read', (e as Error).message);
   }
-  return compareRulesets(model, real, opts);
+  return compareScanned(m, r, prefixes, opts);
 }
 
 export function compareRulesets(model: Ruleset, real: Ruleset, opts: IptablesCompareOptions = {}): CheckResult {
   const prefixes = opts.chainPrefixes ?? ['KUBE-', 'cali-'];
   const inScope = inScopeFn(prefixes);
-  const m = collect(model, inScope);
-  const r = collect(real, inScope);
+  return compareScanned(scanRuleset(model, inScope), scanRuleset(real, inScope), prefixes, opts);
+}
+
+function unreadable(r: CRule, where: string, side: 'model' | 'node'): DiffItem {
+  return { kind: side === 'node' ? 'extra' : 'missing', where, [side === 'node' ? 'real' : 'model']: `-A ${r.chain} ${r.raw}`, explanation: `line ${r.line} of the ${side === 'node' ? "node's iptables-save" : "model's rules"} could not be read: ${r.error}`, explained: false };
+}
+
+function compareScanned(m: Scanned, r: Scanned, prefixes: string[], opts: IptablesCompareOptions): CheckResult {
+  const family = r.family;
+  const canon = (x: CRule) => canonical(x, family);
   const items: DiffItem[] = [];
   let compared = 0;
-  const keys = [...new Set([...m.keys(), ...r.keys()])].sort();
+  const keys = [...new Set([...m.chains.keys(), ...r.chains.keys()])].sort();
   for (const key of keys) {
-    const mc = m.get(key);
-    const rc = r.get(key);
+    const mc = m.chains.get(key);
+    const rc = r.chains.get(key);
     const table = (mc ?? rc)!.table;
     const chain = (mc ?? rc)!.chain;
     const where = `${table} ${chain}`;
@@ -157,10 +302,11 @@ export function compareRulesets(model: Ruleset, real: Ruleset, opts: IptablesCom
         model: `:${chain} - [0:0] (${mc.rules.length} rule${mc.rules.length === 1 ? '' : 's'})`,
         explanation: BUILTIN.has(chain)
           ? `the node has no ${table} table ${chain} jumps into ${prefixes.join('/')} chains`
-          : `chain ${chain} (${mc.rules.length} rule${mc.rules.length === 1 ? '' : 's'}) is missing in the ${table} table${mc.rules.length ? `: ${mc.rules.map(line).slice(0, 3).join(' | ')}${mc.rules.length > 3 ? ' …' : ''}` : ''}`,
+          : `chain ${chain} (${mc.rules.length} rule${mc.rules.length === 1 ? '' : 's'}) is missing in the ${table} table${mc.rules.length ? `: ${mc.rules.map((x) => line({ ...x, args: canon(x) })).slice(0, 3).join(' | ')}${mc.rules.length > 3 ? ' …' : ''}` : ''}`,
         explained: false,
       });
       compared += mc.rules.length;
+      for (const x of mc.rules) if (x.error) items.push(unreadable(x, where, 'model'));
       continue;
     }
     if (rc && !mc) {
@@ -169,57 +315,63 @@ export function compareRulesets(model: Ruleset, real: Ruleset, opts: IptablesCom
         kind: 'extra',
         where,
         real: `:${chain} - [0:0] (${rc.rules.length} rule${rc.rules.length === 1 ? '' : 's'})`,
-        explanation: `the node has chain ${chain} in the ${table} table, which the model does not${rc.rules.length ? `: ${rc.rules.map(line).slice(0, 3).join(' | ')}${rc.rules.length > 3 ? ' …' : ''}` : ''}`,
+        explanation: `the node has chain ${chain} in the ${table} table, which the model does not${rc.rules.length ? `: ${rc.rules.map((x) => line({ ...x, args: canon(x) })).slice(0, 3).join(' | ')}${rc.rules.length > 3 ? ' …' : ''}` : ''}`,
         explained: false,
       });
+      for (const x of rc.rules) if (x.error) items.push(unreadable(x, where, 'node'));
       continue;
     }
     const a = mc!.rules;
     const b = rc!.rules;
     compared += a.length;
     if (unordered(table, chain)) {
-      const d = multisetDiff(a, b, (x) => x.args);
-      for (const x of d.missing) items.push({ kind: 'missing', where, model: line(x), explanation: `rule missing on the node: ${ruleMeaning(chain, x.rule, 'missing')}`, explained: false });
-      for (const x of d.extra) items.push({ kind: 'extra', where, real: line(x), explanation: `rule on the node that the model does not have: ${ruleMeaning(chain, x.rule, 'extra')}`, explained: false });
-      if (table === 'nat' && chain === 'KUBE-SERVICES') {
+      // same text pairs at once; the rest is compared in canonical spelling
+      const raw = multisetDiff(a, b, (x) => x.raw);
+      const d = multisetDiff(raw.missing, raw.extra, canon);
+      for (const x of d.missing) items.push(x.error ? unreadable(x, where, 'model') : { kind: 'missing', where, model: line(x), explanation: `rule missing on the node: ${ruleMeaning(chain, x.rule!, 'missing')}`, explained: false });
+      for (const x of d.extra) items.push(x.error ? unreadable(x, where, 'node') : { kind: 'extra', where, real: line(x), explanation: `rule on the node that the model does not have: ${ruleMeaning(chain, x.rule!, 'extra')}`, explained: false });
+      if (table === 'nat' && chain === 'KUBE-SERVICES' && a.length && b.length) {
         const lastM = a[a.length - 1];
         const lastR = b[b.length - 1];
-        const isNp = (x?: CRule) => !!x && commentOf(x.rule) === NODEPORTS_COMMENT;
-        if (isNp(lastM) && lastR && !isNp(lastR) && b.some(isNp)) {
+        const isNp = (x: CRule) => x.raw.includes(NODEPORTS_COMMENT);
+        if (isNp(lastM) && !isNp(lastR) && b.some(isNp)) {
+          canon(lastM);
+          canon(lastR);
           items.push({ kind: 'changed', where, model: line(lastM), real: line(lastR), explanation: 'the nodeports rule is not the last rule of nat KUBE-SERVICES: rules after it never see packets to local addresses on those ports (kube-proxy requires it last)', explained: false });
         }
       }
       continue;
     }
-    const edits = myersDiff(a, b, (x) => x.args);
+    // ordered: equal text → equal chain; otherwise the whole chain in canonical spelling
+    if (a.length === b.length && a.every((x, i) => x.raw === b[i].raw)) continue;
+    const edits = myersDiff(a, b, canon);
     const dels = edits.filter((e) => e.op === 'delete').map((e) => (e as { a: CRule }).a);
     const ins = edits.filter((e) => e.op === 'insert').map((e) => (e as { b: CRule }).b);
-    // a rule both deleted and inserted moved: order differs
     const insByArgs = new Map<string, CRule[]>();
     for (const x of ins) {
-      const l = insByArgs.get(x.args) ?? [];
+      const l = insByArgs.get(canon(x)) ?? [];
       l.push(x);
-      insByArgs.set(x.args, l);
+      insByArgs.set(canon(x), l);
     }
     for (const x of dels) {
-      const moved = insByArgs.get(x.args);
-      if (moved && moved.length) {
+      const moved = insByArgs.get(canon(x));
+      if (moved && moved.length && !x.error) {
         moved.pop();
-        const pos = (list: CRule[]) => list.findIndex((y) => y.args === x.args) + 1;
+        const pos = (list: CRule[]) => list.findIndex((y) => canon(y) === canon(x)) + 1;
         items.push({
           kind: 'changed',
           where,
           model: `${line(x)} (rule ${pos(a)})`,
           real: `${line(x)} (rule ${pos(b)})`,
-          explanation: `the rule is at another position in ${chain}: ${chain.startsWith('KUBE-SVC-') || chain.startsWith('KUBE-SVL-') ? 'the probabilities are written for the model\'s order, so the endpoints no longer get equal shares' : 'rules are evaluated in order, so a different rule may decide first'}`,
+          explanation: `the rule is at another position in ${chain}: ${chain.startsWith('KUBE-SVC-') || chain.startsWith('KUBE-SVL-') ? "the probabilities are written for the model's order, so the endpoints no longer get equal shares" : 'rules are evaluated in order, so a different rule may decide first'}`,
           explained: false,
         });
       } else {
-        items.push({ kind: 'missing', where, model: line(x), explanation: `rule missing on the node: ${ruleMeaning(chain, x.rule, 'missing')}`, explained: false });
+        items.push(x.error ? unreadable(x, where, 'model') : { kind: 'missing', where, model: line(x), explanation: `rule missing on the node: ${ruleMeaning(chain, x.rule!, 'missing')}`, explained: false });
       }
     }
     for (const list of insByArgs.values()) {
-      for (const x of list) items.push({ kind: 'extra', where, real: line(x), explanation: `rule on the node that the model does not have: ${ruleMeaning(chain, x.rule, 'extra')}`, explained: false });
+      for (const x of list) items.push(x.error ? unreadable(x, where, 'node') : { kind: 'extra', where, real: line(x), explanation: `rule on the node that the model does not have: ${ruleMeaning(chain, x.rule!, 'extra')}`, explained: false });
     }
   }
   if (opts.explain) {
@@ -232,8 +384,7 @@ export function compareRulesets(model: Ruleset, real: Ruleset, opts: IptablesCom
       }
     }
   }
-  const outsideReal = countOutside(real, inScope);
-  const notes: string[] = ['counters, comment quoting, --probability decimals and MARK spellings are normalised (both sides parsed and printed as iptables-save does)'];
-  if (outsideReal) notes.push(`${outsideReal} node rule(s) outside ${prefixes.join('/')} chains were not compared`);
+  const notes: string[] = ['counters, comment quoting, --probability decimals and MARK spellings are normalised (rules that differ in text are parsed and compared as iptables-save prints them)'];
+  if (r.outside) notes.push(`${r.outside} node rule(s) outside ${prefixes.join('/')} chains were not compared`);
   return checkResult('iptables', items, compared, `${keys.length} chains compared (${prefixes.join(', ')} and the jumps into them from built-in chains)`, notes);
 }

@@ -55,24 +55,21 @@ async function waitForFreeTestbed(maxMs = 180_000): Promise<void> {
   const until = Date.now() + maxMs;
   for (;;) {
     const s = loadState();
-    const ns = execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith('nl-'));
     const busy = s && s.builderPid !== process.pid && (s.phase === 'up' || s.phase === 'building');
-    if (!busy && ns.length === 0) return;
-    if (!busy && s === null && ns.length) {
-      // leftovers without a state file: a crashed run; down sweeps them
-      await testbedDown();
-      continue;
-    }
-    if (Date.now() > until) throw new Error(`another test-bed (${s?.topology ?? '?'}, ${s?.mode ?? '?'}, phase ${s?.phase ?? '?'}) stayed up for ${maxMs / 1000} s; run netlab testbed down`);
+    if (!busy) return;
+    if (Date.now() > until) throw new Error(`another test-bed (${s.topology}, ${s.mode}, phase ${s.phase}) stayed up for ${maxMs / 1000} s; run netlab testbed down`);
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
 
-function leftovers(): string[] {
+/** What the test-bed built (its state's namespaces and files) that is still there, plus its run directory. */
+function leftovers(built: { netns: string[]; files: string[] }): string[] {
   const out: string[] = [];
-  for (const l of execFileSync('ip', ['netns', 'list']).toString().split('\n')) if (l.startsWith('nl-')) out.push(`netns ${l}`);
+  const present = new Set(execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]));
+  for (const ns of built.netns) if (present.has(ns)) out.push(`netns ${ns}`);
+  for (const f of built.files) if (existsSync(f)) out.push(f);
   if (existsSync('/run/netlab')) out.push('/run/netlab exists');
-  if (existsSync('/etc/netns')) for (const f of readdirSync('/etc/netns')) if (f.startsWith('nl-')) out.push(`/etc/netns/${f}`);
+  if (existsSync('/etc/netns')) for (const f of readdirSync('/etc/netns')) if (built.netns.includes(f)) out.push(`/etc/netns/${f}`);
   return out;
 }
 
@@ -212,8 +209,10 @@ describe.sequential('compare: model vs the live test-bed', () => {
       }, 30_000);
 
       it('testbed down leaves nothing', async () => {
+        const built = { netns: [...state.netns], files: [...state.files] };
+        expect(built.netns.length).toBeGreaterThan(6);
         await testbedDown();
-        expect(leftovers()).toEqual([]);
+        expect(leftovers(built)).toEqual([]);
       }, 60_000);
     });
   }
@@ -261,8 +260,10 @@ describe.sequential('compare: model vs the live test-bed', () => {
     }, 60_000);
 
     it('testbed down leaves nothing', async () => {
+      const built = { netns: [...state.netns], files: [...state.files] };
+      expect(built.netns.length).toBeGreaterThan(8);
       await testbedDown();
-      expect(leftovers()).toEqual([]);
+      expect(leftovers(built)).toEqual([]);
     }, 60_000);
   });
 });

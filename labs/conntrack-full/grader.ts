@@ -74,6 +74,17 @@ export function simulate(w: LabWorld, l: TcpLoad, maxOverride?: number): SimResu
   return { entries: ct.size, drops, inserted: ct.stats.inserted, max: ct.max, firstDropAt, kernelLog: [...new Set(ct.kernelLog)], states };
 }
 
+/** Runs on the lab's own states (start, reference) are the same for every student: keep them. */
+const cache = new WeakMap<LabWorld, Map<string, SimResult>>();
+function simulateCached(w: LabWorld, l: TcpLoad, maxOverride?: number): SimResult {
+  let m = cache.get(w);
+  if (!m) cache.set(w, (m = new Map()));
+  const key = JSON.stringify([l, maxOverride]);
+  let r = m.get(key);
+  if (!r) m.set(key, (r = simulate(w, l, maxOverride)));
+  return r;
+}
+
 function field(answer: unknown, key: string): unknown {
   return answer && typeof answer === 'object' && !Array.isArray(answer) ? (answer as Record<string, unknown>)[key] : answer;
 }
@@ -81,7 +92,7 @@ function field(answer: unknown, key: string): unknown {
 /** The entries the load keeps once it runs longer than TIME_WAIT, with no limit. */
 const steadyState: GraderFn = (ctx) => {
   const l = load(ctx.args);
-  const need = simulate(ctx.start, { ...l, seconds: CONNTRACK_TIMEOUTS.tcp.TIME_WAIT + 10 }, 1e9).entries;
+  const need = simulateCached(ctx.start, { ...l, seconds: CONNTRACK_TIMEOUTS.tcp.TIME_WAIT + 10 }, 1e9).entries;
   const got = Number(String(field(ctx.answer, 'entries') ?? '').replace(/[, _]/g, ''));
   if (!Number.isFinite(got) || String(field(ctx.answer, 'entries') ?? '') === '') return { score: 0, message: 'no answer given' };
   const ok = Math.abs(got - need) <= need * 0.02;
@@ -91,7 +102,7 @@ const steadyState: GraderFn = (ctx) => {
 /** The dmesg line the starting state produces. */
 const kernelMessage: GraderFn = (ctx) => {
   const l = load(ctx.args);
-  const r = simulate(ctx.start, l);
+  const r = simulateCached(ctx.start, l);
   if (!r.kernelLog.length) throw new LabError('conntrack-full: the starting state never fills the table (lab error)');
   const got = field(ctx.answer, 'dmesg');
   if (got === undefined || got === '') return { score: 0, message: 'no answer given' };
@@ -110,7 +121,7 @@ const noDrops: GraderFn = (ctx) => {
   const node = ctx.world.pod(l.pod).nodeName;
   if (r.drops === 0) return { score: 1, message: `no drops on ${node}: ${r.entries} entries of ${r.max} after ${l.seconds} s` };
   // Partial credit for fewer drops than the starting state, never full marks.
-  const before = simulate(ctx.start, l).drops;
+  const before = simulateCached(ctx.start, l).drops;
   const total = r.inserted + r.drops;
   return { score: before > 0 ? Math.max(0, Math.min(0.9, 1 - r.drops / before)) : 0, message: `${node} still drops new connections: ${r.drops} of ${total} SYNs found the table full (from second ${r.firstDropAt})` };
 };

@@ -56,7 +56,9 @@ test('Nodes panel without root: Up shows the test-bed error step by step; the mo
     await page.click('[data-testid="tab-nodes"]');
     await page.waitForSelector('[data-testid="nodes-panel"]');
     await page.waitForSelector('[data-testid="testbed-phase"]');
-    expectEqual(await text(page, 'testbed-phase'), 'Down: nothing built.', 'status of a test-bed this user cannot see');
+    // the state file is global: another run's test-bed may be up (shown as it is), or nothing
+    const phase = await text(page, 'testbed-phase');
+    expectTrue(phase === 'Down: nothing built.' || /^(up|building|failed) — /.test(phase), `test-bed status line: ${phase}`);
     expectEqual(await page.$('[data-testid="modelled-only"]'), null, 'no modelled-only note for calico-bgp + iptables');
 
     // 1. calico-bgp as written: the real preflight refuses a non-root user, naming what to do

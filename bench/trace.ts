@@ -76,6 +76,7 @@ for (let i = 0; i < Math.min(200, WALKS); i++) {
 console.log(`  warm-up (200 walks, rule sets built)  ${(performance.now() - t0).toFixed(0).padStart(8)} ms`);
 
 t0 = performance.now();
+const cpu0 = process.cpuUsage();
 let crossNode = 0;
 for (let i = 0; i < WALKS; i++) {
   const r = walk(ctx, jobs[i].from, jobs[i].to, { seed: i });
@@ -83,8 +84,9 @@ for (let i = 0; i < WALKS; i++) {
   if (r.events.some((e) => e.kind === 'wire' && e.phase === 'request')) crossNode++;
 }
 const walkMs = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
 const walksPerSec = (WALKS / walkMs) * 1000;
-console.log(`\nfull walks (DNS + Service + cross-node + reply): ${walksPerSec.toFixed(0).padStart(8)} walks/s   (${(walkMs / WALKS).toFixed(3)} ms/walk, ${(events / WALKS).toFixed(0)} events/walk, ${((events / walkMs) * 1000).toFixed(0)} events/s, ${crossNode} of ${WALKS} cross-node)`);
+console.log(`\nfull walks (DNS + Service + cross-node + reply): ${walksPerSec.toFixed(0).padStart(8)} walks/s   (${(walkMs / WALKS).toFixed(3)} ms/walk wall, ${((cpu.user + cpu.system) / 1000 / WALKS).toFixed(3)} ms/walk CPU incl. GC threads; ${(events / WALKS).toFixed(0)} events/walk, ${((events / walkMs) * 1000).toFixed(0)} events/s, ${crossNode} of ${WALKS} cross-node)`);
 
 // Baseline: routeLookup alone, on the same cluster's nodes, for the same kinds of destinations.
 const nodeDps = topo.nodes.map((n) => ctx.nodeDp(n.name));

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CNI_MODES, type CniPlugin } from '../model/types';
 import { traceContext } from './context';
-import { trace } from './index';
+import { trace, TraceState } from './index';
 import { renderHubble } from './tcpdump';
 import { loadText } from './testing';
 
@@ -151,5 +151,38 @@ describe('other sources and destinations', () => {
   it('a pod that does not exist, or a request that cannot be read, is a TraceInputError with a hint', () => {
     expect(() => trace(t, 'default/nope', CURL)).toThrow(/no pod "default\/nope"/);
     expect(() => trace(t, 'default/pod-a', 'gopher://x')).toThrow(/unknown scheme/);
+  });
+});
+
+describe('state between walks', () => {
+  it('ClientIP affinity: with a shared TraceState every connection from pod-a sticks to the first endpoint (xt_recent)', () => {
+    const t = loadText(`${SEED}
+---
+apiVersion: v1
+kind: Service
+metadata: { name: sticky, namespace: default }
+spec:
+  clusterIP: 10.96.7.7
+  selector: { app: backend }
+  sessionAffinity: ClientIP
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
+`);
+    const state = new TraceState();
+    const picks = new Set<string>();
+    for (let seed = 1; seed <= 8; seed++) {
+      picks.add(trace(t, 'default/pod-a', 'tcp://10.96.7.7:80', { seed, state, srcPort: 40000 + seed }).services[0].chosen!);
+      state.advance(1);
+    }
+    expect(picks.size).toBe(1);
+    const fresh = new Set<string>();
+    for (let seed = 1; seed <= 8; seed++) fresh.add(trace(t, 'default/pod-a', 'tcp://10.96.7.7:80', { seed }).services[0].chosen!);
+    expect(fresh.size).toBe(2);
+  });
+
+  it('IPVS rr: consecutive connections rotate over the real servers', () => {
+    const t = loadText(SEED, ['kubeProxy=ipvs']);
+    const state = new TraceState();
+    const picks = [1, 2, 3, 4].map((i) => trace(t, 'default/pod-a', 'tcp://10.96.5.20:80', { state, srcPort: 40000 + i }).services[0].chosen);
+    expect(picks).toEqual(['10.244.2.8:8080', '10.244.3.9:8080', '10.244.2.8:8080', '10.244.3.9:8080']);
   });
 });

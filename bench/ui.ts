@@ -24,7 +24,7 @@ import type { Page } from 'playwright-core';
 import { createLabApiClient } from '../core/api';
 import { connectWebSocket } from '../renderer/src/lib/ws-client';
 import { emptyTopology } from '../renderer/src/lib/topology-edit';
-import { closeBrowser, newPage, startServer, tempDataDir } from '../test/e2e/harness';
+import { closeBrowser, newPage, screenshotPath, startServer, tempDataDir } from '../test/e2e/harness';
 
 /** A topology with `pods` pods on pods/40 nodes, 10 namespaces and a Service per 10 pods (one edge per pod). */
 export function syntheticTopology(pods: number): string {
@@ -108,7 +108,7 @@ async function countFrames(page: Page, during: () => Promise<void>): Promise<{ f
   return { frames, ms };
 }
 
-async function measure(url: string, label: string, pods: number, query = ''): Promise<Run> {
+async function measure(url: string, label: string, pods: number, query = '', shot?: string): Promise<Run> {
   const { page, close } = await newPage();
   try {
     const u = new URL(url);
@@ -140,6 +140,11 @@ async function measure(url: string, label: string, pods: number, query = ''): Pr
       }
     });
     await page.mouse.up();
+    if (shot) {
+      await page.keyboard.press('f');
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: screenshotPath(`${shot}.png`) });
+    }
     return {
       label,
       pods,
@@ -166,16 +171,16 @@ async function main(): Promise<void> {
   const server = await startServer(data.dir);
   const runs: Run[] = [];
   try {
-    const cases: { label: string; pods: number; text: string; query?: string }[] = [
+    const cases: { label: string; pods: number; text: string; query?: string; shot?: string }[] = [
       { label: 'baseline: empty topology (app shell)', pods: 0, text: emptyTopology('bench-empty') },
       { label: '200 pods', pods: 200, text: syntheticTopology(200) },
-      { label: '2,000 pods', pods: 2000, text: syntheticTopology(2000) },
+      { label: '2,000 pods', pods: 2000, text: syntheticTopology(2000), shot: 'large-2000-pods' },
       { label: '2,000 pods, level of detail off', pods: 2000, text: syntheticTopology(2000), query: 'lod=off' },
     ];
     for (const c of cases) {
       await setTopology(server.url, c.text);
       // The empty topology shows the seed's three implied nodes and no pods.
-      runs.push(await measure(server.url, c.label, c.pods, c.query));
+      runs.push(await measure(server.url, c.label, c.pods, c.query, c.shot));
     }
   } finally {
     await closeBrowser();

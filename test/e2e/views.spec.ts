@@ -159,6 +159,24 @@ test('terminal: a shell in a test-bed node namespace, opened from the inspector 
       { timeout: 10_000 },
     );
     await page.screenshot({ path: screenshotPath('terminal.png') });
+
+    // "Copy command" on a hop of the stepper puts that hop's command at the prompt of its node's shell.
+    await addWithForm(page, 'pod', { name: 'probe', namespace: 'default', labels: 'app=probe', ports: '' }, { node });
+    await page.click('[data-testid="mode-simulate"]');
+    await page.waitForSelector('[data-testid="trace-source"]');
+    await page.selectOption('[data-testid="trace-source"]', 'default/probe');
+    await page.fill('[data-testid="trace-request"]', 'tcp://10.96.5.20:80');
+    await page.click('[data-testid="trace-run"]');
+    await page.waitForSelector('[data-testid="packet-pane"]');
+    let command: string | null = null;
+    for (let i = 0; i < 40 && !command; i++) {
+      const where = (await page.textContent('[data-testid="packet-pane"] .where')) ?? '';
+      if (where.startsWith(`node/${node}`) && (await page.$('[data-testid="hop-command"]'))) command = (await page.textContent('[data-testid="hop-command"]'))?.trim() ?? null;
+      else await page.click('[data-testid="step-forward"]');
+    }
+    expectTrue(command, `a hop on ${node} has a command`);
+    await page.click('[data-testid="copy-command"]');
+    await page.waitForFunction((c) => (document.querySelector('[data-testid="terminal-screen"] .xterm-rows')?.textContent ?? '').includes(c), command!, { timeout: 10_000 });
     expectEqual(problems.filter((p) => !p.includes('Failed to load resource')), [], 'console errors or uncaught exceptions');
   } finally {
     await close();

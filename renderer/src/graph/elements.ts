@@ -81,10 +81,14 @@ const POD_H = 50;
 const POD_GAP_X = 22;
 const POD_GAP_Y = 20;
 const NODE_GAP = 70;
+/** Between rows of nodes (room for the next row's title bar). */
+const NODE_ROW_GAP = 90;
 const POD_COLS = 2;
 const SERVICE_W = 230;
 const SERVICE_GAP = 28;
 const SERVICE_ROW_GAP = 130;
+/** Between wrapped rows of Services. */
+const SERVICE_ROW_STEP = 100;
 
 function servicePorts(ports: Topology['services'][number]['ports']): string {
   if (ports.length === 0) return '';
@@ -108,10 +112,34 @@ export function buildGraph(topology: Topology, saved: Record<string, CanvasPosit
     if (l) l.push(p);
     else podsByNode.set(p.nodeName, [p]);
   }
-  // Nodes left to right; pods in a grid inside each.
+  // Nodes left to right (in rows once there are many); pods in a grid inside each.
+  const blocks = topology.nodes.map((node) => {
+    const pods = podsByNode.get(node.name) ?? [];
+    const cols = Math.max(1, Math.min(POD_COLS, pods.length));
+    // Nodes are at least two pods wide (the style's min-width), so space them as such.
+    const width = Math.max(cols, POD_COLS) * POD_W + (Math.max(cols, POD_COLS) - 1) * POD_GAP_X;
+    // Centre a narrow node's pods in its (minimum) width.
+    const shift = cols < POD_COLS ? (width - (cols * POD_W + (cols - 1) * POD_GAP_X)) / 2 : 0;
+    const local = pods.map((pod, i) => ({ pod, x: shift + (i % cols) * (POD_W + POD_GAP_X) + POD_W / 2, y: Math.floor(i / cols) * (POD_H + POD_GAP_Y) + POD_H / 2 }));
+    const height = pods.length ? Math.ceil(pods.length / cols) * (POD_H + POD_GAP_Y) - POD_GAP_Y : POD_H;
+    return { node, pods, local, width, height };
+  });
+  // Up to six nodes share a row; more are wrapped so the whole cluster is about 16:10.
+  const maxW = Math.max(0, ...blocks.map((b) => b.width)) + NODE_GAP;
+  const maxH = Math.max(0, ...blocks.map((b) => b.height)) + NODE_ROW_GAP;
+  const perRow = blocks.length <= 6 ? Math.max(1, blocks.length) : Math.max(6, Math.ceil(Math.sqrt((1.6 * blocks.length * maxH) / maxW)));
   let x = 0;
+  let y0 = 0;
+  let rowHeight = 0;
   let maxBottom = 0;
-  for (const node of topology.nodes) {
+  let nodesRight = 0;
+  blocks.forEach((b, i) => {
+    if (i > 0 && i % perRow === 0) {
+      x = 0;
+      y0 += rowHeight + NODE_ROW_GAP;
+      rowHeight = 0;
+    }
+    const { node, local, width, height } = b;
     const id = nodeId(node.name);
     const ip = node.ips[0] ?? 'no IP';
     const cidr = node.podCIDRs[0] ? ` · pods ${node.podCIDRs[0]}` : '';
@@ -120,29 +148,15 @@ export function buildGraph(topology: Topology, saved: Record<string, CanvasPosit
       data: { id, kind: 'node', label: `${node.name}  ${ip}${cidr}`, detail: node.zone ? `zone ${node.zone}` : undefined, search: `${node.name} ${node.ips.join(' ')}`.toLowerCase() },
       classes: options.impliedNodes ? 'implied' : undefined,
     });
-    const pods = podsByNode.get(node.name) ?? [];
-    const cols = Math.max(1, Math.min(POD_COLS, pods.length));
-    pods.forEach((pod, i) => {
-      const col = i % cols;
-      const row = Math.floor(i / cols);
-      const pos = { x: x + col * (POD_W + POD_GAP_X) + POD_W / 2, y: row * (POD_H + POD_GAP_Y) + POD_H / 2 };
-      placed.set(podId(pod.namespace, pod.name), pos);
-      maxBottom = Math.max(maxBottom, pos.y + POD_H / 2);
-    });
-    // Nodes are at least two pods wide (the style's min-width), so space them as such.
-    const width = Math.max(cols, POD_COLS) * POD_W + (Math.max(cols, POD_COLS) - 1) * POD_GAP_X;
-    if (cols < POD_COLS) {
-      // Centre a narrow node's pods in its (minimum) width.
-      const shift = (width - (cols * POD_W + (cols - 1) * POD_GAP_X)) / 2;
-      for (const pod of pods) {
-        const p = placed.get(podId(pod.namespace, pod.name));
-        if (p) p.x += shift;
-      }
-    }
+    for (const l of local) placed.set(podId(l.pod.namespace, l.pod.name), { x: x + l.x, y: y0 + l.y });
     // A node without pods has no children to size it: place it where its pods would go.
-    if (pods.length === 0) placed.set(id, { x: x + width / 2, y: POD_H / 2 });
+    if (local.length === 0) placed.set(id, { x: x + width / 2, y: y0 + POD_H / 2 });
+    maxBottom = Math.max(maxBottom, y0 + height);
+    rowHeight = Math.max(rowHeight, height);
+    nodesRight = Math.max(nodesRight, x + width);
     x += width + NODE_GAP;
-  }
+  });
+  if (blocks.length > perRow) x = nodesRight + NODE_GAP;
   let orphans = 0;
   for (const pod of topology.pods) {
     const id = podId(pod.namespace, pod.name);
@@ -216,14 +230,24 @@ export function buildGraph(topology: Topology, saved: Record<string, CanvasPosit
     return { s, id, want: centreOf(targetsOf.get(id) ?? new Set()) ?? Number.POSITIVE_INFINITY };
   });
   services.sort((a, b) => a.want - b.want || a.id.localeCompare(b.id));
+  // The first row follows the endpoints; rows that do not fit under the nodes wrap, packed from the left.
+  const rowWidth = Math.max(nodesRight, 6 * (SERVICE_W + SERVICE_GAP));
   let nextFree = Number.NEGATIVE_INFINITY;
   let tail = 0;
+  let row = 0;
+  let inRow = 0;
   for (const { s, id, want } of services) {
-    const desired = Number.isFinite(want) ? want : tail;
-    const cx = Math.max(desired, nextFree + SERVICE_W + SERVICE_GAP);
+    const desired = row === 0 ? (Number.isFinite(want) ? want : tail) : Number.NEGATIVE_INFINITY;
+    let cx = Math.max(desired, nextFree + SERVICE_W + SERVICE_GAP);
+    if (inRow > 0 && cx + SERVICE_W / 2 > rowWidth) {
+      row++;
+      inRow = 0;
+      cx = SERVICE_W / 2;
+    }
+    inRow++;
     nextFree = cx;
     tail = cx + SERVICE_W + SERVICE_GAP;
-    placed.set(id, { x: cx, y: serviceY });
+    placed.set(id, { x: cx, y: serviceY + row * SERVICE_ROW_STEP });
     const ips = s.clusterIPs.length ? s.clusterIPs.join(', ') : s.type === 'ExternalName' ? (s.externalName ?? '') : 'no cluster IP';
     const ports = servicePorts(s.ports);
     elements.push({

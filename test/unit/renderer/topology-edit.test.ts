@@ -223,3 +223,30 @@ describe('flat drawing of large topologies', () => {
     expect(empty.position).toBeDefined();
   });
 });
+
+describe('default placement of large topologies', () => {
+  it('wraps many nodes into rows and many Services into rows under them', async () => {
+    const { buildGraph } = await import('../../../renderer/src/graph/elements');
+    let t = emptyTopology('big');
+    for (let i = 1; i <= 30; i++) t = addNode(t, { name: `n${i}` });
+    for (let i = 0; i < 120; i++) t = addManifest(t, podManifest({ namespace: 'default', name: `p${i}`, nodeName: `n${(i % 30) + 1}`, labels: { app: `a${i}` }, ports: [] }));
+    for (let i = 0; i < 120; i++) t = addManifest(t, serviceManifest({ namespace: 'default', name: `s${i}`, type: 'ClusterIP', selector: { app: `a${i}` }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] }));
+    const topo = load(t).topology!;
+    const g = buildGraph(topo);
+    const pods = g.elements.filter((e) => e.data.kind === 'pod');
+    const rowsOfPods = new Set(pods.map((p) => Math.round(p.position!.y)));
+    expect(rowsOfPods.size).toBeGreaterThan(2); // more than the two pod rows of a single node row
+    const xs = pods.map((p) => p.position!.x);
+    const ys = pods.map((p) => p.position!.y);
+    const width = Math.max(...xs) - Math.min(...xs);
+    const height = Math.max(...ys) - Math.min(...ys);
+    expect(width / height).toBeLessThan(6);
+    const svcs = g.elements.filter((e) => e.data.kind === 'service');
+    const svcRows = new Set(svcs.map((s) => s.position!.y));
+    expect(svcRows.size).toBeGreaterThan(1);
+    expect(Math.max(...svcs.map((s) => s.position!.x))).toBeLessThanOrEqual(Math.max(width + 400, 6 * 258));
+    expect(Math.min(...svcs.map((s) => s.position!.y))).toBeGreaterThan(Math.max(...ys));
+    // No two pods share a place.
+    expect(new Set(pods.map((p) => `${p.position!.x},${p.position!.y}`)).size).toBe(pods.length);
+  });
+});

@@ -115,6 +115,19 @@ test('shortcuts, help overlay, context menu, search, filters, layout and export'
     const [svg] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-svg"]')]);
     const svgText = readFileSync((await svg.path())!, 'utf8');
     expectTrue(svgText.includes('<svg') && svgText.includes('>pod-a</tspan>') && svgText.includes('>10.96.5.20</tspan>') && svgText.includes('node-2  10.0.1.6'), 'the SVG has the pods, Services and nodes as text');
+
+    // Delete removes the selected pod (one undoable change); Ctrl+Z brings it back through the session.
+    const pc = await page.evaluate(() => window.__netlabGraph?.renderedPosition('pod/default/pod-c'));
+    await page.mouse.click(pc!.x, pc!.y);
+    await page.waitForFunction(() => document.querySelector('[data-testid="inspector-title"]')?.textContent?.includes('default/pod-c'));
+    let rev = await revision(page);
+    await page.keyboard.press('Delete');
+    rev = await waitRevision(page, rev);
+    await page.waitForFunction(() => window.__netlab?.podCount === 5);
+    expectTrue(!(await element(page, 'pod/default/pod-c')), 'pod-c is gone');
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction(() => window.__netlab?.podCount === 6);
+    expectTrue(await element(page, 'pod/default/pod-c'), 'undo brings pod-c back');
     expectEqual(problems, [], 'console errors or uncaught exceptions');
   } finally {
     await close();

@@ -249,10 +249,16 @@ async function runProbe(o: NodeCompareOptions, spec: { client: string; host: str
   const out: ProbeRun = { expected };
   const opt = { timeoutMs: o.timeoutMs, signal: o.signal };
   if (want.has('dns')) {
-    try {
-      out.resolvConf = ensureOk(await o.runner.run(['ip', 'netns', 'exec', clientNs, 'cat', '/etc/resolv.conf'], opt), 'cat /etc/resolv.conf');
-    } catch (e) {
-      out.resolvError = errText(e);
+    if (!o.testbed) {
+      // `ip netns exec` shows /etc/netns/NS/resolv.conf, which the test-bed writes; on containerd nodes the
+      // pod's resolv.conf lives in the container's mount namespace, so this would show the node's own file
+      out.resolvError = 'not read: on this node the pod\'s /etc/resolv.conf is inside its container, not visible through ip netns exec';
+    } else {
+      try {
+        out.resolvConf = ensureOk(await o.runner.run(['ip', 'netns', 'exec', clientNs, 'cat', '/etc/resolv.conf'], opt), 'cat /etc/resolv.conf');
+      } catch (e) {
+        out.resolvError = errText(e);
+      }
     }
   }
   const capture = want.has('tcpdump') || want.has('dns');
@@ -447,7 +453,9 @@ export async function compareNode(o: NodeCompareOptions): Promise<NodeReport> {
       for (const c of probeChecks) skipped.push({ check: c, reason: `the client pod ${choice.client}'s network namespace was not found on ${o.node} (${podNsHow})` });
     } else if (!allowProbe) {
       for (const c of probeNeeded) skipped.push({ check: c, reason: `sends a test request (curl from ${choice.client} to ${choice.host}:${choice.port}); allow probes with --probe (or --yes-modify)` });
-      if (want.has('dns')) {
+      if (want.has('dns') && !o.testbed) {
+        skipped.push({ check: 'dns', reason: `needs a test request (allow probes with --probe); the pod's resolv.conf is inside its container on this node` });
+      } else if (want.has('dns')) {
         await guard('dns', async () => {
           const expected = expectProbe(t, choice);
           const r = await o.runner.run(['ip', 'netns', 'exec', podNs.get(choice.client)!, 'cat', '/etc/resolv.conf'], { timeoutMs: o.timeoutMs, signal: o.signal });

@@ -34,6 +34,18 @@ export const LAB_API_METHODS = [
   'remoteRun',
   'remoteDisconnect',
   'compareNode',
+  'labList',
+  'labStart',
+  'labView',
+  'labStartState',
+  'labCheck',
+  'labHint',
+  'labReset',
+  'labReport',
+  'labExportPack',
+  'labImportPack',
+  'labSuggestChecks',
+  'labAuthor',
 ] as const satisfies readonly LabApiMethod[];
 
 // Compile-time check that the list is complete.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CheckName, LabApi, LabApiMethod, SessionState } from './types';
+import type { CheckSpec, FaultSpec, HintSpec, TaskAnswer } from '../labs/types';
 
 // Argument schemas for every LabApi method. Both transports (Electron IPC and
 // the browser WebSocket) validate with these same schemas before a call
@@ -196,6 +197,65 @@ export const compareNodeArgsSchema = z
   })
   .strict();
 
+export const labIdSchema = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a lab id is lowercase letters, digits and "-" (no paths)');
+const taskIdSchema = z.string().regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,99})?$/, 'a task id is letters, digits, "-", "_" and "."');
+const seedSchema = z.number().int().min(0).max(2 ** 32 - 1);
+const taskAnswerSchema: z.ZodType<TaskAnswer> = z.lazy(() =>
+  z.union([z.string().max(MAX_TEXT), z.number().finite(), z.boolean(), z.array(z.union([z.string().max(100_000), z.number().finite()])).max(10_000), z.record(z.string().max(200), taskAnswerSchema.optional())]),
+);
+const commandsSchema = z.record(z.string().max(300), z.array(z.string().max(4096)).max(500));
+
+export const labSubmissionSchema = z
+  .object({
+    topology: z.array(z.object({ file: shortString('topology file', 500), text: z.string().max(MAX_TEXT, 'the topology is larger than 8 MiB') }).strict()).max(50).optional(),
+    commands: commandsSchema.optional(),
+    answers: z.record(taskIdSchema, taskAnswerSchema).optional(),
+  })
+  .strict();
+
+export const packMetaSchema = z
+  .object({ name: shortString('pack name', 200), author: z.string().max(200).optional(), createdAt: z.string().max(64).optional(), description: z.string().max(10_000).optional() })
+  .strict();
+
+// Checks and faults are validated in full by the lab loader (with file/field diagnostics); here only their shape.
+const checkSpecSchema = z.looseObject({ type: z.enum(['property', 'matrix', 'unchanged', 'fault-symptoms', 'predict', 'path', 'live', 'grader']) }).transform((c) => c as unknown as CheckSpec);
+const faultSpecSchema = z.looseObject({ type: shortString('fault type', 100) }).transform((f) => f as FaultSpec);
+const hintSpecSchema: z.ZodType<HintSpec> = z.object({ text: shortString('hint', 10_000), cost: z.number().min(0).max(1000) }).strict();
+
+export const authorInputSchema = z
+  .object({
+    id: labIdSchema,
+    title: shortString('title', 200),
+    summary: z.string().max(10_000),
+    level: z.enum(['beginner', 'intermediate', 'advanced']),
+    estimatedMinutes: z.number().int().min(1).max(1000),
+    objectives: z.array(z.string().max(1000)).max(50),
+    tags: z.array(z.string().max(100)).max(50).optional(),
+    startYaml: z.string().min(1, 'the starting topology is empty').max(MAX_TEXT),
+    answerYaml: z.string().max(MAX_TEXT).optional(),
+    faults: z.array(faultSpecSchema).max(50).optional(),
+    tasks: z
+      .array(
+        z
+          .object({
+            id: taskIdSchema,
+            title: shortString('task title', 200),
+            kind: z.enum(['build', 'fix', 'predict', 'trace', 'live']),
+            prompt: z.string().max(100_000),
+            points: z.number().min(0).max(1000),
+            hints: z.array(hintSpecSchema).max(20).optional(),
+            checks: z.array(checkSpecSchema).min(1, 'a task needs at least one check').max(100),
+            answerFormat: z.string().max(1000).optional(),
+          })
+          .strict(),
+      )
+      .min(1, 'a lab needs at least one task')
+      .max(50),
+    answerValues: z.record(taskIdSchema, taskAnswerSchema).optional(),
+    exam: z.boolean().optional(),
+  })
+  .strict();
+
 /** Host events, checked by the UI before it acts on them. */
 export const LAB_EVENT_SCHEMAS = {
   terminal: z.object({ id: terminalIdSchema, data: z.string().max(4 * 1024 * 1024) }).strict(),
@@ -233,6 +293,18 @@ export const LAB_API_PARAMS = {
   remoteRun: z.tuple([remoteRunArgsSchema]),
   remoteDisconnect: z.tuple([remoteNameSchema]),
   compareNode: z.tuple([compareNodeArgsSchema]),
+  labList: z.tuple([]),
+  labStart: z.tuple([labIdSchema, z.object({ seed: seedSchema.optional() }).strict().optional()]),
+  labView: z.tuple([labIdSchema]),
+  labStartState: z.tuple([labIdSchema]),
+  labCheck: z.tuple([labIdSchema, taskIdSchema, labSubmissionSchema]),
+  labHint: z.tuple([labIdSchema, taskIdSchema]),
+  labReset: z.tuple([labIdSchema, z.object({ newSeed: seedSchema.optional() }).strict().optional()]),
+  labReport: z.tuple([labIdSchema]),
+  labExportPack: z.tuple([z.array(labIdSchema).min(1, 'choose at least one lab').max(200), packMetaSchema, exportFormatSchema.optional()]),
+  labImportPack: z.tuple([z.string().max(MAX_TEXT * 2, 'the pack is larger than 16 MiB'), shortString('file name', 500)]),
+  labSuggestChecks: z.tuple([z.string().max(MAX_TEXT), z.string().max(MAX_TEXT)]),
+  labAuthor: z.tuple([authorInputSchema]),
 } as const satisfies { [M in LabApiMethod]: z.ZodType };
 
 // Compile-time check: each schema's output is assignable to the method's parameters.

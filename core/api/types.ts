@@ -3,6 +3,8 @@
 // 127.0.0.1 for the browser). Pure types and constants only.
 
 import type { CheckName, NodeReport } from '../compare/types';
+import type { AuthorInput, CheckSpec, HintView, LabReport, LabView, NetChange, PackMeta, Submission, TaskResult } from '../labs';
+import type { Diagnostic } from '../model/types';
 
 export type Transport = 'ipc' | 'websocket';
 
@@ -168,6 +170,59 @@ export interface LabApi {
 
   /** Compare the model with a real node (a test-bed node, or a connected remote node): each difference explained. */
   compareNode(args: CompareNodeArgs): Promise<CompareNodeResult>;
+
+  /** Labs: built-in and imported, with the current session's progress. */
+  labList(): Promise<LabListEntry[]>;
+  /** Start (or resume) a lab in the current session; `seed` picks the random faults. */
+  labStart(labId: string, options?: { seed?: number }): Promise<LabView>;
+  labView(labId: string): Promise<LabView>;
+  /** The starting topology YAML and the kernel changes (injected faults) of the run. */
+  labStartState(labId: string): Promise<LabStartState>;
+  /** Grade one task; progress is saved in the session. */
+  labCheck(labId: string, taskId: string, submission: Submission): Promise<TaskResult>;
+  /** Reveal the task's next hint (its cost is deducted from the task). */
+  labHint(labId: string, taskId: string): Promise<HintView & { remaining: number }>;
+  /** Forget the lab's progress; `newSeed` draws other random faults. */
+  labReset(labId: string, options?: { newSeed?: number }): Promise<LabView>;
+  /** Per-task results and the debrief (faults injected, seed-document corrections). */
+  labReport(labId: string): Promise<LabReport>;
+  /** One pack file holding the labs (instructor mode). */
+  labExportPack(labIds: string[], meta: PackMeta, format?: ExportFormat): Promise<SessionExport>;
+  /** Validate a pack and add its labs to the data directory. */
+  labImportPack(text: string, file: string): Promise<LabImportResult>;
+  /** Checks that tell the answer topology from the start (instructor mode). */
+  labSuggestChecks(startYaml: string, answerYaml: string): Promise<{ checks: CheckSpec[]; summary: string[] }>;
+  /** Author a lab (instructor mode); added as an imported lab when it loads without errors. */
+  labAuthor(input: AuthorInput): Promise<LabImportResult>;
+}
+
+export interface LabListEntry {
+  id: string;
+  title: string;
+  summary: string;
+  level: string;
+  estimatedMinutes: number;
+  tags: string[];
+  tasks: number;
+  points: number;
+  kinds: string[];
+  source: 'built-in' | 'imported';
+  /** Problems that keep the lab from loading. */
+  errors: string[];
+  /** Progress in the current session: 0..100 of the points, attempts over all tasks. */
+  percent: number;
+  attempts: number;
+  started: boolean;
+}
+
+export interface LabStartState {
+  yaml: string;
+  changes: NetChange[];
+}
+
+export interface LabImportResult {
+  imported: string[];
+  diagnostics: Diagnostic[];
 }
 
 export interface CompareNodeArgs {

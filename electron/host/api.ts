@@ -5,6 +5,7 @@ import { SampleLibrary } from './samples';
 import { SessionManager, emptySessionState } from './store';
 import { TerminalService } from './terminal';
 import { NodesService, type TestbedModule } from './nodes';
+import { createHostLabs } from './labs/host-labs';
 
 export interface HostOptions {
   transport: Transport;
@@ -19,6 +20,10 @@ export interface HostOptions {
   testbed?: TestbedModule;
   /** SSH handshake timeout for remote nodes (default 10 s). */
   sshConnectTimeoutMs?: number;
+  /** Built-in labs (default: labs/ of the checkout, or NETLAB_LABS_DIR). */
+  labsDir?: string;
+  /** Runner for live lab checks (default: the local test-bed when it is up). */
+  live?: () => import('../../core/labs').LiveRunner | undefined;
 }
 
 export type EventSink = <E extends LabEventName>(event: E, data: LabEventMap[E]) => void;
@@ -55,6 +60,7 @@ export function createHostApi(options: HostOptions): HostApi {
   const sessions = new SessionManager({ dataDir, initialState, appVersion: options.version });
   let sink: EventSink = () => {};
   const terminals = new TerminalService({ emit: (event, data) => sink(event, data) });
+  const labs = createHostLabs({ dataDir, sessions, labsDir: options.labsDir, live: options.live, samplesDir: resolve(options.resourcesDir, 'samples') });
   const nodes = new NodesService({ dataDir, emit: (event, data) => sink(event, data), testbed: options.testbed, connectTimeoutMs: options.sshConnectTimeoutMs });
 
   return {
@@ -99,6 +105,7 @@ export function createHostApi(options: HostOptions): HostApi {
     remoteRun: (args) => nodes.remoteRun(args),
     remoteDisconnect: (name) => nodes.remoteDisconnect(name),
     compareNode: (args) => nodes.compareNode(args),
+    ...labs,
     allowPath: (path) => sessions.allowPath(path),
     setEventSink: (next) => {
       sink = next;

@@ -132,6 +132,38 @@ export class LabService {
     });
   }
 
+  /** The current session's progress on a lab: percent of its points (best scores, after hints), attempts, whether it was started. */
+  async progress(labId: string): Promise<{ percent: number; attempts: number; started: boolean }> {
+    const store = await this.store();
+    const def = this.lab(labId).def;
+    const rows = await store.list(labId);
+    const run = await store.getRun(labId);
+    const possible = def.tasks.reduce((a, t) => a + t.points, 0);
+    let earned = 0;
+    let attempts = 0;
+    for (const t of def.tasks) {
+      const p = rows.find((r) => r.taskId === t.id);
+      if (!p) continue;
+      earned += p.bestScore * t.points;
+      attempts += p.attempts;
+    }
+    return { percent: possible ? Math.round((1000 * earned) / possible) / 10 : 0, attempts, started: !!run || rows.length > 0 };
+  }
+
+  /** Adds a lab authored in instructor mode (replacing an earlier authored version of the same id; built-in labs are refused). */
+  addAuthored(bundle: LabBundle): { imported: string[]; diagnostics: Diagnostic[] } {
+    const existing = this.load().get(bundle.id);
+    if (existing?.source === 'built-in') {
+      return { imported: [], diagnostics: [{ severity: 'error', code: 'lab-exists', message: `a built-in lab is called ${bundle.id}`, file: 'lab.yaml', hint: 'choose another id' }] };
+    }
+    if (existing) {
+      this.load().delete(bundle.id);
+      const store = this.opts.progress() ?? this.memoryStore;
+      if (store) this.runs.get(store)?.delete(bundle.id);
+    }
+    return this.importPack(exportPack([bundle], this.samples, { name: bundle.id, createdAt: new Date().toISOString() }), `${bundle.id}.labpack.yaml`);
+  }
+
   /** Starts (or resumes) a lab in the current session; returns what the runner shows. */
   async start(labId: string, opts: { seed?: number } = {}): Promise<LabView> {
     return (await this.run(labId, opts.seed)).view();

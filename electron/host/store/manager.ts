@@ -108,6 +108,11 @@ export class SessionManager {
     this.current = null;
   }
 
+  /** The current session file (null when none is open), for modules that keep tables in it. */
+  currentDb(): SessionDb | null {
+    return this.current;
+  }
+
   private adopt(db: SessionDb): SessionSnapshot {
     if (this.current && this.current !== db) this.current.close();
     this.current = db;

@@ -44,6 +44,11 @@ export class SessionDb {
     readonly readOnlyReason?: string,
   ) {}
 
+  /** The writable database handle (for modules that keep their own tables in the session file, e.g. lab progress); null when read-only or closed. */
+  database(): Database.Database | null {
+    return this.readOnly ? null : this.db;
+  }
+
   /** Create a new session file atomically (written aside, then renamed into place). */
   static create(path: string, init: { name: string; state: SessionState; appVersion: string }): SessionDb {
     if (existsSync(path)) {

@@ -120,9 +120,9 @@ test('shortcuts, help overlay, context menu, search, filters, layout and export'
     const pc = await page.evaluate(() => window.__netlabGraph?.renderedPosition('pod/default/pod-c'));
     await page.mouse.click(pc!.x, pc!.y);
     await page.waitForFunction(() => document.querySelector('[data-testid="inspector-title"]')?.textContent?.includes('default/pod-c'));
-    let rev = await revision(page);
+    const rev = await revision(page);
     await page.keyboard.press('Delete');
-    rev = await waitRevision(page, rev);
+    await waitRevision(page, rev);
     await page.waitForFunction(() => window.__netlab?.podCount === 5);
     expectTrue(!(await element(page, 'pod/default/pod-c')), 'pod-c is gone');
     await page.keyboard.press('Control+z');

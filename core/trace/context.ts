@@ -10,7 +10,8 @@
 // nodeClassKey captures exactly those differences; context.test.ts checks
 // that nodes with equal keys get identical iptables-restore documents.
 
-import { Cidr, PrefixTable, canonicalIP, parseIP } from '../net';
+import { Cidr, PrefixTable } from '../net';
+import { canonicalIP, parseIP } from './ipcache';
 import type { NodeModel, PodModel, ServiceModel, Topology } from '../model/types';
 import { buildDataplane, cniModelFor, encapsulate, routeLookup, tunnelSourcePort, type Encapsulation, type InnerPacket, type ClusterDataplane, type CniDescription, type CniModel, type EncapsulationKind, type NetNamespace, type NodeDataplane, type PodDataplane, type RouteLookup } from '../cni';
 import { newRuleset, type IpsetStore, type Ruleset } from '../dataplane';

@@ -15,7 +15,8 @@
 // steps (with 1-based rule numbers), NAT, marks and counts; netfilter.test.ts
 // checks that on many packets against runHook.
 
-import { Cidr, canonicalIP, parseIP, type IP } from '../net';
+import { Cidr, type IP } from '../net';
+import { canonicalIP, parseIP } from './ipcache';
 import {
   HOOK_TABLES,
   RecentTable,

@@ -5,7 +5,8 @@
 // (Calico, Cilium, Flannel, Weave, Antrea) and kube-proxy mode (iptables,
 // IPVS, Cilium eBPF).
 
-import { Cidr, canonicalIP, ipFamily, parseIP } from '../net';
+import { Cidr, ipFamily } from '../net';
+import { canonicalIP, parseIP } from './ipcache';
 import type { PodModel, Protocol, ServiceModel } from '../model/types';
 import { interfaceByName, mtuCheck, syntheticMac, ciliumIdentityFor, type EncapsulationKind, type NetNamespace, type RouteLookup } from '../cni';
 import {
@@ -1177,9 +1178,17 @@ class Walker {
     let how = '';
     const ndp = this.ctx.nodeDp(node);
     if (rt?.gateway && (dev === 'vxlan.calico' || dev === 'flannel.1')) {
-      const neigh = ndp.neighbours.find((n) => n.ip === rt.gateway && n.dev === dev);
-      const fdb = neigh ? ndp.fdb.find((f) => f.mac === neigh.lladdr && f.dev === dev) : undefined;
-      if (neigh && fdb) how = ` Next hop ${rt.gateway} (the peer's VTEP): neighbour entry "${neigh.ip} dev ${dev} lladdr ${neigh.lladdr} PERMANENT", FDB entry "${fdb.mac} dev ${dev} dst ${fdb.dst} self permanent" — so the outer destination is ${fdb.dst}.`;
+      // The neighbour/FDB scan is O(nodes): its text is memoised per (node, gateway, device).
+      const key = `vtep|${node}|${rt.gateway}|${dev}`;
+      const memo = this.ctx.hookMemo;
+      let text = memo.get(key) as string | undefined;
+      if (text === undefined) {
+        const neigh = ndp.neighbours.find((n) => n.ip === rt.gateway && n.dev === dev);
+        const fdb = neigh ? ndp.fdb.find((f) => f.mac === neigh.lladdr && f.dev === dev) : undefined;
+        text = neigh && fdb ? ` Next hop ${rt.gateway} (the peer's VTEP): neighbour entry "${neigh.ip} dev ${dev} lladdr ${neigh.lladdr} PERMANENT", FDB entry "${fdb.mac} dev ${dev} dst ${fdb.dst} self permanent" — so the outer destination is ${fdb.dst}.` : '';
+        memo.set(key, text);
+      }
+      how = text;
     }
     if (this.plugin === 'cilium') how = ` bpf_lxc looked the destination up in the tunnel map (cilium bpf tunnel list): ${this.ctx.nodeDp(dstNode).nodeIP}.`;
     if (this.plugin === 'antrea') how = ` OVS table L3Forwarding sets tun_dst=${this.ctx.nodeDp(dstNode).nodeIP} and outputs to antrea-tun0.`;

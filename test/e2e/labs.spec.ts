@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, expectEqual, expectTrue, newPage, screenshotPath, startServer, tempDataDir, test, waitLoaded } from './harness';
+import { revision, waitRevision } from './lab-ui';
+
+const ANSWER = readFileSync(join(ROOT, 'labs', 'default-deny-dns', 'answer-policies.yaml'), 'utf8');
+const TASKS = ['default-deny', 'allow-frontend-backend', 'dns'];
+
+test('labs: solve default-deny-dns through the UI to 100% (wrong check, hint, reset, answer in the YAML editor, report)', async () => {
+  const data = tempDataDir('labs');
+  const server = await startServer(data.dir);
+  const { page, problems, close } = await newPage();
+  try {
+    await page.goto(server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-labs"]');
+    await page.waitForSelector('[data-testid="lab-open-default-deny-dns"]');
+    expectEqual((await page.textContent('[data-testid="lab-progress-default-deny-dns"]'))?.trim(), '0%', 'no progress before the lab starts');
+
+    // Starting the lab opens a new session holding the lab's starting topology.
+    const sessionBefore = await page.textContent('.session-name');
+    await page.click('[data-testid="lab-open-default-deny-dns"]');
+    await page.waitForSelector('[data-testid="task-default-deny"]');
+    expectTrue((await page.textContent('.session-name'))?.includes('Default deny') && sessionBefore !== (await page.textContent('.session-name')), 'the lab runs in a new session');
+    const prompt = await page.innerHTML('[data-testid="task-default-deny"] .prompt');
+    expectTrue(prompt.includes('<strong>shop</strong>') && prompt.includes('<code>'), 'the prompt is rendered from Markdown');
+
+    // Checking the starting topology fails, with a message per check.
+    await page.click('[data-testid="check-default-deny"]');
+    await page.waitForSelector('[data-testid="result-default-deny"]');
+    expectTrue(!(await page.getAttribute('[data-testid="result-default-deny"]', 'class'))?.includes('pass'), 'the starting topology does not pass');
+    const failed = await page.$$eval('[data-testid="result-default-deny"] .checks li', (els) => els.map((e) => e.textContent ?? ''));
+    expectTrue(failed.length === 3 && failed.every((t) => t.includes('✗') && t.length > 10), `three failing checks with messages: ${JSON.stringify(failed)}`);
+
+    // A hint asks before revealing and says what it costs.
+    await page.click('[data-testid="hint-default-deny"]');
+    expectTrue((await page.textContent('[data-testid="task-default-deny"] .ask'))?.includes('−3 points'), 'the hint cost is shown before revealing');
+    await page.click('[data-testid="hint-yes-default-deny"]');
+    await page.waitForSelector('[data-testid="hint-text"]');
+    expectTrue((await page.textContent('[data-testid="hint-text"]'))?.includes('podSelector'), 'the hint is revealed');
+
+    // Reset forgets the attempt and the hint.
+    await page.click('[data-testid="lab-reset"]');
+    await page.click('[data-testid="lab-reset-yes"]');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="hint-text"]') && !document.querySelector('[data-testid="result-default-deny"]'));
+
+    // The answer: the starting topology plus the policies, entered in the topology YAML editor.
+    await page.click('[data-testid="tab-yaml"]');
+    const start = await page.inputValue('[data-testid="file-yaml"]');
+    expectTrue(start.includes('shop'), 'the designer holds the lab topology');
+    const before = await revision(page);
+    await page.fill('[data-testid="file-yaml"]', `${start.trimEnd()}\n---\n${ANSWER}`);
+    await page.click('[data-testid="file-yaml-apply"]');
+    await waitRevision(page, before);
+
+    // Switching back keeps the lab open; each task passes.
+    await page.click('[data-testid="tab-labs"]');
+    await page.waitForSelector('[data-testid="task-dns"]');
+    for (const t of TASKS) {
+      await page.click(`[data-testid="check-${t}"]`);
+      await page.waitForSelector(`[data-testid="result-${t}"].pass`, { timeout: 20_000 });
+    }
+    await page.waitForFunction(() => document.querySelector('[data-testid="lab-score"]')?.textContent?.includes('100%'));
+    await page.click('[data-testid="lab-finish"]');
+    await page.waitForSelector('[data-testid="lab-report"]');
+    expectEqual((await page.textContent('[data-testid="report-percent"]'))?.trim(), '100%', 'the final score');
+    const debrief = await page.textContent('[data-testid="lab-report"] .debrief');
+    expectTrue(debrief?.includes('kubernetes.io/metadata.name'), 'the debrief shows the seed corrections');
+    await page.evaluate(() => document.querySelector('[data-testid="lab-report"]')?.scrollIntoView());
+    await page.screenshot({ path: screenshotPath('labs.png') });
+
+    // The list shows the progress kept in the session.
+    await page.click('[data-testid="lab-back"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="lab-progress-default-deny-dns"]')?.textContent?.startsWith('100%'));
+    expectEqual(problems, [], 'console errors or uncaught exceptions');
+  } finally {
+    await close();
+    await server.stop();
+    data.cleanup();
+  }
+});

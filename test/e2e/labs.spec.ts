@@ -79,3 +79,73 @@ test('labs: solve default-deny-dns through the UI to 100% (wrong check, hint, re
     data.cleanup();
   }
 });
+
+const DENY_DEFAULT = `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: deny-all-ingress
+  namespace: default
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+`;
+
+test('labs: instructor mode authors a lab from the session, exports it as a pack, imports a pack and previews as a student', async () => {
+  const data = tempDataDir('labs-instructor');
+  const server = await startServer(data.dir);
+  const { page, problems, close } = await newPage();
+  try {
+    await page.goto(server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-labs"]');
+    await page.check('[data-testid="instructor-toggle"]');
+    await page.click('[data-testid="mark-start"]');
+
+    // The answer: the same topology with a default-deny ingress policy.
+    await page.click('[data-testid="tab-yaml"]');
+    const start = await page.inputValue('[data-testid="file-yaml"]');
+    const before = await revision(page);
+    await page.fill('[data-testid="file-yaml"]', `${start.trimEnd()}\n${DENY_DEFAULT}`);
+    await page.click('[data-testid="file-yaml-apply"]');
+    await waitRevision(page, before);
+
+    await page.click('[data-testid="tab-labs"]');
+    expectTrue(await page.isChecked('[data-testid="instructor-toggle"]'), 'instructor mode survives switching tabs');
+    await page.click('[data-testid="mark-answer"]');
+    await page.waitForSelector('.check-pick');
+    const picks = await page.$$eval('.check-pick', (els) => els.map((e) => e.textContent ?? ''));
+    expectTrue(picks.some((p) => p.includes('reachability')), `a reachability check is suggested: ${JSON.stringify(picks)}`);
+    await page.fill('[data-testid="author-id"]', 'deny-default');
+    await page.fill('[data-testid="author-title"]', 'Deny ingress in default');
+    await page.click('[data-testid="author-lab"]');
+    await page.waitForSelector('[data-testid="author-preview"]');
+    await page.waitForSelector('[data-testid="lab-open-deny-default"]');
+    await page.screenshot({ path: screenshotPath('labs-instructor.png') });
+
+    // Export the authored lab as one pack file.
+    await page.check('[data-testid="lab-select-deny-default"]');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-pack"]')]);
+    const path = await download.path();
+    const pack = readFileSync(path, 'utf8');
+    expectTrue(download.suggestedFilename().endsWith('.labpack.yaml') && pack.includes('deny-default') && pack.includes('deny-all-ingress'), 'the pack holds the lab and its answer');
+
+    // Import it back under another id.
+    await page.setInputFiles('[data-testid="import-pack"]', { name: 'copy.labpack.yaml', mimeType: 'application/yaml', buffer: Buffer.from(pack.replaceAll('deny-default', 'deny-default-copy')) });
+    await page.waitForSelector('[data-testid="import-result"]');
+    expectTrue((await page.textContent('[data-testid="import-result"]'))?.includes('Imported deny-default-copy'), 'the pack is imported');
+    await page.waitForSelector('[data-testid="lab-open-deny-default-copy"]');
+
+    // Preview as a student: a new session with the starting topology; checking it fails.
+    await page.click('[data-testid="author-preview"]');
+    await page.waitForSelector('[data-testid="task-task-1"]');
+    await page.click('[data-testid="check-task-1"]');
+    await page.waitForSelector('[data-testid="result-task-1"]');
+    expectTrue(!(await page.getAttribute('[data-testid="result-task-1"]', 'class'))?.includes('pass'), 'the starting topology does not pass the authored lab');
+    expectEqual(problems, [], 'console errors or uncaught exceptions');
+  } finally {
+    await close();
+    await server.stop();
+    data.cleanup();
+  }
+});

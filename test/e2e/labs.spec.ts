@@ -149,3 +149,51 @@ test('labs: instructor mode authors a lab from the session, exports it as a pack
     data.cleanup();
   }
 });
+
+test('labs: predict answers (text and fields) in dns-ndots: a wrong query list fails with an explanation, one wrong field gets partial credit, right answers pass', async () => {
+  const data = tempDataDir('labs-predict');
+  const server = await startServer(data.dir);
+  const { page, problems, close } = await newPage();
+  try {
+    await page.goto(server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-labs"]');
+    await page.click('[data-testid="lab-open-dns-ndots"]');
+    await page.waitForSelector('[data-testid="answer-fqdn-queries"]');
+
+    // The seed's answer: one query. glibc sends eight.
+    await page.fill('[data-testid="answer-fqdn-queries"]', 'A? backend.default.svc.cluster.local.');
+    await page.click('[data-testid="check-fqdn-queries"]');
+    await page.waitForSelector('[data-testid="result-fqdn-queries"]');
+    expectTrue(!(await page.getAttribute('[data-testid="result-fqdn-queries"]', 'class'))?.includes('pass'), 'one query is wrong');
+    const resultText = (await page.textContent('[data-testid="result-fqdn-queries"]')) ?? '';
+    expectTrue(resultText.length > 30, `the result explains what is wrong: ${resultText}`);
+
+    const search = ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'];
+    const queries = [...search.map((s) => `backend.default.svc.cluster.local.${s}.`), 'backend.default.svc.cluster.local.'].flatMap((n) => [`A? ${n}`, `AAAA? ${n}`]);
+    await page.fill('[data-testid="answer-fqdn-queries"]', queries.join('\n'));
+    await page.click('[data-testid="check-fqdn-queries"]');
+    await page.waitForSelector('[data-testid="result-fqdn-queries"].pass');
+
+    await page.fill('[data-testid="answer-short-name"]', '2');
+    await page.click('[data-testid="check-short-name"]');
+    await page.waitForSelector('[data-testid="result-short-name"].pass');
+
+    // A mapping answer: one field per key. A wrong plugin default shows a diff for that field only.
+    await page.fill('[data-testid="field-ttl-cluster"]', '30');
+    await page.fill('[data-testid="field-ttl-pluginDefault"]', '30');
+    await page.click('[data-testid="check-ttl"]');
+    await page.waitForSelector('[data-testid="result-ttl"]');
+    const partial = (await page.textContent('[data-testid="result-ttl"] .verdict')) ?? '';
+    expectTrue(partial.includes('✗') && !partial.includes('(0%)') && !partial.includes('(100%)'), `partial credit for one right field: ${partial}`);
+    await page.fill('[data-testid="field-ttl-pluginDefault"]', '5');
+    await page.click('[data-testid="check-ttl"]');
+    await page.waitForSelector('[data-testid="result-ttl"].pass');
+    await page.screenshot({ path: screenshotPath('labs-predict.png') });
+    expectEqual(problems, [], 'console errors or uncaught exceptions');
+  } finally {
+    await close();
+    await server.stop();
+    data.cleanup();
+  }
+});

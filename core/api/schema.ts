@@ -87,11 +87,17 @@ export const terminalSpecSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('ssh'),
-      host: shortString('host', 253).regex(/^[A-Za-z0-9.:_-]+$/, 'a host is a name or an address'),
+      node: z
+        .string()
+        .max(63)
+        .regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, 'a remote node name is letters, digits, "-", "_" and "."')
+        .optional(),
+      host: shortString('host', 253).regex(/^[A-Za-z0-9_:]([A-Za-z0-9.:_-]*)$/, 'a host is a name or an address').optional(),
       port: z.number().int().min(1).max(65535).optional(),
       user: z.string().max(64).regex(/^[a-z_][a-z0-9_-]*\$?$/i, 'a user name is letters, digits, "_" or "-"').optional(),
     })
-    .strict(),
+    .strict()
+    .refine((s) => (s.node !== undefined) !== (s.host !== undefined), { message: 'give either node (a registered remote node) or host, not both', path: ['node'] }),
 ]);
 
 export const terminalOpenOptionsSchema = z.object({ cols: terminalSizeSchema.optional(), rows: terminalSizeSchema.optional() }).strict();

@@ -138,7 +138,7 @@ export interface LabApi {
   sessionImport(text: string, name?: string): Promise<SessionSnapshot>;
 
   /** Open a terminal (a shell on a test-bed node, later SSH); output arrives as `terminal` events. */
-  terminalOpen(spec: TerminalSpec, options?: TerminalOpenOptions): Promise<TerminalInfo>;
+  terminalOpen(spec: TerminalSpec, options?: TerminalOpenOptions): Promise<TerminalOpenResult>;
   /** Send keystrokes (or pasted text) to a terminal. */
   terminalWrite(id: string, data: string): Promise<void>;
   terminalResize(id: string, cols: number, rows: number): Promise<void>;
@@ -410,8 +410,19 @@ export type RemoteConnectResult =
 export type TerminalSpec =
   /** A shell in a test-bed node's network namespace (`ip netns exec nl-n-<node> bash`). */
   | { kind: 'local-testbed'; node: string }
-  /** A login shell on a remote node over SSH (not available yet). */
-  | { kind: 'ssh'; host: string; port?: number; user?: string };
+  /**
+   * A login shell over SSH with the system `ssh` client: `node` names a
+   * registered remote node (its host, port, user and key); otherwise `host`
+   * (with `port`, default 22, and `user`, default root) is used with the
+   * ssh-agent. Host keys are checked against the lab's known_hosts first.
+   */
+  | { kind: 'ssh'; node?: string; host?: string; port?: number; user?: string };
+
+/** terminalOpen's answer when the SSH host key is not trusted: the same question or refusal remoteConnect gives; nothing was spawned. */
+export type TerminalHostKeyAnswer = Exclude<RemoteConnectResult, { status: 'ok' }> & { /** The remote node (or host) whose key it is. */ node: string };
+
+/** A terminal, or (SSH only) a host key to decide on first. */
+export type TerminalOpenResult = TerminalInfo | TerminalHostKeyAnswer;
 
 export interface TerminalOpenOptions {
   cols?: number;

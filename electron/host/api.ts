@@ -59,7 +59,12 @@ export function createHostApi(options: HostOptions): HostApi {
   };
   const sessions = new SessionManager({ dataDir, initialState, appVersion: options.version });
   let sink: EventSink = () => {};
-  const terminals = new TerminalService({ emit: (event, data) => sink(event, data) });
+  const terminals = new TerminalService({
+    emit: (event, data) => sink(event, data),
+    // SSH terminals: the remote-node service resolves the node and checks its host key first
+    sshTarget: (name) => nodes.sshTerminalTarget(name),
+    sshProbe: (host, port, user) => nodes.sshHostProbe(host, port, user),
+  });
   const labs = createHostLabs({ dataDir, sessions, labsDir: options.labsDir, live: options.live, samplesDir: resolve(options.resourcesDir, 'samples') });
   const nodes = new NodesService({ dataDir, emit: (event, data) => sink(event, data), testbed: options.testbed, connectTimeoutMs: options.sshConnectTimeoutMs });
 

@@ -36,6 +36,7 @@ import { NetnsRunner } from './remote/netns';
 import { fingerprintSha256 } from './remote/known-hosts';
 import { connectSsh, sshTargetText, type SshConnectResult, type SshRunner } from './remote/ssh';
 import { RemoteError, type NodeRunner } from './remote/types';
+import { probeHostKey, type HostKeyProbe } from './remote/host-key-probe';
 import { TestbedError } from './testbed/errors';
 import type { TestbedState } from './testbed/state';
 
@@ -365,16 +366,22 @@ export class NodesService {
     } catch (err) {
       throw toLabApiError(err, 'connect-failed');
     }
+    if (r.status === 'connected') {
+      this.shown.delete(spec.name);
+      this.connections.set(spec.name, { runner: r.runner, keyType: r.hostKey.keyType, fingerprint: r.hostKey.fingerprint });
+      return { status: 'ok', keyType: r.hostKey.keyType, fingerprint: r.hostKey.fingerprint, added: r.added };
+    }
+    return this.hostKeyAnswer(spec, r);
+  }
+
+  /** The question (unknown key) or refusal (changed key) for a host key that is not trusted; a revoked key throws. */
+  private hostKeyAnswer(spec: RemoteNodeSpec, r: Exclude<SshConnectResult, { status: 'connected' }>, remember = true): Exclude<RemoteConnectResult, { status: 'ok' }> {
     switch (r.status) {
-      case 'connected':
-        this.shown.delete(spec.name);
-        this.connections.set(spec.name, { runner: r.runner, keyType: r.hostKey.keyType, fingerprint: r.hostKey.fingerprint });
-        return { status: 'ok', keyType: r.hostKey.keyType, fingerprint: r.hostKey.fingerprint, added: r.added };
       case 'host-key-unknown':
-        this.shown.set(spec.name, { host: spec.host, port: spec.port, keyType: r.hostKey.keyType, fingerprint: r.hostKey.fingerprint });
+        if (remember) this.shown.set(spec.name, { host: spec.host, port: spec.port, keyType: r.hostKey.keyType, fingerprint: r.hostKey.fingerprint });
         return { status: 'unknown-host-key', keyType: r.hostKey.keyType, fingerprint: r.hostKey.fingerprint, hostName: r.hostKey.name, message: r.message };
       case 'host-key-changed': {
-        this.shown.delete(spec.name);
+        if (remember) this.shown.delete(spec.name);
         const first = r.known[0];
         let lineText = `${first.hosts} ${first.keyType} ${first.key}${first.comment ? ` ${first.comment}` : ''}`;
         try {
@@ -396,9 +403,52 @@ export class NodesService {
         };
       }
       case 'host-key-revoked':
-        this.shown.delete(spec.name);
+        if (remember) this.shown.delete(spec.name);
         throw new LabApiError('host-key-revoked', r.message, 'A revoked key is never trusted: ask the node\'s administrator why it presents it.');
     }
+  }
+
+  /**
+   * Where an SSH terminal to a registered node goes, after the lab's own host
+   * key check (without logging in: the system ssh client authenticates and
+   * asks any passphrase itself). An untrusted key is answered with the same
+   * question or refusal as remoteConnect, and a question can be answered
+   * with remoteAcceptHostKey.
+   */
+  async sshTerminalTarget(name: string): Promise<
+    | { status: 'ok'; spec: RemoteNodeSpec; keyFile?: string; agentSocket?: string; knownHostsPath: string; fingerprint: string }
+    | Exclude<RemoteConnectResult, { status: 'ok' }>
+  > {
+    const spec = this.node(name);
+    let agentSocket: string | undefined;
+    if (spec.agent) {
+      agentSocket = (this.options.agentSocket ?? (() => process.env.SSH_AUTH_SOCK))();
+      if (!agentSocket) throw new LabApiError('auth-failed', `${spec.name} authenticates with the ssh-agent, but SSH_AUTH_SOCK is not set for the lab.`, 'Start the lab from a shell where ssh-agent runs (ssh-add -l lists its keys), or give the node a key file.');
+    }
+    let r: HostKeyProbe;
+    try {
+      r = await probeHostKey({ host: spec.host, port: spec.port, user: spec.user, knownHostsPath: this.knownHostsPath, timeoutMs: this.options.connectTimeoutMs ?? 10_000 });
+    } catch (err) {
+      throw toLabApiError(err, 'connect-failed');
+    }
+    if (r.status === 'known') {
+      return { status: 'ok', spec, ...(spec.keyFile !== undefined ? { keyFile: expandHome(spec.keyFile) } : {}), ...(agentSocket ? { agentSocket } : {}), knownHostsPath: this.knownHostsPath, fingerprint: r.hostKey.fingerprint };
+    }
+    return this.hostKeyAnswer(spec, r);
+  }
+
+  /** The host-key check for an SSH terminal to a host that is not a registered node (such a key can only be trusted by adding the node). */
+  async sshHostProbe(host: string, port: number, user: string): Promise<{ status: 'ok'; knownHostsPath: string } | Exclude<RemoteConnectResult, { status: 'ok' }>> {
+    let r: HostKeyProbe;
+    try {
+      r = await probeHostKey({ host, port, user, knownHostsPath: this.knownHostsPath, timeoutMs: this.options.connectTimeoutMs ?? 10_000 });
+    } catch (err) {
+      throw toLabApiError(err, 'connect-failed');
+    }
+    if (r.status === 'known') return { status: 'ok', knownHostsPath: this.knownHostsPath };
+    if (r.status === 'host-key-revoked') throw new LabApiError('host-key-revoked', r.message, 'A revoked key is never trusted: ask the node\'s administrator why it presents it.');
+    // not a registered node: nothing is recorded for remoteAcceptHostKey
+    return this.hostKeyAnswer({ name: host, host, port, user, agent: true }, r, false);
   }
 
   async remoteRun(args: RemoteRunArgs): Promise<CommandResult> {

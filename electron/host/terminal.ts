@@ -3,12 +3,19 @@
 // as `terminal-exit`. A shell on a test-bed node is `ip netns exec nl-n-<node>
 // bash` — the node's own network namespace, where `ip route`, `iptables-save`
 // and `conntrack -L` show that node's data plane.
+//
+// An SSH terminal runs the system OpenSSH client in the pty, pinned to the
+// lab's own known_hosts (StrictHostKeyChecking=yes: it never adds or accepts
+// a key by itself). Before spawning, the lab checks the host key itself
+// without logging in, so an unknown key comes back as the same question the
+// Nodes panel asks (and a changed key as the same refusal); nothing is
+// spawned then. ssh asks any key passphrase in the terminal; nothing is stored.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LabApiError } from '../../core/api';
-import type { LabEventMap, TerminalInfo, TerminalOpenOptions, TerminalSpec } from '../../core/api';
+import type { LabEventMap, RemoteConnectResult, RemoteNodeSpec, TerminalHostKeyAnswer, TerminalInfo, TerminalOpenOptions, TerminalOpenResult, TerminalSpec } from '../../core/api';
 
 /** The part of a node-pty IPty the service uses (tests pass a fake). */
 export interface PtyLike {
@@ -37,6 +44,44 @@ export interface TerminalServiceOptions {
   flushMs?: number;
   /** Whether this process may enter network namespaces (root). */
   isRoot?: () => boolean;
+  /** Resolves a registered remote node and checks its host key (NodesService.sshTerminalTarget). */
+  sshTarget?: (name: string) => Promise<SshTerminalTarget | Exclude<RemoteConnectResult, { status: 'ok' }>>;
+  /** Checks the host key of a host given directly (not a registered node). */
+  sshProbe?: (host: string, port: number, user: string) => Promise<{ status: 'ok'; knownHostsPath: string; agentSocket?: string } | Exclude<RemoteConnectResult, { status: 'ok' }>>;
+  /** The OpenSSH client (default /usr/bin/ssh). */
+  sshPath?: string;
+}
+
+/** A remote node whose host key the lab trusts, ready for the ssh client. */
+export interface SshTerminalTarget {
+  status: 'ok';
+  spec: RemoteNodeSpec;
+  /** The private key file (~ expanded). */
+  keyFile?: string;
+  agentSocket?: string;
+  knownHostsPath: string;
+}
+
+/** The OpenSSH client's argv for a terminal: the lab's known_hosts only, strict checking, nothing written back. */
+export function sshArgs(t: { host: string; port: number; user: string; knownHostsPath: string; keyFile?: string }): string[] {
+  const args = [
+    '-tt',
+    '-p',
+    String(t.port),
+    '-o',
+    `UserKnownHostsFile=${t.knownHostsPath}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'UpdateHostKeys=no',
+    '-o',
+    'CheckHostIP=no',
+  ];
+  if (t.keyFile !== undefined) args.push('-o', 'IdentitiesOnly=yes', '-i', t.keyFile);
+  args.push('--', `${t.user}@${t.host}`);
+  return args;
 }
 
 interface Session {
@@ -66,6 +111,7 @@ export class TerminalService {
   private readonly max: number;
   private readonly flushMs: number;
   private readonly isRoot: () => boolean;
+  private readonly sshPath: string;
 
   constructor(private readonly options: TerminalServiceOptions) {
     this.spawnFn = options.spawn ?? null;
@@ -74,6 +120,7 @@ export class TerminalService {
     this.max = options.maxTerminals ?? 16;
     this.flushMs = options.flushMs ?? 16;
     this.isRoot = options.isRoot ?? (() => typeof process.getuid === 'function' && process.getuid() === 0);
+    this.sshPath = options.sshPath ?? '/usr/bin/ssh';
   }
 
   /** The command line a spec runs (exposed for tests and for the tab's tooltip). */
@@ -89,14 +136,49 @@ export class TerminalService {
         env: { PS1: `\\[\\e[1;34m\\]${spec.node}\\[\\e[0m\\]:\\w# `, NETLAB_NODE: spec.node, NETLAB_NETNS: ns },
       };
     }
-    throw new LabApiError('terminal-unavailable', `SSH terminals (${spec.user ? `${spec.user}@` : ''}${spec.host}) are not available yet: they come with the remote-node service.`, 'Use a test-bed node shell for now, or your own terminal with ssh.');
+    throw new LabApiError('invalid-params', 'An SSH terminal is opened with open(), which checks the host key first.');
   }
 
-  async open(spec: TerminalSpec, opts: TerminalOpenOptions = {}): Promise<TerminalInfo> {
+  private sshCommand(t: { host: string; port: number; user: string; knownHostsPath: string; keyFile?: string; agentSocket?: string }, title: string): { file: string; args: string[]; title: string; env: Record<string, string> } {
+    const file = this.sshPath;
+    if (!existsSync(file)) {
+      throw new LabApiError('ssh-missing', `SSH terminals need the OpenSSH client, and ${file} does not exist.`, "Install it (on Debian/Ubuntu: apt-get install openssh-client) and open the terminal again.");
+    }
+    const env: Record<string, string> = {};
+    if (t.agentSocket) env.SSH_AUTH_SOCK = t.agentSocket;
+    return { file, args: sshArgs(t), title, env };
+  }
+
+  /** Resolves an SSH spec to a command line, or to the host-key answer (nothing spawned). */
+  private async resolveSsh(spec: Extract<TerminalSpec, { kind: 'ssh' }>): Promise<{ file: string; args: string[]; title: string; env: Record<string, string> } | TerminalHostKeyAnswer> {
+    if (spec.node !== undefined) {
+      if (!this.options.sshTarget) throw new LabApiError('terminal-unavailable', 'SSH terminals to remote nodes need the remote-node service, which this host does not run.');
+      const t = await this.options.sshTarget(spec.node);
+      if (t.status !== 'ok') return { ...t, node: spec.node };
+      return this.sshCommand({ host: t.spec.host, port: t.spec.port, user: t.spec.user, knownHostsPath: t.knownHostsPath, keyFile: t.keyFile, agentSocket: t.agentSocket }, `ssh ${spec.node}`);
+    }
+    if (spec.host === undefined) throw new LabApiError('invalid-params', 'An SSH terminal needs a remote node name (node) or a host.');
+    if (!this.options.sshProbe) throw new LabApiError('terminal-unavailable', 'SSH terminals need the remote-node service, which this host does not run.');
+    const port = spec.port ?? 22;
+    const user = spec.user ?? 'root';
+    const p = await this.options.sshProbe(spec.host, port, user);
+    if (p.status !== 'ok') return { ...p, node: spec.host };
+    return this.sshCommand({ host: spec.host, port, user, knownHostsPath: p.knownHostsPath, agentSocket: p.agentSocket }, `ssh ${user}@${spec.host}${port === 22 ? '' : `:${port}`}`);
+  }
+
+  /** A test-bed shell always opens (or throws); an SSH terminal may answer with a host key to decide on first. */
+  async open(spec: Extract<TerminalSpec, { kind: 'local-testbed' }>, opts?: TerminalOpenOptions): Promise<TerminalInfo>;
+  async open(spec: TerminalSpec, opts?: TerminalOpenOptions): Promise<TerminalOpenResult>;
+  async open(spec: TerminalSpec, opts: TerminalOpenOptions = {}): Promise<TerminalOpenResult> {
     if (this.sessions.size >= this.max) {
       throw new LabApiError('too-many-terminals', `${this.sessions.size} terminals are open; the lab allows ${this.max}.`, 'Close a terminal tab first.');
     }
-    const cmd = this.command(spec);
+    let cmd: { file: string; args: string[]; title: string; env: Record<string, string> };
+    if (spec.kind === 'ssh') {
+      const r = await this.resolveSsh(spec);
+      if ('status' in r) return r;
+      cmd = r;
+    } else cmd = this.command(spec);
     if (spec.kind === 'local-testbed') {
       const ns = `${this.prefix}${spec.node}`;
       if (!existsSync(join(this.netnsDir, ns))) {

@@ -58,7 +58,9 @@ describe.skipIf(!isRoot || !hasIp)('terminal on a test-bed node namespace, over 
       const events = validatingEvents(conn.events);
       let out = '';
       const exits: LabEventMap['terminal-exit'][] = [];
-      const info = await client.terminalOpen({ kind: 'local-testbed', node }, { cols: 120, rows: 30 });
+      const opened = await client.terminalOpen({ kind: 'local-testbed', node }, { cols: 120, rows: 30 });
+      if ('status' in opened) throw new Error(`a test-bed shell answered ${opened.status}`);
+      const info = opened;
       events.on('terminal', (d) => {
         if (d.id === info.id) out += d.data;
       });

@@ -138,6 +138,13 @@ export function sshCommand(endpoint: string | undefined, clientKey: string | und
   return `ssh -i ${clientKey} -p ${port} root@127.0.0.1`;
 }
 
+/**
+ * Window event the terminal drawer sends when an SSH terminal was not opened
+ * because the lab does not trust the node's host key (detail: the
+ * TerminalHostKeyAnswer); the Nodes panel asks about it and opens it again.
+ */
+export const SSH_HOST_KEY_EVENT = 'netlab:ssh-host-key';
+
 /** Where OpenSSH keeps a host key of this type on the node (to compare fingerprints there). */
 export function hostKeyFile(keyType: string): string {
   const short = keyType.startsWith('ecdsa-') ? 'ecdsa' : keyType.replace(/^ssh-/, '');

@@ -6,7 +6,7 @@
 // refusal, both before anything is spawned; the ssh client's own strict
 // checking against the lab's known_hosts refuses a changed key too.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -162,5 +162,32 @@ describe('SSH terminals over a real sshd', () => {
     expect(await nodes.remoteAcceptHostKey({ name: 'lab-node', fingerprint: shown.fingerprint })).toMatchObject({ status: 'ok', added: true });
     await expect(svc.open({ kind: 'ssh', node: 'lab-node' })).rejects.toMatchObject({ code: 'ssh-missing', hint: expect.stringContaining('openssh-client') });
     await nodes.close();
+  });
+});
+
+describe('SSH terminal with an encrypted key (real sshd)', () => {
+  let locked: Sshd;
+  beforeAll(async () => {
+    locked = await startSshd({ clientKeyPassphrase: 'correct horse' });
+  });
+  afterAll(async () => {
+    await locked?.stop();
+  });
+
+  it('the host-key check needs no passphrase; ssh asks it in the terminal, and the lab stores none', async () => {
+    ok(await call('remoteAdd', [{ name: 'locked', host: '127.0.0.1', port: locked.port, user: locked.user, keyFile: locked.clientKey }]));
+    // no passphrase-required here: the check does not log in
+    expect(ok<TerminalOpenResult>(await call('terminalOpen', [{ kind: 'ssh', node: 'locked' }]))).toMatchObject({ status: 'unknown-host-key', fingerprint: locked.hostFingerprint });
+    ok(await call('remoteAcceptHostKey', [{ name: 'locked', fingerprint: locked.hostFingerprint, passphrase: 'correct horse' }]));
+    const info = ok<TerminalOpenResult>(await call('terminalOpen', [{ kind: 'ssh', node: 'locked' }]));
+    if ('status' in info) throw new Error(`expected a terminal, got ${info.status}`);
+    const seen = () => output.get(info.id) ?? '';
+    await until(() => /Enter passphrase for key/.test(seen()), `ssh's passphrase prompt (so far: ${JSON.stringify(seen())})`);
+    ok(await call('terminalWrite', [info.id, 'correct horse\r']));
+    ok(await call('terminalWrite', [info.id, 'echo ok-$((40+2))\r']));
+    await until(() => seen().includes('ok-42'), `ok-42 after the passphrase (so far: ${JSON.stringify(seen())})`);
+    ok(await call('terminalClose', [info.id]));
+    await until(() => exits.some((e) => e.id === info.id), 'the terminal-exit event');
+    for (const f of ['remote-nodes.json', 'known_hosts']) expect(readFileSync(join(dataDir, f), 'utf8')).not.toContain('correct horse');
   });
 });

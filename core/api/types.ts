@@ -137,7 +137,7 @@ export interface LabApi {
   /** Import an exported session (YAML or JSON) as a new session file and make it current. */
   sessionImport(text: string, name?: string): Promise<SessionSnapshot>;
 
-  /** Open a terminal (a shell on a test-bed node, later SSH); output arrives as `terminal` events. */
+  /** Open a terminal (a shell on a test-bed node, or SSH to a remote node: an untrusted host key is answered, nothing started); output arrives as `terminal` events. */
   terminalOpen(spec: TerminalSpec, options?: TerminalOpenOptions): Promise<TerminalOpenResult>;
   /** Send keystrokes (or pasted text) to a terminal. */
   terminalWrite(id: string, data: string): Promise<void>;

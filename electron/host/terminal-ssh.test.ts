@@ -183,7 +183,11 @@ describe('SSH terminal with an encrypted key (real sshd)', () => {
     if ('status' in info) throw new Error(`expected a terminal, got ${info.status}`);
     const seen = () => output.get(info.id) ?? '';
     await until(() => /Enter passphrase for key/.test(seen()), `ssh's passphrase prompt (so far: ${JSON.stringify(seen())})`);
+    const atPrompt = seen().length;
     ok(await call('terminalWrite', [info.id, 'correct horse\r']));
+    // ssh restores the terminal with TCSAFLUSH after reading the passphrase (typed-ahead input is dropped): type once it has moved on
+    await until(() => seen().length > atPrompt, 'ssh to take the passphrase');
+    await until(() => /Last login|[#$] $/.test(seen().slice(atPrompt)), `the remote shell (so far: ${JSON.stringify(seen())})`);
     ok(await call('terminalWrite', [info.id, 'echo ok-$((40+2))\r']));
     await until(() => seen().includes('ok-42'), `ok-42 after the passphrase (so far: ${JSON.stringify(seen())})`);
     ok(await call('terminalClose', [info.id]));

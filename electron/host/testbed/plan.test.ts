@@ -237,6 +237,24 @@ describe('preflight', () => {
   });
 });
 
+describe('pod addresses host-local cannot hand out', () => {
+  it('refuses a pod on its range\'s network address up front, naming the pod, the range and the fix', () => {
+    const t = seed();
+    const pod = t.pods.find((p) => p.namespace === 'default' && p.name === 'pod-b')!;
+    pod.ips = ['10.244.1.0'];
+    expect(() => buildPlan(t)).toThrow(/pod default\/pod-b has 10\.244\.1\.0, the network address of 10\.244\.1\.0\/24/);
+    try {
+      buildPlan(t);
+    } catch (e) {
+      expect((e as { hint?: string }).hint).toMatch(/podIPOffset=2/);
+    }
+  });
+  it('builds the same topology once the pod has a host address', () => {
+    const t = seed();
+    expect(buildPlan(t).pods.find((p) => p.name === 'pod-b')!.ip).toBe('10.244.1.6');
+  });
+});
+
 describe('sysctlPath', () => {
   it('maps sysctl names to /proc/sys paths, keeping dotted interface names whole', () => {
     expect(sysctlPath('net.ipv4.ip_forward')).toBe('net/ipv4/ip_forward');

@@ -294,6 +294,21 @@ export function buildPlan(t: Topology, opts: PlanOptions = {}): TestbedPlan {
       continue;
     }
     const range = Cidr.parse(node.podCIDR).contains(parseIP(ip)!) ? node.podCIDR : Cidr.fromIP(parseIP(ip)!, 24)!.text;
+    if (!p.hostNetwork) {
+      // Calico IPAM hands out every address of a block, the first one included;
+      // host-local (the test-bed's IPAM) refuses a range's network and
+      // broadcast addresses. Say so up front instead of failing inside the plugin.
+      const r = Cidr.parse(range);
+      const a = parseIP(ip)!;
+      const edge = r.prefix < 31 && (r.offsetOf(a) === 0n || r.offsetOf(a) === r.size - 1n);
+      if (edge) {
+        throw new TestbedError(
+          'unsupported-topology',
+          `pod ${p.namespace}/${p.name} has ${ip}, the ${r.offsetOf(a) === 0n ? 'network' : 'broadcast'} address of ${range}: Calico IPAM can hand it out, but the test-bed's host-local IPAM cannot`,
+          'give the pod a fixed address, or let IPAM start later in each block: --set podIPOffset=2 (or cluster.podIPOffset: 2)',
+        );
+      }
+    }
     const mtu = podMtu;
     const ipam: Record<string, unknown> = {
       type: 'host-local',

@@ -81,13 +81,17 @@ describe('compareIptablesText', () => {
   it('agrees with compareRulesets over fully parsed rule sets on random changes', () => {
     const base = ipt.split('\n');
     const ruleIdx = base.map((l, i) => (l.startsWith('-A ') ? i : -1)).filter((i) => i >= 0);
+    // The table each line belongs to: a swap must stay inside one table, or the
+    // result is not an iptables-save document at all.
+    let table = '';
+    const tableOf = base.map((l) => (l.startsWith('*') ? (table = l) : table));
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(ruleIdx.length - 1), fc.constantFrom('drop', 'swap', 'counter', 'respell', 'comment')), { maxLength: 5 }), (changes) => {
         const real = [...base];
         for (const [k, what] of changes) {
           const i = ruleIdx[k];
           if (what === 'drop') real[i] = '';
-          else if (what === 'swap' && k + 1 < ruleIdx.length) [real[i], real[ruleIdx[k + 1]]] = [real[ruleIdx[k + 1]], real[i]];
+          else if (what === 'swap' && k + 1 < ruleIdx.length && tableOf[i] === tableOf[ruleIdx[k + 1]]) [real[i], real[ruleIdx[k + 1]]] = [real[ruleIdx[k + 1]], real[i]];
           else if (what === 'counter' && real[i].startsWith('-A ')) real[i] = `[5:300] ${real[i]}`;
           else if (what === 'respell') real[i] = real[i].replace('--set-xmark 0x4000/0x4000', '--or-mark 0x4000').replace(/ -d (\S+)\/32 /, ' -d $1 ');
           else if (what === 'comment') real[i] = real[i].replace(/--comment "cali:(\S+)"/, '--comment cali:$1-x');

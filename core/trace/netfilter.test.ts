@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RecentTable, runHook, scriptedRandom, type EvalContext, type Hook, type HookResult, type Packet, type Ruleset } from '../dataplane';
+import { RecentTable, parseIptablesSave, runHook, scriptedRandom, type EvalContext, type Hook, type HookResult, type Packet, type Ruleset } from '../dataplane';
 import { kubeProxyIpvs, nodeIptablesRuleset } from '../kubeproxy';
 import type { Topology } from '../model/types';
 import { compileRuleset, hookKey, runHookCompiled } from './netfilter';
@@ -112,6 +112,23 @@ describe('compiled netfilter evaluator = core/dataplane runHook', () => {
   const t = loadText(SEED + EXTRA);
   it('iptables mode, every node of the seed (with affinity, Local and endpoint-less Services)', () => {
     for (const n of t.nodes) check(t, nodeIptablesRuleset(t, n.name, 4).ruleset, n.name);
+  });
+
+  it('owner matches (Istio sidecar rules): uid 1337 bypasses the redirect, other traffic goes to 15001, as runHook says', () => {
+    const rs = parseIptablesSave(
+      ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':ISTIO_OUTPUT - [0:0]', ':ISTIO_REDIRECT - [0:0]',
+        '-A OUTPUT -p tcp -j ISTIO_OUTPUT', '-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN', '-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN', '-A ISTIO_OUTPUT -j ISTIO_REDIRECT',
+        '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001', 'COMMIT', ''].join('\n'),
+    );
+    const compiled = compileRuleset(rs);
+    const ctx = (): EvalContext => ({ isLocal: (ip) => ip === '10.244.1.5' || ip.startsWith('127.'), random: scriptedRandom([]), recent: new RecentTable(), now: 0 });
+    for (const uid of [1337, 1000]) {
+      const p: Packet = { family: 4, proto: 'tcp', src: '10.244.1.5', dst: '10.96.5.20', sport: 40000, dport: 80, uid, ctstate: 'NEW', mark: 0 };
+      const a = runHook(rs, 'OUTPUT', p, ctx());
+      const b = runHookCompiled(compiled, 'OUTPUT', p, ctx());
+      expect(view(b)).toEqual(view(a));
+      expect(b.steps.some((st) => st.chain === 'ISTIO_REDIRECT')).toBe(uid !== 1337);
+    }
   });
 
   it('IPVS mode (ipset matches)', () => {

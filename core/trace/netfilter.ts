@@ -21,6 +21,7 @@ import {
   HOOK_TABLES,
   RecentTable,
   ifaceMatches,
+  ownerMatches,
   parseNatTo,
   saveRule,
   seededRandom,
@@ -373,6 +374,11 @@ function matchOne(m: Match, p: Packet, env: Env, chain: string, index: number): 
       return hit !== m.neg;
     }
     case 'opaque': {
+      // Same as core/dataplane's runHook: `-m owner` (Istio's uid-1337 rules) is evaluated.
+      if (m.module === 'owner') {
+        const hit = ownerMatches(m.args, p);
+        if (hit !== undefined) return hit;
+      }
       const assume = (ctx.opaqueMatches ?? 'nomatch') === 'match';
       env.res.notes.push(`match "-m ${m.module}" is not modelled; assumed ${assume ? 'to match' : 'not to match'} (${chain}#${index})`);
       return assume;

@@ -737,7 +737,6 @@ class Walker {
    * NAT), then out of the node.
    */
   nodeStack(p: Pkt, node: string, inIface: string, fromPod: PodModel | undefined, opts: { bridged?: boolean; skipNetfilter?: boolean } = {}): Sent {
-    const at = (iface?: string): EventLocation => this.ctx.nodeLoc(node, iface);
     const nf = this.nf(node);
     const skipNf = opts.skipNetfilter === true;
     // conntrack (nf_conntrack_in at PREROUTING, priority -200)
@@ -745,14 +744,14 @@ class Walker {
     if (!skipNf) {
       const r = this.track(node, p);
       if (r.verdict === 'drop') {
-        return this.drop(p, at(inIface), 'conntrack-full', `${CONNTRACK_FULL_MESSAGE}: nf_conntrack_max (${this.ctTable(node).max}) entries are in use and none can be early-dropped (all ASSURED); the new connection's first packet is dropped`, {
+        return this.drop(p, this.ctx.nodeLoc(node, inIface), 'conntrack-full', `${CONNTRACK_FULL_MESSAGE}: nf_conntrack_max (${this.ctTable(node).max}) entries are in use and none can be early-dropped (all ASSURED); the new connection's first packet is dropped`, {
           command: 'conntrack -C; sysctl net.netfilter.nf_conntrack_max; dmesg | grep conntrack',
           latencyUs: this.lat.conntrackNewUs,
         });
       }
       ct = r;
       if (!r.created) {
-        this.emit(p, 'conntrack', at(inIface), `conntrack: ${r.direction} direction of a known connection (${r.ctstate})`, `nf_conntrack finds the entry${r.direction === 'reply' ? ' by its reply tuple' : ''}: the packet is ${r.ctstate}; nat chains are not consulted again, NAT comes from the entry.`, 'pass', {
+        this.emit(p, 'conntrack', this.ctx.nodeLoc(node, inIface), `conntrack: ${r.direction} direction of a known connection (${r.ctstate})`, `nf_conntrack finds the entry${r.direction === 'reply' ? ' by its reply tuple' : ''}: the packet is ${r.ctstate}; nat chains are not consulted again, NAT comes from the entry.`, 'pass', {
           conntrack: this.ctLine(node, r.entry),
           latencyUs: this.lat.conntrackHitUs,
           category: p.phase === 'dns' ? 'dns' : 'service',
@@ -770,14 +769,14 @@ class Walker {
         if (t.dst !== p.h.ip.dst || t.dport !== this.dport(p)) {
           const before = joinHP(p.h.ip.dst, this.dport(p));
           this.setDst(p, t.dst, t.dport);
-          this.emit(p, 'dnat', at(inIface), `DNAT from conntrack: ${before} → ${joinHP(t.dst, t.dport)}`, 'The connection already has a DNAT binding (the first packet chose the endpoint); later packets of the same tuple follow it.', 'dnat', { conntrack: this.ctLine(node, e), latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service' });
+          this.emit(p, 'dnat', this.ctx.nodeLoc(node, inIface), `DNAT from conntrack: ${before} → ${joinHP(t.dst, t.dport)}`, 'The connection already has a DNAT binding (the first packet chose the endpoint); later packets of the same tuple follow it.', 'dnat', { conntrack: this.ctLine(node, e), latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service' });
         }
       } else if (ct.direction === 'reply' && e.snat) {
         const t = invertTuple(e.orig);
         if (t.dst !== p.h.ip.dst || t.dport !== this.dport(p)) {
           const before = joinHP(p.h.ip.dst, this.dport(p));
           this.setDst(p, t.dst, t.dport);
-          this.emit(p, 'reverse-nat', at(inIface), `un-SNAT: ${before} → ${joinHP(t.dst, t.dport)}`, 'The reply is addressed to the masqueraded source; conntrack restores the original client address (PREROUTING, NF_NAT_MANIP_DST).', 'dnat', { conntrack: this.ctLine(node, e), latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service' });
+          this.emit(p, 'reverse-nat', this.ctx.nodeLoc(node, inIface), `un-SNAT: ${before} → ${joinHP(t.dst, t.dport)}`, 'The reply is addressed to the masqueraded source; conntrack restores the original client address (PREROUTING, NF_NAT_MANIP_DST).', 'dnat', { conntrack: this.ctLine(node, e), latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service' });
         }
       }
     }
@@ -790,7 +789,7 @@ class Walker {
       } else {
         pre = this.hook(node, nf, 'PREROUTING', pk);
         this.hookEvent(p, node, inIface, pre, 'raw/mangle/nat');
-        if (pre.verdict !== 'ACCEPT') return this.drop(p, at(inIface), pre.verdict === 'REJECT' ? 'unreachable' : 'policy', `PREROUTING ${pre.verdict}: ${this.ruleLines(pre).slice(-1)[0] ?? ''}`);
+        if (pre.verdict !== 'ACCEPT') return this.drop(p, this.ctx.nodeLoc(node, inIface), pre.verdict === 'REJECT' ? 'unreachable' : 'policy', `PREROUTING ${pre.verdict}: ${this.ruleLines(pre).slice(-1)[0] ?? ''}`);
       }
       p.mark = pre.packet.mark;
     }
@@ -806,7 +805,7 @@ class Walker {
     }
     const rt = this.ctx.route(dp, p.h.ip.dst);
     if (rt.verdict === 'local') {
-      this.emit(p, 'route', at(inIface), `route: ${p.h.ip.dst} is local (table local)`, rt.explanation, 'deliver', { rule: routeText(rt), latencyUs: this.lat.routeUs, command: `ip route get ${p.h.ip.dst}` });
+      this.emit(p, 'route', this.ctx.nodeLoc(node, inIface), `route: ${p.h.ip.dst} is local (table local)`, rt.explanation, 'deliver', { rule: routeText(rt), latencyUs: this.lat.routeUs, command: `ip route get ${p.h.ip.dst}` });
       if (!skipNf) {
         const inp = this.hook(node, nf, 'INPUT', this.nfPacket(p, inIface, undefined, ct, node));
         this.hookEvent(p, node, inIface, inp, 'filter/INPUT');
@@ -816,11 +815,11 @@ class Walker {
       return { ok: true, at: { kind: 'host', node, pod: this.ctx.hostPod(node) }, pkt: p };
     }
     if (rt.verdict !== 'forward') {
-      this.emit(p, 'route', at(inIface), `route: ${rt.verdict}`, rt.explanation, 'drop', { rule: routeText(rt), latencyUs: this.lat.routeUs, command: `ip route get ${p.h.ip.dst}` });
-      return this.drop(p, at(inIface), 'no-route', `${node} has no usable route to ${p.h.ip.dst}: ${rt.explanation}`, { rule: routeText(rt), command: `ip route get ${p.h.ip.dst}` });
+      this.emit(p, 'route', this.ctx.nodeLoc(node, inIface), `route: ${rt.verdict}`, rt.explanation, 'drop', { rule: routeText(rt), latencyUs: this.lat.routeUs, command: `ip route get ${p.h.ip.dst}` });
+      return this.drop(p, this.ctx.nodeLoc(node, inIface), 'no-route', `${node} has no usable route to ${p.h.ip.dst}: ${rt.explanation}`, { rule: routeText(rt), command: `ip route get ${p.h.ip.dst}` });
     }
     this.decTTL(p);
-    this.emit(p, 'route', at(inIface), `route: ${routeText(rt)}`, `${rt.explanation}. The node forwards the packet (TTL ${p.h.ip.ttl + 1} → ${p.h.ip.ttl}).`, 'forward', {
+    this.emit(p, 'route', this.ctx.nodeLoc(node, inIface), `route: ${routeText(rt)}`, `${rt.explanation}. The node forwards the packet (TTL ${p.h.ip.ttl + 1} → ${p.h.ip.ttl}).`, 'forward', {
       rule: routeText(rt),
       latencyUs: this.lat.routeUs,
       command: `ip route get ${p.h.ip.dst}`,
@@ -978,7 +977,6 @@ class Walker {
     nf: NodeNetfilter,
     bridged: boolean,
   ): Sent {
-    const at = (iface?: string): EventLocation => this.ctx.nodeLoc(node, iface);
     const dstPlace = this.placeOf(p.h.ip.dst);
     const localDstPod = dstPlace.kind === 'pod' && dstPlace.node === node ? dstPlace.pod : undefined;
     let outIface = rt?.dev ?? (localDstPod ? this.ctx.podDp(localDstPod).hostPeer : 'eth0');
@@ -1014,7 +1012,7 @@ class Walker {
           const before = joinHP(p.h.ip.src, this.sport(p));
           if (masq.after.port !== masq.before.port) this.setSrc(p, masq.after.ip, masq.after.port);
           else this.setSrc(p, masq.after.ip);
-          this.emit(p, 'snat', at(outForRules), `MASQUERADE ${before} → ${joinHP(p.h.ip.src, this.sport(p))}`, `${masq.chain} rule ${masq.index}: the packet carries kube-proxy's masquerade mark (0x4000), so its source becomes ${node}'s address on ${outForRules}; the reply comes back to ${node} and conntrack restores the client address.`, 'snat', {
+          this.emit(p, 'snat', this.ctx.nodeLoc(node, outForRules), `MASQUERADE ${before} → ${joinHP(p.h.ip.src, this.sport(p))}`, `${masq.chain} rule ${masq.index}: the packet carries kube-proxy's masquerade mark (0x4000), so its source becomes ${node}'s address on ${outForRules}; the reply comes back to ${node} and conntrack restores the client address.`, 'snat', {
             rule: this.ruleLines(post).slice(-1)[0],
             latencyUs: this.lat.natUs,
             category: 'service',
@@ -1030,7 +1028,7 @@ class Walker {
         const before = joinHP(p.h.ip.src, this.sport(p));
         if (t.src !== p.h.ip.src || t.sport !== this.sport(p)) {
           this.setSrc(p, t.src, t.sport);
-          this.emit(p, 'reverse-nat', at(outForRules), `reverse NAT (un-DNAT): ${before} → ${joinHP(t.src, t.sport)}`, `The reply matches the reply tuple of the conntrack entry ${node} created for the request; conntrack rewrites its source back to the Service address (POSTROUTING, NF_NAT_MANIP_SRC), so the client sees the reply from ${joinHP(t.src, t.sport)}.`, 'snat', {
+          this.emit(p, 'reverse-nat', this.ctx.nodeLoc(node, outForRules), `reverse NAT (un-DNAT): ${before} → ${joinHP(t.src, t.sport)}`, `The reply matches the reply tuple of the conntrack entry ${node} created for the request; conntrack rewrites its source back to the Service address (POSTROUTING, NF_NAT_MANIP_SRC), so the client sees the reply from ${joinHP(t.src, t.sport)}.`, 'snat', {
             conntrack: this.ctLine(node, ct.entry),
             latencyUs: this.lat.natUs,
             category: 'service',
@@ -1124,17 +1122,16 @@ class Walker {
   /** Out of the node towards another node: tunnel or native routing over eth0, or out of the cluster. */
   leaveNode(p: Pkt, node: string, rt: RouteLookup | undefined, outIface: string): Sent {
     const netns = `node/${node}`;
-    const at = (iface?: string): EventLocation => this.ctx.nodeLoc(node, iface);
     const gwNode = rt?.gateway ? this.ctx.nodeByIP.get(canonicalIP(rt.gateway))?.name : undefined;
     const dstNode = gwNode && gwNode !== node ? gwNode : (this.ctx.rangeNode(p.h.ip.dst) ?? this.ownerNode(p.h.ip.dst));
     if (!dstNode || dstNode === node) {
       const bridges = new Set(['cni0', 'weave', 'antrea-gw0']);
       if (bridges.has(outIface) && this.ctx.rangeNode(p.h.ip.dst) === node) {
-        return this.drop(p, at(outIface), 'unreachable', `no pod has ${p.h.ip.dst} on ${node}: ARP for it on ${outIface} gets no answer, and after the neighbour timeout the sender gets ICMP host unreachable (EHOSTUNREACH "No route to host")`, { command: `ip neigh show ${p.h.ip.dst}` });
+        return this.drop(p, this.ctx.nodeLoc(node, outIface), 'unreachable', `no pod has ${p.h.ip.dst} on ${node}: ARP for it on ${outIface} gets no answer, and after the neighbour timeout the sender gets ICMP host unreachable (EHOSTUNREACH "No route to host")`, { command: `ip neigh show ${p.h.ip.dst}` });
       }
     }
     const tunnelDevs = new Set(['vxlan.calico', 'tunl0', 'wireguard.cali', 'flannel.1', 'cilium_vxlan', 'cilium_geneve', 'cilium_host', 'genev_sys_6081', 'vxlan_sys_4789', 'antrea-gw0', 'weave', 'vxlan-6784']);
-    if (dstNode === node) return this.drop(p, at(outIface), 'no-route', `${p.h.ip.dst} belongs to ${node}'s own pod range but no pod has it`);
+    if (dstNode === node) return this.drop(p, this.ctx.nodeLoc(node, outIface), 'no-route', `${p.h.ip.dst} belongs to ${node}'s own pod range but no pod has it`);
     if (dstNode && (tunnelDevs.has(outIface) || this.ctx.encapsulationBetween(node, dstNode) !== 'none')) {
       const kind = this.ctx.encapsulationBetween(node, dstNode);
       if (kind !== 'none') return this.tunnel(p, node, dstNode, outIface, rt, kind);
@@ -1150,7 +1147,7 @@ class Walker {
       return !!cc && !!a && cc.contains(a);
     });
     if (!dstNode && svcCidr) {
-      return this.drop(p, at('eth0'), 'no-route', `${p.h.ip.dst} is in the Service CIDR but no Service port matches ${p.proto.toUpperCase()} ${this.dport(p) ?? ''}: kube-proxy has no rule for it, so the packet follows ${node}'s default route${gw ? ` to ${gw}` : ''} and is lost (Service addresses are virtual; the client times out)`, { rule: rt ? routeText(rt) : undefined, command: `iptables-save -t nat | grep ${p.h.ip.dst}` });
+      return this.drop(p, this.ctx.nodeLoc(node, 'eth0'), 'no-route', `${p.h.ip.dst} is in the Service CIDR but no Service port matches ${p.proto.toUpperCase()} ${this.dport(p) ?? ''}: kube-proxy has no rule for it, so the packet follows ${node}'s default route${gw ? ` to ${gw}` : ''} and is lost (Service addresses are virtual; the client times out)`, { rule: rt ? routeText(rt) : undefined, command: `iptables-save -t nat | grep ${p.h.ip.dst}` });
     }
     if (!dstNode) {
       this.emit(p, 'wire', { element: nodeEl(node), node, netns, iface: 'eth0' }, `leaves the cluster via ${gw ?? 'eth0'}`, `${p.h.ip.dst} is outside the cluster (no pod, node or Service has it); the packet leaves ${node} towards the node network's gateway. What happens beyond is outside the model.`, 'forward', { latencyUs: this.lat.wireUs, command: `tcpdump -ni eth0 host ${p.h.ip.dst}` });

@@ -83,7 +83,7 @@ export interface SessionStatus {
   revision: number;
   canUndo: boolean;
   canRedo: boolean;
-  /** Label of the change Undo would revert, e.g. "Move pod-a". */
+  /** Label of the change Undo would revert, e.g. "Delete pod default/pod-c". */
   undoLabel?: string;
   redoLabel?: string;
   readOnly: boolean;
@@ -129,7 +129,11 @@ export interface LabApi {
   sessionCurrent(): Promise<SessionSnapshot | null>;
   /** Recently opened sessions, newest first. */
   sessionList(): Promise<RecentSession[]>;
-  /** Apply a patch to the current session as one undoable change, and persist it. */
+  /**
+   * Apply a patch to the current session as one undoable change, and persist it.
+   * Canvas positions alone (a drag, a layout) are persisted outside the undo
+   * history; positions sent with a topology change are part of that change.
+   */
   sessionSave(patch: SessionPatch, label?: string): Promise<SessionStatus>;
   sessionUndo(): Promise<SessionSnapshot>;
   sessionRedo(): Promise<SessionSnapshot>;

@@ -98,11 +98,25 @@ test('shortcuts, help overlay, context menu, search, filters, layout and export'
     expectEqual(await page.$eval('[data-testid="trace-source"]', (s) => (s as HTMLSelectElement).value), 'default/pod-b', 'the stepper traces from the clicked pod');
     await page.click('[data-testid="mode-design"]');
 
-    // A layout moves pods and saves their positions in the session.
+    // A layout moves pods and saves their positions in the session. The traced
+    // request above is saved after a debounce: wait for it, so the revision
+    // awaited below is the layout's.
+    await page.waitForFunction(() => (document.body.dataset.saveState ?? 'saved') === 'saved');
     const before = await revision(page);
     const p0 = await page.evaluate(() => window.__netlabGraph?.position('pod/default/pod-a'));
     await page.selectOption('[data-testid="layout"]', 'fcose');
+    await page
+      .waitForFunction(
+        (a) => {
+          const b = window.__netlabGraph?.position('pod/default/pod-a');
+          return !!a && !!b && (Math.abs(a.x - b.x) > 1 || Math.abs(a.y - b.y) > 1);
+        },
+        p0,
+        { timeout: 20_000 },
+      )
+      .catch(() => {});
     await waitRevision(page, before, 20_000);
+    await page.waitForFunction(() => document.body.dataset.saveState === 'saved');
     const p1 = await page.evaluate(() => window.__netlabGraph?.position('pod/default/pod-a'));
     expectTrue(p0 && p1 && (Math.abs(p0.x - p1.x) > 1 || Math.abs(p0.y - p1.y) > 1), `fcose moved pod-a (${JSON.stringify(p0)} → ${JSON.stringify(p1)})`);
     await page.selectOption('[data-testid="layout"]', 'grid');
@@ -125,14 +139,8 @@ test('shortcuts, help overlay, context menu, search, filters, layout and export'
     await waitRevision(page, rev);
     await page.waitForFunction(() => window.__netlab?.podCount === 5);
     expectTrue(!(await element(page, 'pod/default/pod-c')), 'pod-c is gone');
-    // Known issue: the canvas refit after the delete can save positions as a
-    // change of its own, which Ctrl+Z then undoes first. Until positions leave
-    // the undo history, allow up to three presses (the delete must come back).
-    for (let i = 0; i < 3; i++) {
-      await page.keyboard.press('Control+z');
-      const back = await page.waitForFunction(() => window.__netlab?.podCount === 6, undefined, { timeout: 5_000 }).then(() => true, () => false);
-      if (back) break;
-    }
+    // Canvas positions are saved outside the undo history: ONE Ctrl+Z undoes the delete.
+    await page.keyboard.press('Control+z');
     await page.waitForFunction(() => window.__netlab?.podCount === 6, undefined, { timeout: 5_000 });
     expectTrue(await element(page, 'pod/default/pod-c'), 'undo brings pod-c back');
     expectEqual(problems, [], 'console errors or uncaught exceptions');

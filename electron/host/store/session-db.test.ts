@@ -66,33 +66,78 @@ describe('SessionDb', () => {
     const path = join(dir, 'u.netlab');
     let s = SessionDb.create(path, { name: 'U', state: state(), appVersion: '0' });
     s.apply({ notes: 'one' }, 'Edit notes');
-    s.apply({ positions: { 'pod/default/pod-a': { x: 10, y: 20 } } }, 'Move pod-a');
     s.apply({ notes: 'two' }, 'Edit notes');
-    expect(s.status()).toMatchObject({ revision: 3, canUndo: true, canRedo: false, undoLabel: 'Edit notes' });
+    s.apply({ traces: [{ id: 't', kind: 'trace-request', title: 'a: b', createdAt: '2026-01-01T00:00:00.000Z', data: null }] }, 'Trace a: b');
+    expect(s.status()).toMatchObject({ revision: 3, canUndo: true, canRedo: false, undoLabel: 'Trace a: b' });
     s.close();
 
     s = SessionDb.open(path);
     expect(s.state().notes).toBe('two');
-    expect(s.state().positions).toEqual({ 'pod/default/pod-a': { x: 10, y: 20 } });
-    expect(s.undo().state.notes).toBe('one');
-    const afterMoveUndo = s.undo();
-    expect(afterMoveUndo.state.positions).toEqual({});
-    expect(afterMoveUndo).toMatchObject({ canRedo: true, redoLabel: 'Move pod-a', undoLabel: 'Edit notes' });
+    expect(s.undo().state.traces).toEqual([]);
+    const afterUndo = s.undo();
+    expect(afterUndo.state.notes).toBe('one');
+    expect(afterUndo).toMatchObject({ canRedo: true, redoLabel: 'Edit notes', undoLabel: 'Edit notes' });
     s.close();
 
     s = SessionDb.open(path);
-    expect(s.state()).toMatchObject({ notes: 'one', positions: {} });
-    expect(s.redo().state.positions).toEqual({ 'pod/default/pod-a': { x: 10, y: 20 } });
+    expect(s.state()).toMatchObject({ notes: 'one', traces: [] });
+    expect(s.redo().state.notes).toBe('two');
     // A new change drops what could still be redone.
     s.apply({ notes: 'branch' }, 'Edit notes');
     expect(s.status().canRedo).toBe(false);
     expect(s.redo().state.notes).toBe('branch');
+    expect(s.undo().state.notes).toBe('two');
     expect(s.undo().state.notes).toBe('one');
-    expect(s.undo().state.positions).toEqual({});
     expect(s.undo().state.notes).toBe('');
     const bottom = s.undo();
     expect(bottom.canUndo).toBe(false);
     expect(bottom.state.notes).toBe('');
+    s.close();
+  });
+
+  it('saves canvas positions outside the undo history: the first undo after an edit and a refit undoes the edit', () => {
+    const path = join(dir, 'p.netlab');
+    const withPod = 'apiVersion: netlab.dev/v1alpha1\nkind: Topology\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: pod-c}\n';
+    const without = 'apiVersion: netlab.dev/v1alpha1\nkind: Topology\n';
+    let s = SessionDb.create(path, { name: 'P', state: { ...state(), topology: { file: 'seed.yaml', text: withPod } }, appVersion: '0' });
+    s.apply({ positions: { 'pod/default/pod-c': { x: 1, y: 2 } } }, 'Move pod-c');
+    // A move alone is saved (revision, state, file) but is not a step of undo.
+    expect(s.status()).toMatchObject({ revision: 1, canUndo: false, canRedo: false });
+    expect(s.status().undoLabel).toBeUndefined();
+    // The edit, then the canvas saving its positions after the refit.
+    s.apply({ topology: { file: 'seed.yaml', text: without } }, 'Delete pod default/pod-c');
+    s.apply({ positions: { 'pod/default/pod-c': { x: 1, y: 2 }, 'node/node-1': { x: 5, y: 5 } } }, 'Layout: force-directed');
+    expect(s.status()).toMatchObject({ revision: 3, canUndo: true, undoLabel: 'Delete pod default/pod-c' });
+    s.close();
+
+    // Positions survive a reload.
+    s = SessionDb.open(path);
+    expect(s.state().positions).toEqual({ 'pod/default/pod-c': { x: 1, y: 2 }, 'node/node-1': { x: 5, y: 5 } });
+    // One undo brings the pod back; the positions stay as the canvas last saved them.
+    const undone = s.undo();
+    expect(undone.state.topology.text).toBe(withPod);
+    expect(undone.state.positions).toEqual({ 'pod/default/pod-c': { x: 1, y: 2 }, 'node/node-1': { x: 5, y: 5 } });
+    expect(undone.canUndo).toBe(false);
+    // A move after an undo keeps what can be redone.
+    s.apply({ positions: { 'pod/default/pod-c': { x: 9, y: 9 } } }, 'Move pod-c');
+    expect(s.status()).toMatchObject({ canRedo: true, redoLabel: 'Delete pod default/pod-c' });
+    expect(s.redo().state.topology.text).toBe(without);
+    s.close();
+  });
+
+  it('keeps positions that come with a topology change in that change (undo restores the previous layout)', () => {
+    const s = SessionDb.create(join(dir, 'l.netlab'), { name: 'L', state: state(), appVersion: '0' });
+    s.apply({ positions: { 'pod/default/pod-a': { x: 10, y: 20 } } }, 'Move pod-a');
+    s.apply({ topology: { file: 'other.yaml', text: 'apiVersion: netlab.dev/v1alpha1\nkind: Topology\nmetadata: {name: other}\n' }, sample: 'other', positions: {} }, 'Load sample other');
+    // With notes but no topology, positions still stay out of the change.
+    s.apply({ notes: 'n', positions: { 'pod/default/x': { x: 1, y: 1 } } }, 'Edit notes');
+    const notesUndone = s.undo();
+    expect(notesUndone.state.notes).toBe('');
+    expect(notesUndone.state.positions).toEqual({ 'pod/default/x': { x: 1, y: 1 } });
+    const back = s.undo();
+    expect(back.state).toMatchObject({ sample: 'seed', positions: { 'pod/default/pod-a': { x: 10, y: 20 } } });
+    expect(back.canUndo).toBe(false);
+    expect(s.redo().state).toMatchObject({ sample: 'other', positions: {} });
     s.close();
   });
 

@@ -200,7 +200,18 @@ export class SessionDb {
     return { ...this.status(), state: this.state() };
   }
 
-  /** Apply a patch as one undoable change. A patch that changes nothing records nothing. */
+  /**
+   * Apply a patch as one undoable change. A patch that changes nothing records nothing.
+   *
+   * Canvas positions are where the designer draws things, not part of the
+   * topology: a patch that only moves things (a drag, a layout, the refit
+   * after an edit) is saved — it survives a reload — but recorded outside the
+   * undo history, so it never becomes a step of its own that Ctrl+Z would
+   * undo instead of the last real edit, and it keeps what can be redone.
+   * Positions that come in the same patch as a topology change (a sample or a
+   * lab loaded with a fresh layout) travel with that change, so undoing it
+   * also brings back the layout the previous topology had.
+   */
   apply(patch: SessionPatch, label = ''): SessionStatus {
     const db = this.writable();
     const forward: Record<string, unknown> = {};
@@ -214,12 +225,24 @@ export class SessionDb {
     if (Object.keys(forward).length === 0) return this.status();
     const now = new Date().toISOString();
     const revision = this.meta.revision + 1;
+    // Anything but positions makes an undoable change.
+    const undoable = Object.keys(forward).some((k) => k !== 'positions');
+    // Positions go into the change only beside a topology change.
+    const recorded = { forward: { ...forward }, inverse: { ...inverse } };
+    if (!('topology' in forward)) {
+      delete recorded.forward.positions;
+      delete recorded.inverse.positions;
+    }
     db.transaction(() => {
-      db.prepare('DELETE FROM changes WHERE undone = 1').run();
-      db.prepare('INSERT INTO changes (at, forward, inverse, label) VALUES (?, ?, ?, ?)').run(now, JSON.stringify(forward), JSON.stringify(inverse), label);
+      if (undoable) {
+        db.prepare('DELETE FROM changes WHERE undone = 1').run();
+        db.prepare('INSERT INTO changes (at, forward, inverse, label) VALUES (?, ?, ?, ?)').run(now, JSON.stringify(recorded.forward), JSON.stringify(recorded.inverse), label);
+      }
       this.writeFields(db, forward, now, revision);
-      const max = (db.prepare('SELECT MAX(seq) AS m FROM changes').get() as { m: number }).m;
-      db.prepare('DELETE FROM changes WHERE seq <= ?').run(max - MAX_UNDO_CHANGES);
+      if (undoable) {
+        const max = (db.prepare('SELECT MAX(seq) AS m FROM changes').get() as { m: number }).m;
+        db.prepare('DELETE FROM changes WHERE seq <= ?').run(max - MAX_UNDO_CHANGES);
+      }
     }).immediate();
     this.commitCache(forward, now, revision);
     return this.status();

@@ -4,7 +4,7 @@
 // changes and marks. The nat table only sees the first packet of a connection
 // (conntrack NEW); later packets follow the conntrack entry (see conntrack.ts).
 
-import { Cidr, canonicalIP, parseIP } from '../net';
+import { Cidr, canonicalIP, parseIP, type IP } from '../net';
 import type { IpsetStore } from './ipset';
 import {
   type Chain,
@@ -250,9 +250,10 @@ export function ifaceMatches(pattern: string, name: string | undefined): boolean
   return n === pattern;
 }
 
-function addrType(ip: string, ctx: EvalContext): string[] {
+/** The `-m addrtype` types of an address (parsed when the caller has it parsed already). */
+function addrType(ip: string, parsed: IP | null | undefined, ctx: EvalContext): string[] {
   const types: string[] = [];
-  const a = parseIP(ip);
+  const a = parsed === undefined ? parseIP(ip) : parsed;
   if (!a) return types;
   const local = ctx.isLocal(ip);
   if (local) types.push('LOCAL');
@@ -275,14 +276,23 @@ function applyMask(ip: string, mask: string): string {
   return canonicalIP(ip);
 }
 
-interface MatchEnv {
+/**
+ * What a match needs besides the packet: the evaluation context, the per-run
+ * `-m statistic --mode nth` counters, where to put notes, and (optionally)
+ * the packet's addresses already parsed. Shared by runHook and core/trace's
+ * compiled evaluator, so both give every match the same meaning.
+ */
+export interface MatchEnv {
   ctx: EvalContext;
-  ref: RuleRef;
-  notes: string[];
   nth: Map<Match, number>;
+  notes: string[];
+  /** The packet's parsed source/destination, when the caller keeps them (undefined: parse here). */
+  src?: IP | null;
+  dst?: IP | null;
 }
 
-function matchOne(m: Match, p: Packet, env: MatchEnv): boolean {
+/** One `-m` match (or protocol match) of a rule against a packet; `table/chain/index` locate the rule (1-based index). */
+export function matchOne(m: Match, p: Packet, env: MatchEnv, table: TableName, chain: string, index: number): boolean {
   const { ctx } = env;
   switch (m.kind) {
     case 'comment':
@@ -318,7 +328,7 @@ function matchOne(m: Match, p: Packet, env: MatchEnv): boolean {
     }
     case 'set': {
       const r = ctx.ipsets?.test(m.name, p, m.flags);
-      if (r === undefined) env.notes.push(`ipset ${m.name} does not exist (the rule ${env.ref.chain}#${env.ref.index} never matches)`);
+      if (r === undefined) env.notes.push(`ipset ${m.name} does not exist (the rule ${chain}#${index} never matches)`);
       return (r ?? false) !== m.neg;
     }
     case 'conntrack': {
@@ -338,14 +348,14 @@ function matchOne(m: Match, p: Packet, env: MatchEnv): boolean {
     case 'mark':
       return (((p.mark & m.mask) >>> 0) === (m.value >>> 0)) !== m.neg;
     case 'addrtype': {
-      if (m.srcType && addrType(p.src, ctx).some((t) => m.srcType!.value.includes(t)) === m.srcType.neg) return false;
-      if (m.dstType && addrType(p.dst, ctx).some((t) => m.dstType!.value.includes(t)) === m.dstType.neg) return false;
+      if (m.srcType && addrType(p.src, env.src, ctx).some((t) => m.srcType!.value.includes(t)) === m.srcType.neg) return false;
+      if (m.dstType && addrType(p.dst, env.dst, ctx).some((t) => m.dstType!.value.includes(t)) === m.dstType.neg) return false;
       return true;
     }
     case 'statistic': {
       if (m.mode === 'random') {
         const rnd = ctx.random ?? (ctx.random = seededRandom(1));
-        return rnd.decide(u32ToProbability(m.probabilityU32), env.ref) !== m.neg;
+        return rnd.decide(u32ToProbability(m.probabilityU32), { table, chain, index }) !== m.neg;
       }
       const c = env.nth.get(m) ?? 0;
       env.nth.set(m, (c + 1) % Math.max(1, m.every));
@@ -376,20 +386,20 @@ function matchOne(m: Match, p: Packet, env: MatchEnv): boolean {
       return hit !== m.neg;
     }
     case 'opaque': {
+      // `-m owner` (Istio's uid-1337 rules) is evaluated; other unmodelled modules follow ctx.opaqueMatches.
       if (m.module === 'owner') {
         const hit = ownerMatches(m.args, p);
         if (hit !== undefined) return hit;
       }
       const assume = (ctx.opaqueMatches ?? 'nomatch') === 'match';
-      env.notes.push(`match "-m ${m.module}" is not modelled; assumed ${assume ? 'to match' : 'not to match'} (${env.ref.chain}#${env.ref.index})`);
+      env.notes.push(`match "-m ${m.module}" is not modelled; assumed ${assume ? 'to match' : 'not to match'} (${chain}#${index})`);
       return assume;
     }
   }
 }
 
-function ruleMatches(r: Rule, p: Packet, env: MatchEnv): boolean {
-  if (r.src && inCidr(p.src, r.src.value) === r.src.neg) return false;
-  if (r.dst && inCidr(p.dst, r.dst.value) === r.dst.neg) return false;
+/** The interface and protocol parts of a rule (`-i`, `-o`, `-p`); addresses and `-m` matches are checked by the caller. */
+export function ifaceProtoMatch(r: Rule, p: Packet): boolean {
   if (r.inIface && ifaceMatches(r.inIface.value, p.inIface) === r.inIface.neg) return false;
   if (r.outIface && ifaceMatches(r.outIface.value, p.outIface) === r.outIface.neg) return false;
   if (r.proto) {
@@ -397,8 +407,15 @@ function ruleMatches(r: Rule, p: Packet, env: MatchEnv): boolean {
     const rp = r.proto.value === 'icmpv6' ? 'ipv6-icmp' : r.proto.value;
     if ((rp === 'all' || pp === rp) === r.proto.neg) return false;
   }
+  return true;
+}
+
+function ruleMatches(r: Rule, p: Packet, env: MatchEnv, ref: RuleRef): boolean {
+  if (r.src && inCidr(p.src, r.src.value) === r.src.neg) return false;
+  if (r.dst && inCidr(p.dst, r.dst.value) === r.dst.neg) return false;
+  if (!ifaceProtoMatch(r, p)) return false;
   if (r.fragment && !r.fragment.neg) return false; // the model has no fragments
-  for (const m of r.matches) if (!matchOne(m, p, env)) return false;
+  for (const m of r.matches) if (!matchOne(m, p, env, ref.table, ref.chain, ref.index)) return false;
   return true;
 }
 
@@ -450,7 +467,7 @@ function runTable(rs: Ruleset, table: TableName, hook: Hook, p: Packet, ctx: Eva
     const ref: RuleRef = { table, chain: chain.name, index: i + 1 };
     i++;
     res.rulesEvaluated++;
-    if (!ruleMatches(rule, p, { ctx, ref, notes: res.notes, nth })) continue;
+    if (!ruleMatches(rule, p, { ctx, notes: res.notes, nth }, ref)) continue;
     res.steps.push({ ...ref, event: 'match', rule, text: saveRule(chain.name, rule) });
     const tg = rule.target;
     if (!tg) continue;

@@ -16,21 +16,18 @@
 // checks that on many packets against runHook.
 
 import { Cidr, type IP } from '../net';
-import { canonicalIP, parseIP } from './ipcache';
+import { parseIP } from './ipcache';
 import {
   HOOK_TABLES,
-  RecentTable,
-  ifaceMatches,
-  ownerMatches,
+  ifaceProtoMatch,
+  matchOne,
   parseNatTo,
   saveRule,
-  seededRandom,
-  u32ToProbability,
   type Chain,
   type EvalContext,
   type Hook,
   type HookResult,
-  type Match,
+  type MatchEnv,
   type Packet,
   type Rule,
   type Ruleset,
@@ -242,148 +239,17 @@ function lowerBound(a: number[], x: number): number {
 }
 
 // ---------------------------------------------------------------------------
-// Matching (same semantics as core/dataplane/evaluate.ts)
+// Matching: core/dataplane's matchOne (one meaning for every match), with the
+// packet's addresses parsed once per NAT change.
 
-interface Env {
-  ctx: EvalContext;
+interface Env extends MatchEnv {
   res: HookResult;
-  nth: Map<Match, number>;
   table: TableName;
   /** Parsed packet addresses, refreshed when NAT changes them. */
   srcText: string;
   src: IP | null;
   dstText: string;
   dst: IP | null;
-}
-
-function addrType(ip: string, parsed: IP | null, ctx: EvalContext): string[] {
-  const types: string[] = [];
-  if (!parsed) return types;
-  const local = ctx.isLocal(ip);
-  if (local) types.push('LOCAL');
-  const multicast = parsed.family === 4 ? (parsed.value >>> 28) === 0xe : parsed.value >> 120n === 0xffn;
-  const broadcast = parsed.family === 4 && parsed.value === 0xffffffff;
-  if (multicast) types.push('MULTICAST');
-  else if (broadcast) types.push('BROADCAST');
-  else if (!local) types.push('UNICAST');
-  return types;
-}
-
-function applyMask(ip: string, mask: string): string {
-  const a = parseIP(ip);
-  const m = parseIP(mask);
-  if (!a || !m || a.family !== m.family) return canonicalIP(ip);
-  if (a.family === 4) {
-    const v = (a.value & (m.value as number)) >>> 0;
-    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-  }
-  return canonicalIP(ip);
-}
-
-function matchOne(m: Match, p: Packet, env: Env, chain: string, index: number): boolean {
-  const { ctx } = env;
-  switch (m.kind) {
-    case 'comment':
-    case 'nfacct':
-      return true;
-    case 'tcp':
-    case 'udp':
-    case 'sctp': {
-      if (p.proto !== m.kind) return false;
-      if (m.sport && ((p.sport !== undefined && p.sport >= m.sport.value.from && p.sport <= m.sport.value.to) === m.sport.neg)) return false;
-      if (m.dport && ((p.dport !== undefined && p.dport >= m.dport.value.from && p.dport <= m.dport.value.to) === m.dport.neg)) return false;
-      if (m.extra && m.kind === 'tcp') {
-        const k = m.extra.indexOf('--tcp-flags');
-        if (k >= 0) {
-          const neg = m.extra[k - 1] === '!';
-          const mask = m.extra[k + 1].split(',');
-          const comp = m.extra[k + 2].split(',');
-          const flags = p.tcpFlags ?? [];
-          const ok = mask.every((f) => flags.includes(f) === comp.includes(f));
-          if (ok === neg) return false;
-        }
-      }
-      return true;
-    }
-    case 'icmp':
-      if (p.proto !== 'icmp') return false;
-      if (m.icmpType && m.icmpType.value !== 'any' && (p.icmpType === m.icmpType.value) === m.icmpType.neg) return false;
-      return true;
-    case 'multiport': {
-      const inRanges = (port: number | undefined): boolean => port !== undefined && m.ports.some((r) => port >= r.from && port <= r.to);
-      const hit = m.which === 'dports' ? inRanges(p.dport) : m.which === 'sports' ? inRanges(p.sport) : inRanges(p.sport) || inRanges(p.dport);
-      return hit !== m.neg;
-    }
-    case 'set': {
-      const r = ctx.ipsets?.test(m.name, p, m.flags);
-      if (r === undefined) env.res.notes.push(`ipset ${m.name} does not exist (the rule ${chain}#${index} never matches)`);
-      return (r ?? false) !== m.neg;
-    }
-    case 'conntrack': {
-      if (m.ctstate) {
-        const hit = m.ctstate.value.some((s) => s === p.ctstate || (s === 'DNAT' && !!p.ctDnat) || (s === 'SNAT' && !!p.ctSnat));
-        if (hit === m.ctstate.neg) return false;
-      }
-      if (m.ctstatus) {
-        const st = p.ctStatus ?? [];
-        const hit = m.ctstatus.value.some((s) => st.includes(s));
-        if (hit === m.ctstatus.neg) return false;
-      }
-      return true;
-    }
-    case 'state':
-      return m.states.value.includes(p.ctstate) !== m.states.neg;
-    case 'mark':
-      return (((p.mark & m.mask) >>> 0) === (m.value >>> 0)) !== m.neg;
-    case 'addrtype': {
-      if (m.srcType && addrType(p.src, env.src, ctx).some((t) => m.srcType!.value.includes(t)) === m.srcType.neg) return false;
-      if (m.dstType && addrType(p.dst, env.dst, ctx).some((t) => m.dstType!.value.includes(t)) === m.dstType.neg) return false;
-      return true;
-    }
-    case 'statistic': {
-      if (m.mode === 'random') {
-        const rnd = ctx.random ?? (ctx.random = seededRandom(1));
-        return rnd.decide(u32ToProbability(m.probabilityU32), { table: env.table, chain, index }) !== m.neg;
-      }
-      const c = env.nth.get(m) ?? 0;
-      env.nth.set(m, (c + 1) % Math.max(1, m.every));
-      return (c === m.packet) !== m.neg;
-    }
-    case 'recent': {
-      const table = ctx.recent ?? (ctx.recent = new RecentTable());
-      const now = ctx.now ?? 0;
-      const addr = applyMask(m.side === 'rsource' ? p.src : p.dst, m.mask);
-      let hit: boolean;
-      switch (m.op) {
-        case 'set':
-          table.set(m.name, addr, now);
-          hit = true;
-          break;
-        case 'rcheck':
-          hit = table.check(m.name, addr, now, m.seconds ?? 0, m.hitcount ?? 0);
-          break;
-        case 'update':
-          hit = table.check(m.name, addr, now, m.seconds ?? 0, m.hitcount ?? 0);
-          if (hit) table.set(m.name, addr, now);
-          break;
-        case 'remove':
-          hit = table.remove(m.name, addr);
-          break;
-      }
-      if (m.reap && m.seconds) table.reap(m.name, now, m.seconds);
-      return hit !== m.neg;
-    }
-    case 'opaque': {
-      // Same as core/dataplane's runHook: `-m owner` (Istio's uid-1337 rules) is evaluated.
-      if (m.module === 'owner') {
-        const hit = ownerMatches(m.args, p);
-        if (hit !== undefined) return hit;
-      }
-      const assume = (ctx.opaqueMatches ?? 'nomatch') === 'match';
-      env.res.notes.push(`match "-m ${m.module}" is not modelled; assumed ${assume ? 'to match' : 'not to match'} (${chain}#${index})`);
-      return assume;
-    }
-  }
 }
 
 function refresh(env: Env, p: Packet): void {
@@ -402,14 +268,8 @@ function ruleMatches(cr: CRule, p: Packet, env: Env, index: number): boolean {
   const r = cr.rule;
   if (cr.src && (!!env.src && cr.src.cidr.contains(env.src)) === cr.src.neg) return false;
   if (cr.dst && (!!env.dst && cr.dst.cidr.contains(env.dst)) === cr.dst.neg) return false;
-  if (r.inIface && ifaceMatches(r.inIface.value, p.inIface) === r.inIface.neg) return false;
-  if (r.outIface && ifaceMatches(r.outIface.value, p.outIface) === r.outIface.neg) return false;
-  if (r.proto) {
-    const pp = p.proto === 'icmpv6' ? 'ipv6-icmp' : p.proto;
-    const rp = r.proto.value === 'icmpv6' ? 'ipv6-icmp' : r.proto.value;
-    if ((rp === 'all' || pp === rp) === r.proto.neg) return false;
-  }
-  for (const m of r.matches) if (!matchOne(m, p, env, cr.chain, index)) return false;
+  if (!ifaceProtoMatch(r, p)) return false;
+  for (const m of r.matches) if (!matchOne(m, p, env, env.table, cr.chain, index)) return false;
   return true;
 }
 
@@ -543,7 +403,7 @@ function runTable(crs: CompiledRuleset, table: TableName, hook: Hook, p: Packet,
 export function runHookCompiled(crs: CompiledRuleset, hook: Hook, packet: Packet, ctx: EvalContext): HookResult {
   const p: Packet = { ...packet };
   const res: HookResult = { hook, verdict: 'ACCEPT', packet: p, steps: [], nat: [], rulesEvaluated: 0, logs: [], notes: [] };
-  const env: Env = { ctx, res, nth: new Map(), table: 'raw', srcText: p.src, src: parseIP(p.src), dstText: p.dst, dst: parseIP(p.dst) };
+  const env: Env = { ctx, res, notes: res.notes, nth: new Map(), table: 'raw', srcText: p.src, src: parseIP(p.src), dstText: p.dst, dst: parseIP(p.dst) };
   for (const table of HOOK_TABLES[hook]) {
     const t = crs.tables.get(table);
     if (!t || !t.chains.has(hook)) continue;

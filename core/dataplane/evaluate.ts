@@ -14,6 +14,7 @@ import {
   type Rule,
   type Ruleset,
   type TableName,
+  type Target,
   HOOK_TABLES,
   u32ToProbability,
 } from './netfilter';
@@ -441,7 +442,7 @@ export function parseNatTo(to: string, family: Family): Endpoint {
   return { ip: canonicalIP(host), port: pn !== undefined && Number.isFinite(pn) ? pn : undefined };
 }
 
-type ChainResult = { verdict: Verdict; rejectWith?: string };
+export type ChainResult = { verdict: Verdict; rejectWith?: string };
 
 function runTable(rs: Ruleset, table: TableName, hook: Hook, p: Packet, ctx: EvalContext, res: HookResult, nth: Map<Match, number>): ChainResult {
   const t = rs.tables.get(table)!;
@@ -472,14 +473,6 @@ function runTable(rs: Ruleset, table: TableName, hook: Hook, p: Packet, ctx: Eva
     const tg = rule.target;
     if (!tg) continue;
     switch (tg.kind) {
-      case 'ACCEPT':
-        return { verdict: 'ACCEPT' };
-      case 'DROP':
-        return { verdict: 'DROP' };
-      case 'QUEUE':
-        return { verdict: 'QUEUE' };
-      case 'REJECT':
-        return { verdict: 'REJECT', rejectWith: tg.with };
       case 'RETURN':
         if (stack.length === 0) {
           i = chain.rules.length;
@@ -498,60 +491,81 @@ function runTable(rs: Ruleset, table: TableName, hook: Hook, p: Packet, ctx: Eva
         i = 0;
         continue;
       }
-      case 'MARK':
-        p.mark = ((p.mark & ~tg.mask) ^ tg.value) >>> 0;
+      default: {
+        const r = applyTarget(tg, p, ctx, res, ref);
+        if (r) return r;
         continue;
-      case 'LOG':
-        res.logs.push(`${tg.prefix ?? ''}IN=${p.inIface ?? ''} OUT=${p.outIface ?? ''} SRC=${p.src} DST=${p.dst} PROTO=${p.proto.toUpperCase()}${p.sport !== undefined ? ` SPT=${p.sport}` : ''}${p.dport !== undefined ? ` DPT=${p.dport}` : ''}`);
-        continue;
-      case 'DNAT':
-      case 'REDIRECT': {
-        const before = { ip: p.dst, port: p.dport };
-        let after: Endpoint;
-        if (tg.kind === 'DNAT') after = parseNatTo(tg.to, p.family);
-        else {
-          const ip = ctx.redirectAddress?.(p.inIface, p.family) ?? (p.family === 4 ? '127.0.0.1' : '::1');
-          const port = tg.toPorts ? Number(tg.toPorts.split('-')[0]) : p.dport;
-          after = { ip, port };
-        }
-        p.dst = after.ip;
-        if (after.port !== undefined) p.dport = after.port;
-        p.ctDnat = true;
-        res.nat.push({ ...ref, kind: tg.kind, before, after: { ip: p.dst, port: p.dport } });
-        return { verdict: 'ACCEPT' };
       }
-      case 'SNAT':
-      case 'MASQUERADE': {
-        const before = { ip: p.src, port: p.sport };
-        let ip: string | undefined;
-        let port: number | undefined;
-        if (tg.kind === 'SNAT') {
-          const e = parseNatTo(tg.to, p.family);
-          ip = e.ip;
-          port = e.port;
-        } else {
-          ip = ctx.masqueradeAddress?.(p.outIface, p.family);
-          if (!ip) res.notes.push(`MASQUERADE: source becomes the primary address of ${p.outIface ?? 'the outgoing interface'} (not known to the model)`);
-          if (tg.toPorts) port = Number(tg.toPorts.split('-')[0]);
-        }
-        if (ip) p.src = ip;
-        if (port !== undefined) p.sport = port;
-        p.ctSnat = true;
-        res.nat.push({ ...ref, kind: tg.kind, before, after: { ip: p.src, port: p.sport } });
-        return { verdict: 'ACCEPT' };
-      }
-      case 'TPROXY':
-        p.mark = ((p.mark & ~tg.mask) ^ tg.value) >>> 0;
-        res.tproxy = { ip: tg.onIp, port: tg.onPort, mark: tg.value, mask: tg.mask };
-        return { verdict: 'ACCEPT' };
-      case 'opaque':
-        if (tg.name === 'NOTRACK' || (tg.name === 'CT' && tg.args.includes('--notrack'))) {
-          p.ctstate = 'UNTRACKED';
-        } else {
-          res.notes.push(`target ${tg.name} is not modelled; continuing (${chain.name}#${ref.index})`);
-        }
-        continue;
     }
+  }
+}
+
+/**
+ * A target that is not control flow (everything but jump/goto and RETURN),
+ * applied to the packet: NAT rewrites (recorded in res.nat), marks, LOG,
+ * TPROXY, NOTRACK. Returns the verdict when the target ends the table, or
+ * undefined when traversal continues. Shared by runHook and core/trace.
+ */
+export function applyTarget(tg: Exclude<Target, { kind: 'RETURN' | 'jump' }>, p: Packet, ctx: EvalContext, res: HookResult, ref: RuleRef): ChainResult | undefined {
+  switch (tg.kind) {
+    case 'ACCEPT':
+      return { verdict: 'ACCEPT' };
+    case 'DROP':
+      return { verdict: 'DROP' };
+    case 'QUEUE':
+      return { verdict: 'QUEUE' };
+    case 'REJECT':
+      return { verdict: 'REJECT', rejectWith: tg.with };
+    case 'MARK':
+      p.mark = ((p.mark & ~tg.mask) ^ tg.value) >>> 0;
+      return undefined;
+    case 'LOG':
+      res.logs.push(`${tg.prefix ?? ''}IN=${p.inIface ?? ''} OUT=${p.outIface ?? ''} SRC=${p.src} DST=${p.dst} PROTO=${p.proto.toUpperCase()}${p.sport !== undefined ? ` SPT=${p.sport}` : ''}${p.dport !== undefined ? ` DPT=${p.dport}` : ''}`);
+      return undefined;
+    case 'DNAT':
+    case 'REDIRECT': {
+      const before = { ip: p.dst, port: p.dport };
+      let after: Endpoint;
+      if (tg.kind === 'DNAT') after = parseNatTo(tg.to, p.family);
+      else {
+        const ip = ctx.redirectAddress?.(p.inIface, p.family) ?? (p.family === 4 ? '127.0.0.1' : '::1');
+        const port = tg.toPorts ? Number(tg.toPorts.split('-')[0]) : p.dport;
+        after = { ip, port };
+      }
+      p.dst = after.ip;
+      if (after.port !== undefined) p.dport = after.port;
+      p.ctDnat = true;
+      res.nat.push({ ...ref, kind: tg.kind, before, after: { ip: p.dst, port: p.dport } });
+      return { verdict: 'ACCEPT' };
+    }
+    case 'SNAT':
+    case 'MASQUERADE': {
+      const before = { ip: p.src, port: p.sport };
+      let ip: string | undefined;
+      let port: number | undefined;
+      if (tg.kind === 'SNAT') {
+        const e = parseNatTo(tg.to, p.family);
+        ip = e.ip;
+        port = e.port;
+      } else {
+        ip = ctx.masqueradeAddress?.(p.outIface, p.family);
+        if (!ip) res.notes.push(`MASQUERADE: source becomes the primary address of ${p.outIface ?? 'the outgoing interface'} (not known to the model)`);
+        if (tg.toPorts) port = Number(tg.toPorts.split('-')[0]);
+      }
+      if (ip) p.src = ip;
+      if (port !== undefined) p.sport = port;
+      p.ctSnat = true;
+      res.nat.push({ ...ref, kind: tg.kind, before, after: { ip: p.src, port: p.sport } });
+      return { verdict: 'ACCEPT' };
+    }
+    case 'TPROXY':
+      p.mark = ((p.mark & ~tg.mask) ^ tg.value) >>> 0;
+      res.tproxy = { ip: tg.onIp, port: tg.onPort, mark: tg.value, mask: tg.mask };
+      return { verdict: 'ACCEPT' };
+    case 'opaque':
+      if (tg.name === 'NOTRACK' || (tg.name === 'CT' && tg.args.includes('--notrack'))) p.ctstate = 'UNTRACKED';
+      else res.notes.push(`target ${tg.name} is not modelled; continuing (${ref.chain}#${ref.index})`);
+      return undefined;
   }
 }
 

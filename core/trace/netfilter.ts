@@ -19,9 +19,9 @@ import { Cidr, type IP } from '../net';
 import { parseIP } from './ipcache';
 import {
   HOOK_TABLES,
+  applyTarget,
   ifaceProtoMatch,
   matchOne,
-  parseNatTo,
   saveRule,
   type Chain,
   type EvalContext,
@@ -319,14 +319,6 @@ function runTable(crs: CompiledRuleset, table: TableName, hook: Hook, p: Packet,
     const tg = cr.rule.target;
     if (!tg) continue;
     switch (tg.kind) {
-      case 'ACCEPT':
-        return { verdict: 'ACCEPT' };
-      case 'DROP':
-        return { verdict: 'DROP' };
-      case 'QUEUE':
-        return { verdict: 'QUEUE' };
-      case 'REJECT':
-        return { verdict: 'REJECT', rejectWith: tg.with };
       case 'RETURN':
         if (stack.length === 0) {
           i = rules.length;
@@ -345,56 +337,11 @@ function runTable(crs: CompiledRuleset, table: TableName, hook: Hook, p: Packet,
         i = 0;
         continue;
       }
-      case 'MARK':
-        p.mark = ((p.mark & ~tg.mask) ^ tg.value) >>> 0;
+      default: {
+        const r = applyTarget(tg, p, env.ctx, res, { table, chain: step.chain, index });
+        if (r) return r;
         continue;
-      case 'LOG':
-        res.logs.push(`${tg.prefix ?? ''}IN=${p.inIface ?? ''} OUT=${p.outIface ?? ''} SRC=${p.src} DST=${p.dst} PROTO=${p.proto.toUpperCase()}${p.sport !== undefined ? ` SPT=${p.sport}` : ''}${p.dport !== undefined ? ` DPT=${p.dport}` : ''}`);
-        continue;
-      case 'DNAT':
-      case 'REDIRECT': {
-        const before = { ip: p.dst, port: p.dport };
-        let after: { ip: string; port?: number };
-        if (tg.kind === 'DNAT') after = parseNatTo(tg.to, p.family);
-        else {
-          const ip = env.ctx.redirectAddress?.(p.inIface, p.family) ?? (p.family === 4 ? '127.0.0.1' : '::1');
-          const port = tg.toPorts ? Number(tg.toPorts.split('-')[0]) : p.dport;
-          after = { ip, port };
-        }
-        p.dst = after.ip;
-        if (after.port !== undefined) p.dport = after.port;
-        p.ctDnat = true;
-        res.nat.push({ table, chain: chain.chain.name, index, kind: tg.kind, before, after: { ip: p.dst, port: p.dport } });
-        return { verdict: 'ACCEPT' };
       }
-      case 'SNAT':
-      case 'MASQUERADE': {
-        const before = { ip: p.src, port: p.sport };
-        let ip: string | undefined;
-        let port: number | undefined;
-        if (tg.kind === 'SNAT') {
-          const e = parseNatTo(tg.to, p.family);
-          ip = e.ip;
-          port = e.port;
-        } else {
-          ip = env.ctx.masqueradeAddress?.(p.outIface, p.family);
-          if (!ip) res.notes.push(`MASQUERADE: source becomes the primary address of ${p.outIface ?? 'the outgoing interface'} (not known to the model)`);
-          if (tg.toPorts) port = Number(tg.toPorts.split('-')[0]);
-        }
-        if (ip) p.src = ip;
-        if (port !== undefined) p.sport = port;
-        p.ctSnat = true;
-        res.nat.push({ table, chain: chain.chain.name, index, kind: tg.kind, before, after: { ip: p.src, port: p.sport } });
-        return { verdict: 'ACCEPT' };
-      }
-      case 'TPROXY':
-        p.mark = ((p.mark & ~tg.mask) ^ tg.value) >>> 0;
-        res.tproxy = { ip: tg.onIp, port: tg.onPort, mark: tg.value, mask: tg.mask };
-        return { verdict: 'ACCEPT' };
-      case 'opaque':
-        if (tg.name === 'NOTRACK' || (tg.name === 'CT' && tg.args.includes('--notrack'))) p.ctstate = 'UNTRACKED';
-        else res.notes.push(`target ${tg.name} is not modelled; continuing (${chain.chain.name}#${index})`);
-        continue;
     }
   }
 }

@@ -71,7 +71,118 @@ describe('diffConntrackText', () => {
         expect(counts(fast.notes)).toEqual(counts(slow.notes));
         expect(fast.status).toBe(slow.status);
       }),
-      { numRuns: 200, seed: 42 }, // pinned: an unseeded run found a pairing difference — see the closing note
+      { numRuns: 200 },
+    );
+  });
+
+  // The counterexample an unseeded run of the property above found: line 20
+  // listed twice, and its first listing now in CLOSE. The record path used to
+  // pair the CLOSE line with the model's entry (1 changed, 1 extra) where the
+  // text path paired the unchanged copy (1 extra): the record path popped
+  // same-key entries in reverse table order and did not try the same state
+  // first, so its answer depended on the order conntrack -L lists them in.
+  it('regression: a duplicated entry whose first listing changed state is one extra on both paths', () => {
+    const changes: [number, string][] = [[20, 'dup'], [0, 'drop'], [19, 'state']];
+    const real = [...lines(ct)];
+    for (const [i, what] of changes) {
+      if (what === 'drop') real.splice(i, 1);
+      else if (what === 'dup') real.push(real[i]);
+      else real[i] = real[i].replace(/ (TIME_WAIT|ESTABLISHED) /, ' CLOSE ');
+    }
+    expect(real[19]).toContain(' CLOSE ');
+    const text = `${real.join('\n')}\n`;
+    const fast = diffConntrackText(ct, text);
+    const slow = diffConntrackTables(parseConntrack(ct).records, parseConntrack(text).records);
+    expect(counts(fast.notes)).toEqual([1, 1, 0]);
+    expect(counts(slow.notes)).toEqual([1, 1, 0]);
+    expect(slow.items.map((i) => i.kind).sort()).toEqual(['extra', 'missing']);
+  });
+
+  it('regression: the record path compares a table with itself as equal (same-key entries in two states)', () => {
+    const a = 'tcp      6 1 TIME_WAIT src=1.1.1.1 dst=2.2.2.2 sport=1 dport=80 src=3.3.3.3 dst=1.1.1.1 sport=80 dport=1 [ASSURED] mark=0 use=1\ntcp      6 1 ESTABLISHED src=1.1.1.1 dst=2.2.2.2 sport=2 dport=80 src=3.3.3.3 dst=1.1.1.1 sport=80 dport=2 [ASSURED] mark=0 use=1\n';
+    const recs = parseConntrack(a).records;
+    expect(diffConntrackTables(recs, recs).status).toBe('match');
+    expect(diffConntrackTables(recs, [...recs].reverse()).status).toBe('match');
+  });
+
+  it('SCTP states pair on the text path like TCP ones, and ICMP code is part of the key on both paths', () => {
+    const sctp = (st: string) => `sctp     132 3 ${st} src=10.0.0.1 dst=10.0.0.2 sport=1 dport=9 src=10.0.0.2 dst=10.0.0.1 sport=9 dport=1 [ASSURED] mark=0 use=1\n`;
+    const r = diffConntrackText(sctp('ESTABLISHED'), sctp('COOKIE_WAIT'));
+    expect(counts(r.notes)).toEqual([0, 0, 1]);
+    expect(r.notes?.join(' ')).not.toMatch(/another conntrack format/);
+    expect(counts(diffConntrackTables(parseConntrack(sctp('ESTABLISHED')).records, parseConntrack(sctp('COOKIE_WAIT')).records).notes)).toEqual([0, 0, 1]);
+    const icmp = (code: number, id: number) => `icmp     1 29 src=10.0.0.1 dst=10.0.0.2 type=8 code=${code} id=${id} src=10.0.0.2 dst=10.0.0.1 type=0 code=0 id=${id} mark=0 use=1\n`;
+    expect(diffConntrackText(icmp(0, 7), icmp(0, 8)).status).toBe('match');
+    expect(counts(diffConntrackText(icmp(0, 7), icmp(1, 7)).notes)).toEqual([1, 1, 0]);
+    expect(counts(diffConntrackTables(parseConntrack(icmp(0, 7)).records, parseConntrack(icmp(1, 7)).records).notes)).toEqual([1, 1, 0]);
+  });
+
+  // Random tables with few keys (so that several connections share one) in
+  // random states and flags; the node's table is a shuffled, edited copy. Both
+  // paths must list the same differences, and a shuffled copy has none.
+  const entryLine = fc
+    .record({
+      proto: fc.constantFrom('tcp', 'udp', 'icmp', 'sctp'),
+      src: fc.integer({ min: 1, max: 2 }),
+      dst: fc.integer({ min: 1, max: 2 }),
+      port: fc.constantFrom(53, 80),
+      sport: fc.integer({ min: 30000, max: 30100 }),
+      state: fc.constantFrom('ESTABLISHED', 'TIME_WAIT', 'SYN_SENT', 'CLOSE', 'FIN_WAIT', 'COOKIE_WAIT'),
+      unreplied: fc.boolean(),
+      assured: fc.boolean(),
+    })
+    .map(({ proto, src, dst, port, sport, state, unreplied, assured }) => {
+      const s = `10.0.0.${src}`;
+      const d = `10.96.0.${dst}`;
+      const b = `10.244.0.${dst}`;
+      const u = unreplied ? ' [UNREPLIED]' : '';
+      const a = assured ? ' [ASSURED]' : '';
+      if (proto === 'icmp') return `icmp     1 29 src=${s} dst=${d} type=8 code=0 id=${sport}${u} src=${b} dst=${s} type=0 code=0 id=${sport}${a} mark=0 use=1`;
+      const num = proto === 'tcp' ? 6 : proto === 'udp' ? 17 : 132;
+      const st = proto === 'udp' || (proto === 'tcp' && state === 'COOKIE_WAIT') ? '' : ` ${state}`;
+      return `${proto.padEnd(8)} ${num} 100${st} src=${s} dst=${d} sport=${sport} dport=${port}${u} src=${b} dst=${s} sport=${port} dport=${sport}${a} mark=0 use=1`;
+    });
+  const table = fc.array(entryLine, { minLength: 1, maxLength: 12 });
+  const norm = (r: ReturnType<typeof diffConntrackText>) => r.items.map((i) => `${i.kind} ${i.explained} ${i.model ?? ''} | ${i.real ?? ''}`).sort();
+
+  it('agrees with the record-based diff on random tables with shared keys (every item)', () => {
+    fc.assert(
+      fc.property(table, fc.array(fc.tuple(fc.nat(20), fc.constantFrom('drop', 'dup', 'restate', 'new')), { maxLength: 5 }), fc.infiniteStream(fc.nat()), entryLine, (model, edits, order, fresh) => {
+        const real = [...model];
+        for (const [k, what] of edits) {
+          const i = k % real.length;
+          if (real.length === 0) break;
+          if (what === 'drop') real.splice(i, 1);
+          else if (what === 'dup') real.push(real[i]);
+          else if (what === 'new') real.push(fresh);
+          else real[i] = real[i].replace(/ (ESTABLISHED|TIME_WAIT|SYN_SENT|CLOSE|FIN_WAIT|COOKIE_WAIT) /, ' LAST_ACK ');
+        }
+        const it = order[Symbol.iterator]();
+        const shuffled = real.map((l) => [it.next().value as number, l] as const).sort((x, y) => x[0] - y[0]).map((x) => x[1]);
+        const mt = `${model.join('\n')}\n`;
+        const rt = `${shuffled.join('\n')}\n`;
+        const fast = diffConntrackText(mt, rt);
+        const slow = diffConntrackTables(parseConntrack(mt).records, parseConntrack(rt).records);
+        expect(counts(fast.notes)).toEqual(counts(slow.notes));
+        expect(norm(fast)).toEqual(norm(slow));
+        expect(fast.status).toBe(slow.status);
+        expect(fast.notes?.join(' ')).not.toMatch(/another conntrack format/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a table against a shuffled copy of itself has no difference, on both paths', () => {
+    fc.assert(
+      fc.property(table, fc.infiniteStream(fc.nat()), (model, order) => {
+        const it = order[Symbol.iterator]();
+        const shuffled = model.map((l) => [it.next().value as number, l] as const).sort((x, y) => x[0] - y[0]).map((x) => x[1]);
+        const mt = `${model.join('\n')}\n`;
+        const rt = `${shuffled.join('\n')}\n`;
+        expect(diffConntrackText(mt, rt).status).toBe('match');
+        expect(diffConntrackTables(parseConntrack(mt).records, parseConntrack(rt).records).status).toBe('match');
+      }),
+      { numRuns: 200 },
     );
   });
 });
@@ -103,7 +214,7 @@ describe('compareIptablesText', () => {
         expect(norm(fast)).toEqual(norm(slow));
         expect(fast.status).toBe(slow.status);
       }),
-      { numRuns: 150, seed: 42 },
+      { numRuns: 150 },
     );
   });
 

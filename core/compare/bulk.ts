@@ -18,15 +18,34 @@ const TCP_ORDER = [2, 3, 4, 5, 6, 7, 8, 9, 10];
 const F_UNREPLIED = 64;
 const F_ASSURED = 128;
 
-const STATES = ['', 'NONE', 'SYN_SENT', 'SYN_SENT2', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE'];
+// State words as conntrack-tools prints them: TCP (codes 1–10, in lifecycle
+// order from SYN_SENT: TCP_ORDER), then LISTEN (older tools' SYN_SENT2), SCTP
+// and DCCP. Codes are compared only for equality, so a word shared by two
+// protocols (ESTABLISHED, NONE) has one code, as the record path compares names.
+const STATES = [
+  '', 'NONE', 'SYN_SENT', 'SYN_SENT2', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE',
+  'LISTEN',
+  'CLOSED', 'COOKIE_WAIT', 'COOKIE_ECHOED', 'SHUTDOWN_SENT', 'SHUTDOWN_RECD', 'SHUTDOWN_ACK_SENT', 'HEARTBEAT_SENT', 'HEARTBEAT_ACKED',
+  'REQUEST', 'RESPOND', 'PARTOPEN', 'OPEN', 'CLOSEREQ', 'CLOSING', 'TIMEWAIT', 'IGNORE', 'INVALID',
+];
+/** Codes up to 63 fit beside the two flags in a byte; state words not listed above get the free ones, per diff. */
+const MAX_STATE = 63;
+let otherStates = new Map<string, number>();
 
-/** State word [a, b) of t → code (NONE 1 … CLOSE 10), 0 when not a state. Compared in place, no slice. */
+/** State word [a, b) of t → code (NONE 1 … CLOSE 10, then the others), 0 when there is no free code left. Known words are compared in place, no slice. */
 function stateCode(t: string, a: number, b: number): number {
   for (let k = 1; k < STATES.length; k++) {
     const w = STATES[k];
     if (w.length === b - a && t.startsWith(w, a)) return k;
   }
-  return 0;
+  const w = t.slice(a, b);
+  let k = otherStates.get(w);
+  if (k === undefined) {
+    k = STATES.length + otherStates.size;
+    if (k > MAX_STATE) return 0;
+    otherStates.set(w, k);
+  }
+  return k;
 }
 
 interface Scan {
@@ -187,9 +206,9 @@ function lineOf(text: string, sc: Scan, i: number): ConntrackEntry | undefined {
  */
 export function diffConntrackText(modelText: string, realText: string, opts: { maxItems?: number } = {}): CheckResult {
   const max = opts.maxItems ?? 200;
+  otherStates = new Map();
   const m = scanConntrack(modelText);
   const r = scanConntrack(realText);
-  // model entries by key, chained for duplicates
   // model entries by the first hash, chained; the second hash is checked on every hit (64 bits in all)
   const head = new Map<number, number>();
   const next = new Int32Array(m.count).fill(-1);
@@ -200,21 +219,34 @@ export function diffConntrackText(modelText: string, realText: string, opts: { m
     head.set(k, i);
   }
   const used = new Uint8Array(m.count);
-  const pendingReal: number[] = [];
-  for (let j = 0; j < r.count; j++) {
-    let i = head.get(r.h1[j]);
-    let hit = -1;
-    const k2 = r.h2[j];
-    while (i !== undefined && i >= 0) {
-      if (!used[i] && m.h2[i] === k2 && m.meta[i] === r.meta[j]) {
-        hit = i;
-        break;
-      }
-      i = next[i];
+  /**
+   * The first unpaired model entry (table order) with real entry j's key and,
+   * when `sameMeta`, its state and flags: paired, or -1. Paired entries stay
+   * paired, so they are dropped from the front of the chain for good (many
+   * connections of one key, e.g. one client to one Service, stay linear).
+   */
+  const take = (j: number, sameMeta: boolean): number => {
+    const k1 = r.h1[j];
+    let i = head.get(k1);
+    if (i === undefined) return -1;
+    if (i >= 0 && used[i]) {
+      while (i >= 0 && used[i]) i = next[i];
+      head.set(k1, i);
     }
-    if (hit >= 0) used[hit] = 1;
-    else pendingReal.push(j);
-  }
+    const k2 = r.h2[j];
+    const mt = r.meta[j];
+    for (; i >= 0; i = next[i]) {
+      if (!used[i] && m.h2[i] === k2 && (!sameMeta || m.meta[i] === mt)) {
+        used[i] = 1;
+        return i;
+      }
+    }
+    return -1;
+  };
+  // first the entries that pair with one of the same state and flags (conntrack -L
+  // lists same-key connections in hash order: pairing must not depend on it)
+  const pendingReal: number[] = [];
+  for (let j = 0; j < r.count; j++) if (take(j, true) < 0) pendingReal.push(j);
   const items: DiffItem[] = [];
   let missing = 0;
   let extra = 0;
@@ -224,24 +256,15 @@ export function diffConntrackText(modelText: string, realText: string, opts: { m
     if (!it.explained) unexplained++;
     if (items.length < max) items.push(it);
   };
+  // then the rest of each key: the same connection in another state
   for (const j of pendingReal) {
-    let i = head.get(r.h1[j]);
-    let hit = -1;
-    const k2 = r.h2[j];
-    while (i !== undefined && i >= 0) {
-      if (!used[i] && m.h2[i] === k2) {
-        hit = i;
-        break;
-      }
-      i = next[i];
-    }
+    const hit = take(j, false);
     const re = lineOf(realText, r, j);
     if (hit < 0) {
       extra++;
       push({ kind: 'extra', where: re ? `${re.l4.name} → ${re.original.dst}` : undefined, real: re ? entryText(re) : realText.slice(r.starts[j], r.ends[j]), explanation: 'an entry on the node the model does not have', explained: false });
       continue;
     }
-    used[hit] = 1;
     changed++;
     const me = lineOf(modelText, m, hit);
     const ms = m.meta[hit] & 63;

@@ -155,25 +155,62 @@ export function compareConntrackEntries(expected: ExpectedProbe, entries: readon
 function tableKey(e: ConntrackEntry): string {
   const o = e.original;
   const r = e.reply;
-  // source ports are ephemeral: left out; ICMP ids likewise
-  return `${e.l4.name}|${o.src}|${o.dst}|${o.dport ?? o.type ?? ''}|${r.src}|${r.sport ?? ''}|${r.dst}`;
+  // source ports are ephemeral: left out; ICMP ids likewise (type and code are the ICMP message: kept)
+  const port = o.dport ?? (o.type !== undefined ? `${o.type}/${o.code ?? ''}` : '');
+  return `${e.l4.name}|${o.src}|${o.dst}|${port}|${r.src}|${r.sport ?? ''}|${r.dst}`;
+}
+
+/** State and [UNREPLIED]/[ASSURED]: what a paired entry is compared on. */
+function sameStatus(a: ConntrackEntry, b: ConntrackEntry): boolean {
+  return a.state === b.state && a.unreplied === b.unreplied && a.assured === b.assured;
+}
+
+/** Model entries of one pairing key, in table order; `first` skips those already paired (they stay paired). */
+interface KeyGroup {
+  idx: number[];
+  first: number;
 }
 
 /**
  * Whole-table diff (e.g. a model's `conntrack -L` for many flows against a
  * node's): entries paired by protocol, original source, destination and
  * port, and reply source and port — not by source port, which is ephemeral.
+ * Several connections may share that key (one client, one Service, several
+ * source ports); they are interchangeable, and `conntrack -L` lists them in
+ * hash-bucket order, so pairing must not depend on the order: entries of a
+ * key with the same state and flags pair first, then the rest in table
+ * order. A table compared with itself, in any order, has no difference.
  * Paired entries compare state and [UNREPLIED]/[ASSURED]; timeouts, use and
  * id are ignored. `maxItems` bounds the listed differences (the counts stay exact).
  */
 export function diffConntrackTables(model: readonly ConntrackEntry[], real: readonly ConntrackEntry[], opts: { maxItems?: number } = {}): CheckResult {
   const max = opts.maxItems ?? 200;
-  const byKey = new Map<string, ConntrackEntry[]>();
-  for (const e of model) {
-    const k = tableKey(e);
-    const l = byKey.get(k);
-    if (l) l.push(e);
-    else byKey.set(k, [e]);
+  const byKey = new Map<string, KeyGroup>();
+  for (let i = 0; i < model.length; i++) {
+    const k = tableKey(model[i]);
+    const g = byKey.get(k);
+    if (g) g.idx.push(i);
+    else byKey.set(k, { idx: [i], first: 0 });
+  }
+  const used = new Uint8Array(model.length);
+  /** The first unpaired model entry of e's key that `ok` accepts (table order). */
+  const take = (g: KeyGroup | undefined, ok: (m: ConntrackEntry) => boolean): number => {
+    if (!g) return -1;
+    while (g.first < g.idx.length && used[g.idx[g.first]]) g.first++;
+    for (let k = g.first; k < g.idx.length; k++) {
+      const i = g.idx[k];
+      if (!used[i] && ok(model[i])) {
+        used[i] = 1;
+        return i;
+      }
+    }
+    return -1;
+  };
+  // first the entries that pair with one of the same state and flags
+  const pending: { e: ConntrackEntry; g: KeyGroup | undefined }[] = [];
+  for (const e of real) {
+    const g = byKey.get(tableKey(e));
+    if (take(g, (m) => sameStatus(m, e)) < 0) pending.push({ e, g });
   }
   const items: DiffItem[] = [];
   let missing = 0;
@@ -184,34 +221,33 @@ export function diffConntrackTables(model: readonly ConntrackEntry[], real: read
     if (!it.explained) unexplainedCount++;
     if (items.length < max) items.push(it);
   };
-  for (const e of real) {
-    const l = byKey.get(tableKey(e));
-    const m = l?.pop();
-    if (!m) {
+  // then the rest of each key, in table order: the same connection in another state
+  for (const { e, g } of pending) {
+    const i = take(g, () => true);
+    if (i < 0) {
       extra++;
       push({ kind: 'extra', where: `${e.l4.name} → ${e.original.dst}`, real: entryText(e), explanation: 'an entry on the node the model does not have', explained: false });
       continue;
     }
-    if (m.state !== e.state || m.unreplied !== e.unreplied || m.assured !== e.assured) {
-      changed++;
-      const wi = TCP_ORDER.indexOf(m.state ?? '');
-      const ri = TCP_ORDER.indexOf(e.state ?? '');
-      const timing = m.unreplied === e.unreplied && wi >= 0 && ri >= 0 && e.state !== 'SYN_SENT';
-      push({
-        kind: 'changed',
-        where: `${e.l4.name} → ${e.original.dst}`,
-        model: entryText(m),
-        real: entryText(e),
-        explanation: timing ? `state ${e.state} on the node, ${m.state} in the model: the same connection listed at another moment of its lifecycle` : 'the entry differs in state or in whether a reply was seen',
-        explained: timing,
-      });
-    }
+    const m = model[i];
+    changed++;
+    const wi = TCP_ORDER.indexOf(m.state ?? '');
+    const ri = TCP_ORDER.indexOf(e.state ?? '');
+    const timing = m.unreplied === e.unreplied && wi >= 0 && ri >= 0 && e.state !== 'SYN_SENT';
+    push({
+      kind: 'changed',
+      where: `${e.l4.name} → ${e.original.dst}`,
+      model: entryText(m),
+      real: entryText(e),
+      explanation: timing ? `state ${e.state} on the node, ${m.state} in the model: the same connection listed at another moment of its lifecycle` : 'the entry differs in state or in whether a reply was seen',
+      explained: timing,
+    });
   }
-  for (const l of byKey.values()) {
-    for (const m of l) {
-      missing++;
-      push({ kind: 'missing', where: `${m.l4.name} → ${m.original.dst}`, model: entryText(m), explanation: 'the model has this connection, the node does not track it', explained: false });
-    }
+  for (let i = 0; i < model.length; i++) {
+    if (used[i]) continue;
+    const m = model[i];
+    missing++;
+    push({ kind: 'missing', where: `${m.l4.name} → ${m.original.dst}`, model: entryText(m), explanation: 'the model has this connection, the node does not track it', explained: false });
   }
   const notes = [`${missing} missing, ${extra} extra, ${changed} changed${items.length < missing + extra + changed ? ` (first ${items.length} listed)` : ''}; source ports, timeouts, use and ids ignored`];
   const res = checkResult('conntrack', items, Math.max(model.length, real.length), `${model.length} model entries vs ${real.length} node entries`, notes);

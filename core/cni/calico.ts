@@ -27,6 +27,7 @@ import {
   addLoopback,
   addNodeUplink,
   addr4,
+  addr6,
   cniPodsOn,
   podIndexOnNode,
   findNode,
@@ -39,7 +40,12 @@ import {
   otherNodes,
   podIPv4,
   sameSubnet,
+  sameSubnetV6,
+  nodeGatewayV6,
+  nodeV6,
+  podIPv6,
 } from './common';
+import { formatIP } from '../net';
 import { sha1Hex, syntheticMac } from './hash';
 import { buildVethPod } from './pods';
 import { formatCniResult } from './result';
@@ -48,6 +54,10 @@ import type { CniDescription, CniModel, CniResult, EncapsulationKind, NodeDatapl
 export type CalicoMode = 'bgp' | 'vxlan' | 'ipip' | 'ipip-crosssubnet' | 'vxlan-crosssubnet';
 
 export const CALICO_HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee';
+/** The EUI-64 link-local address of every cali* host veth (MAC ee:ee:ee:ee:ee:ee): the pods' IPv6 default gateway. */
+export const CALICO_V6_GATEWAY = 'fe80::ecee:eeff:feee:eeee';
+/** felix: outer IPv6 40 + UDP 8 + VXLAN 8 + inner Ethernet 14. */
+export const CALICO_VXLAN_V6_OVERHEAD = 70;
 export const CALICO_VXLAN_VNI = 4096;
 export const CALICO_VXLAN_PORT = 4789;
 export const CALICO_FELIX_PROTO = '80';
@@ -78,6 +88,31 @@ export function calicoBlocks(topology: Topology, node: NodeModel): Cidr[] {
     seen.set(block.text, block);
   }
   return [...seen.values()].sort((a, b) => (a.base as number) - (b.base as number));
+}
+
+/** The node's IPv6 IPAM blocks (node.blocks from IPAM; otherwise the blocks holding its pods' IPv6 addresses). */
+export function calicoBlocksV6(topology: Topology, node: NodeModel): Cidr[] {
+  const v6 = (node.blocks ?? []).map((b) => Cidr.tryParse(b)).filter((c): c is Cidr => !!c && c.family === 6);
+  if (v6.length) return v6;
+  const size = topology.settings.blockSize.v6;
+  const seen = new Map<string, Cidr>();
+  for (const p of cniPodsOn(topology, node.name)) {
+    const ip = podIPv6(p);
+    if (!ip) continue;
+    const block = Cidr.fromIP(parseIP(ip)!, size)!;
+    seen.set(block.text, block);
+  }
+  const cidr = nodeV6(topology, node)?.podCidr;
+  if (!seen.size && cidr) {
+    const block = cidr.prefix <= size ? cidr.subnet(size, 0) : cidr;
+    seen.set(block.text, block);
+  }
+  return [...seen.values()].sort((a, b) => ((a.base as bigint) < (b.base as bigint) ? -1 : 1));
+}
+
+/** The cluster is dual-stack for Calico: an IPv6 pool (cluster CIDR) and IPv6 node addresses. */
+export function calicoIPv6(topology: Topology): boolean {
+  return topology.nodes.some((n) => nodeV6(topology, n) !== undefined);
 }
 
 export class CalicoModel implements CniModel {
@@ -132,13 +167,43 @@ export class CalicoModel implements CniModel {
     const s = topology.settings;
     if (s.cni.mtu) return s.cni.mtu;
     const enc = s.cni.encryption ? 60 : 0; // WireGuard over IPv4
-    return s.nodeMTU - Math.max(OVERHEAD[this.mode], enc);
+    // felix takes the smallest MTU over the enabled encapsulations: with an IPv6 VXLAN pool that is node-70.
+    const v6 = this.vxlan && calicoIPv6(topology) ? CALICO_VXLAN_V6_OVERHEAD : 0;
+    return s.nodeMTU - Math.max(OVERHEAD[this.mode], enc, v6);
   }
 
-  encapsulationBetween(topology: Topology, srcNode: string, dstNode: string): EncapsulationKind {
+  encapsulationBetween(topology: Topology, srcNode: string, dstNode: string, family: 4 | 6 = 4): EncapsulationKind {
     if (srcNode === dstNode) return 'none';
     if (topology.settings.cni.encryption) return 'wireguard';
-    return this.tunnelBetween(topology, srcNode, dstNode);
+    return family === 6 ? this.tunnelBetweenV6(topology, srcNode, dstNode) : this.tunnelBetween(topology, srcNode, dstNode);
+  }
+
+  /** vxlan-v6.calico carries IPv6 in IPv6 (the nodes' IPv6 addresses); Calico has no IPv6 IP-in-IP. */
+  underlayFor(family: 4 | 6): 4 | 6 {
+    return family === 6 && this.vxlan ? 6 : 4;
+  }
+
+  /**
+   * IPv6 pools: Calico supports VXLAN (vxlan-v6.calico) or no encapsulation for IPv6,
+   * never IP-in-IP, so an ipip pool's IPv6 twin is routed natively by BIRD.
+   */
+  tunnelBetweenV6(topology: Topology, srcNode: string, dstNode: string): EncapsulationKind {
+    if (srcNode === dstNode) return 'none';
+    if (this.mode === 'vxlan') return 'vxlan';
+    if (this.mode === 'vxlan-crosssubnet') return sameSubnetV6(topology, findNode(topology, srcNode), findNode(topology, dstNode)) ? 'none' : 'vxlan';
+    return 'none';
+  }
+
+  /** The IPv6 tunnel address of vxlan-v6.calico: IPAM's reservation, else the first address of the first IPv6 block. */
+  tunnelAddressV6(topology: Topology, node: NodeModel): string | undefined {
+    const reserved = nodeReservedAddresses(topology.settings, node).find((r) => r.role === 'tunnel' && r.family === 6);
+    if (reserved) return reserved.ip;
+    const block = calicoBlocksV6(topology, node)[0];
+    return block ? formatIP(block.nth(0)) : undefined;
+  }
+
+  vtepMacV6(node: NodeModel): string {
+    return syntheticMac(`node/${node.name}/vxlan-v6.calico`);
   }
 
   /** The tunnel the IP pool's encapsulation setting selects (WireGuard aside). */
@@ -174,7 +239,7 @@ export class CalicoModel implements CniModel {
   }
 
   private fixedDevices(topology: Topology): number {
-    return 2 + (this.vxlan || this.ipip ? 1 : 0) + (topology.settings.cni.encryption ? 1 : 0);
+    return 2 + (this.vxlan || this.ipip ? 1 : 0) + (this.vxlan && calicoIPv6(topology) ? 1 : 0) + (topology.settings.cni.encryption ? 1 : 0);
   }
 
   /** Host-side veth ifindex: the pair is created in the pod netns and the host end moved out, taking the next free host index. */
@@ -226,6 +291,22 @@ export class CalicoModel implements CniModel {
         description: 'felix\'s VXLAN tunnel endpoint (VTEP)',
       });
     }
+    const v6 = nodeV6(topology, node);
+    const blocksV6 = v6 ? calicoBlocksV6(topology, node) : [];
+    if (this.vxlan && calicoIPv6(topology)) {
+      const tun6 = v6 ? this.tunnelAddressV6(topology, node) : undefined;
+      b.addInterface({
+        name: 'vxlan-v6.calico',
+        kind: 'vxlan',
+        mac: this.vtepMacV6(node),
+        mtu: nodeMtu - CALICO_VXLAN_V6_OVERHEAD,
+        operstate: 'UNKNOWN',
+        txqlen: 1000,
+        vxlan: { id: CALICO_VXLAN_VNI, external: false, local: v6?.ip, dev: 'eth0', dstport: CALICO_VXLAN_PORT, learning: false, ageing: 300 },
+        addresses: tun6 ? [addr6(tun6, 128)] : [],
+        description: 'felix\'s IPv6 VXLAN tunnel endpoint: IPv6 pod packets in VXLAN over the nodes\' IPv6 addresses (outer IPv6 header: 70 bytes of overhead)',
+      });
+    }
     if (topology.settings.cni.encryption) {
       b.addInterface({
         name: 'wireguard.cali',
@@ -264,6 +345,13 @@ export class CalicoModel implements CniModel {
       b.sysctls[`net.ipv4.neigh.${name}.proxy_delay`] = '0';
       b.sysctls[`net.ipv4.conf.${name}.forwarding`] = '1';
       b.sysctls[`net.ipv4.conf.${name}.rp_filter`] = '1';
+      const ip6 = v6 ? podIPv6(pod) : undefined;
+      if (ip6) {
+        b.addRoute({ dst: ip6, dev: name, metric: 1024, origin: `Calico CNI plugin and felix: IPv6 route to local pod ${pod.namespace}/${pod.name}` });
+        b.sysctls[`net.ipv6.conf.${name}.proxy_ndp`] = '1';
+        b.sysctls[`net.ipv6.conf.${name}.forwarding`] = '1';
+        b.sysctls[`net.ipv6.conf.${name}.accept_ra`] = '0';
+      }
     }
 
     // Local blocks: blackholes, so addresses of the block that are not (yet) pods are dropped here.
@@ -272,6 +360,14 @@ export class CalicoModel implements CniModel {
         this.bird
           ? { type: 'blackhole', dst: block.text, protocol: 'bird', origin: `BIRD: local IPAM block ${block.text} (static blackhole, announced to peers)` }
           : { type: 'blackhole', dst: block.text, protocol: CALICO_FELIX_PROTO, origin: `felix: local IPAM block ${block.text}` },
+      );
+    }
+
+    for (const block of blocksV6) {
+      b.addRoute(
+        this.bird
+          ? { type: 'blackhole', dst: block.text, dev: 'lo', protocol: 'bird', metric: 1024, origin: `BIRD: local IPv6 IPAM block ${block.text} (static blackhole, announced to peers)` }
+          : { type: 'blackhole', dst: block.text, dev: 'lo', protocol: CALICO_FELIX_PROTO, metric: 1024, origin: `felix: local IPv6 IPAM block ${block.text}` },
       );
     }
 
@@ -308,14 +404,46 @@ export class CalicoModel implements CniModel {
         b.neighbours.push({ ip: vtep, dev: 'vxlan.calico', lladdr: mac, state: 'PERMANENT', origin: `felix: VTEP of ${peer.name}` });
         b.fdb.push({ mac, dev: 'vxlan.calico', dst: peerIP, self: true, state: 'permanent', origin: `felix: VTEP of ${peer.name} lives at ${peerIP}`, macSynthetic: true });
       }
+      const peer6 = v6 ? nodeV6(topology, peer) : undefined;
+      if (v6 && peer6) this.remoteV6(topology, b, node, peer, v6, peer6.ip);
     }
+    if (v6) notes.push(`IPv6: pods reach everything through ${CALICO_V6_GATEWAY}, the link-local address of their cali* host veth (MAC ${CALICO_HOST_VETH_MAC}); the host answers the pod's neighbour solicitation itself (net.ipv6.conf.cali*.proxy_ndp=1 is also set). ${this.ipip ? 'Calico has no IPv6 IP-in-IP: the IPv6 pool of an IPIP cluster is routed natively by BIRD (encapsulation None).' : this.vxlan ? `IPv6 blocks go through vxlan-v6.calico (VNI ${CALICO_VXLAN_VNI}, UDP ${CALICO_VXLAN_PORT}, MTU ${nodeMtu - CALICO_VXLAN_V6_OVERHEAD}) with an outer IPv6 header between the nodes' IPv6 addresses.` : 'IPv6 blocks are announced by BIRD like the IPv4 ones.'}`);
 
     const ns = b.finish();
     return { ...ns, kind: 'node', node: node.name, nodeIP, plugin: 'calico', mode: this.mode, maps: [], notes };
   }
 
+  /** Routes (and VTEP entries) towards one peer's IPv6 blocks. */
+  private remoteV6(topology: Topology, b: NamespaceBuilder, node: NodeModel, peer: NodeModel, v6: NonNullable<ReturnType<typeof nodeV6>>, peerIP6: string): void {
+    const encap = this.tunnelBetweenV6(topology, node.name, peer.name);
+    const same = sameSubnetV6(topology, node, peer);
+    for (const block of calicoBlocksV6(topology, peer)) {
+      if (encap === 'vxlan') {
+        const vtep = this.tunnelAddressV6(topology, peer)!;
+        b.addRoute({ dst: block.text, gateway: vtep, dev: 'vxlan-v6.calico', metric: 1024, flags: ['onlink'], origin: `felix: IPv6 block ${block.text} of ${peer.name} via its IPv6 VTEP ${vtep}` });
+      } else if (this.bird) {
+        if (same) b.addRoute({ dst: block.text, gateway: peerIP6, dev: 'eth0', protocol: 'bird', metric: 1024, origin: `BIRD: IPv6 block ${block.text} of ${peer.name}, learned over iBGP (IPv6 session)` });
+        else {
+          const gw = nodeGatewayV6(v6.subnet);
+          b.addRoute({ dst: block.text, gateway: gw, dev: 'eth0', protocol: 'bird', metric: 1024, origin: `BIRD: IPv6 block ${block.text} of ${peer.name}; its next hop ${peerIP6} is in another subnet, resolved recursively through ${gw}` });
+        }
+      } else {
+        b.addRoute({ dst: block.text, gateway: peerIP6, dev: 'eth0', protocol: CALICO_FELIX_PROTO, metric: 1024, flags: ['onlink'], origin: `felix: IPv6 block ${block.text} of ${peer.name} in the same subnet, routed without encapsulation` });
+      }
+    }
+    if (encap === 'vxlan' || (this.vxlan && calicoIPv6(topology))) {
+      const vtep = this.tunnelAddressV6(topology, peer);
+      if (vtep) {
+        const mac = this.vtepMacV6(peer);
+        b.neighbours.push({ ip: vtep, dev: 'vxlan-v6.calico', lladdr: mac, state: 'PERMANENT', origin: `felix: IPv6 VTEP of ${peer.name}` });
+        b.fdb.push({ mac, dev: 'vxlan-v6.calico', dst: peerIP6, self: true, state: 'permanent', origin: `felix: IPv6 VTEP of ${peer.name} lives at ${peerIP6}`, macSynthetic: true });
+      }
+    }
+  }
+
   buildPod(topology: Topology, pod: PodModel): PodDataplane {
     const ip = podIPv4(pod);
+    const ip6 = nodeV6(topology, findNode(topology, pod.nodeName)) ? podIPv6(pod) : undefined;
     return buildVethPod({
       topology,
       pod,
@@ -324,10 +452,11 @@ export class CalicoModel implements CniModel {
       ifindex: 2,
       mac: syntheticMac(`pod/${pod.namespace}/${pod.name}/eth0`),
       mtu: this.podMtu(topology),
-      addresses: [addr4(ip, 32)],
+      addresses: ip6 ? [addr4(ip, 32), addr6(ip6, 128)] : [addr4(ip, 32)],
       routes: [
         { dst: 'default', gateway: '169.254.1.1', origin: 'Calico CNI plugin: everything goes to the host through the link-local next hop 169.254.1.1' },
         { dst: '169.254.1.1', scope: 'link', origin: 'Calico CNI plugin: makes 169.254.1.1 reachable on eth0 (the host answers its ARP by proxy ARP)' },
+        ...(ip6 ? [{ dst: '::/0', gateway: CALICO_V6_GATEWAY, metric: 1024, origin: `Calico CNI plugin: the IPv6 default route goes via the host veth's link-local address ${CALICO_V6_GATEWAY} (EUI-64 of ee:ee:ee:ee:ee:ee)` }] : []),
       ],
       description: `pod ${pod.namespace}/${pod.name}'s interface, a /32 with no on-link subnet`,
     });
@@ -339,14 +468,17 @@ export class CalicoModel implements CniModel {
     const ip = podIPv4(pod);
     const block = calicoBlocks(topology, node).find((c) => c.contains(parseIP(ip)!));
     const blockLen = block ? block.prefix : topology.settings.blockSize.v4;
+    const ip6 = nodeV6(topology, node) ? podIPv6(pod) : undefined;
+    const block6 = ip6 ? calicoBlocksV6(topology, node).find((c) => c.contains(parseIP(ip6)!)) : undefined;
+    const blockLen6 = block6 ? block6.prefix : topology.settings.blockSize.v6;
     const eth0 = dp.interfaces.find((i) => i.name === 'eth0')!;
     return formatCniResult(CALICO_CNI_VERSION, {
       interfaces: [
         { name: dp.hostPeer },
         { name: 'eth0', mac: eth0.mac, mtu: eth0.mtu, sandbox: dp.netnsPath },
       ],
-      ips: [{ interface: 1, address: `${ip}/32` }],
-      routes: [{ dst: `${ip}/${blockLen}` }],
+      ips: ip6 ? [{ interface: 1, address: `${ip}/32` }, { interface: 1, address: `${ip6}/128` }] : [{ interface: 1, address: `${ip}/32` }],
+      routes: ip6 ? [{ dst: `${ip}/${blockLen}` }, { dst: `${ip6}/${blockLen6}` }] : [{ dst: `${ip}/${blockLen}` }],
     });
   }
 }

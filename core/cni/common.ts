@@ -41,10 +41,74 @@ export function nodeIPv4(node: NodeModel): string {
   if (!ip) {
     throw new CniModelError(
       `node "${node.name}" has no IPv4 InternalIP`,
-      'give the node an IPv4 address in its ips list (IPv6-only nodes are not modelled yet)',
+      'give the node an IPv4 address in its ips list: the CNI models build every node on an IPv4 underlay (dual-stack nodes carry IPv6 pod traffic too, but IPv6-only nodes and clusters are not modelled)',
     );
   }
   return ip;
+}
+
+export function firstIPv6(ips: readonly string[]): string | undefined {
+  return ips.find((ip) => parseIP(ip)?.family === 6);
+}
+
+/** The node's IPv6 InternalIP, if it has one (dual-stack nodes). */
+export function nodeIPv6(node: NodeModel): string | undefined {
+  return firstIPv6(node.ips);
+}
+
+/** The pod's IPv6 address, if IPAM gave it one (dual-stack pods). */
+export function podIPv6(pod: PodModel): string | undefined {
+  return firstIPv6(pod.ips);
+}
+
+/** The node's IPv6 pod CIDR (spec.podCIDRs), if the cluster is dual-stack. */
+export function nodePodCidrV6(node: NodeModel): Cidr | undefined {
+  for (const text of node.podCIDRs) {
+    const c = Cidr.tryParse(text);
+    if (c && c.family === 6) return c;
+  }
+  return undefined;
+}
+
+export function clusterCidrV6(topology: Topology): Cidr | undefined {
+  for (const text of topology.settings.clusterCIDRs) {
+    const c = Cidr.tryParse(text);
+    if (c && c.family === 6) return c;
+  }
+  return undefined;
+}
+
+/**
+ * The node's IPv6 side, when the node is dual-stack: its IPv6 InternalIP, the
+ * settings.nodeCIDRs entry holding it, its IPv6 pod CIDR. Undefined for
+ * IPv4-only nodes (the CNI models then build no IPv6 routes at all).
+ */
+export function nodeV6(topology: Topology, node: NodeModel): { ip: string; subnet: Cidr; podCidr: Cidr } | undefined {
+  const ip = nodeIPv6(node);
+  const podCidr = nodePodCidrV6(node);
+  if (!ip || !podCidr) return undefined;
+  const a = parseIP(ip)!;
+  for (const text of topology.settings.nodeCIDRs) {
+    const c = Cidr.tryParse(text);
+    if (c && c.family === 6 && c.contains(a)) return { ip, subnet: c, podCidr };
+  }
+  return undefined;
+}
+
+/** Same IPv6 node network (the IPv6 side of sameSubnet). */
+export function sameSubnetV6(topology: Topology, a: NodeModel, b: NodeModel): boolean {
+  const va = nodeV6(topology, a);
+  const vb = nodeV6(topology, b);
+  return !!va && !!vb && va.subnet.contains(parseIP(vb.ip)!);
+}
+
+/** The IPv6 node network's gateway: the model uses the first host address (::1) of the subnet. */
+export function nodeGatewayV6(subnet: Cidr): string {
+  return formatIPv6(subnet.nth(1).value as bigint);
+}
+
+export function addr6(local: string, prefixlen: number, scope: IfAddress['scope'] = 'global'): IfAddress {
+  return { family: 6, local, prefixlen, scope };
 }
 
 /** The node network the node's uplink is attached to: the settings.nodeCIDRs entry holding its IP. */
@@ -248,7 +312,8 @@ export class NamespaceBuilder {
       dev: spec.dev,
       table: spec.table ?? 'main',
       protocol: spec.protocol ?? 'boot',
-      scope: spec.scope ?? (spec.gateway || spec.type === 'blackhole' ? 'global' : 'link'),
+      // IPv6 routes are always RT_SCOPE_UNIVERSE (ip -6 route never prints a scope).
+      scope: spec.scope ?? ((spec.family ?? family) === 6 || spec.gateway || spec.type === 'blackhole' ? 'global' : 'link'),
       prefsrc: spec.prefsrc,
       metric: spec.metric,
       flags: spec.flags ?? [],
@@ -297,6 +362,13 @@ export class NamespaceBuilder {
           }
         } else if (iface.name === 'lo') {
           this.addRoute({ type: 'local', dst: a.local, dev: 'lo', table: 'local', protocol: 'kernel', scope: 'global', metric: 0, origin: 'kernel: IPv6 loopback' });
+        } else if (a.scope === 'global') {
+          // addrconf_prefix_route() (also for a /128) and the local route in table local.
+          const prefix = Cidr.parse(`${a.local}/${a.prefixlen}`);
+          if (up(iface) && !this.withoutPrefixRoute.has(iface.name)) {
+            this.addRoute({ dst: prefix.text, dev: iface.name, protocol: 'kernel', scope: 'global', metric: 256, origin: `kernel: connected route for ${a.local}/${a.prefixlen} on ${iface.name}` });
+          }
+          this.addRoute({ type: 'local', dst: a.local, dev: iface.name, table: 'local', protocol: 'kernel', scope: 'global', metric: 0, origin: `kernel: IPv6 address ${a.local} on ${iface.name}` });
         } else if (a.scope === 'link') {
           this.addRoute({ dst: 'fe80::/64', dev: iface.name, protocol: 'kernel', scope: 'global', metric: 256, origin: `kernel: IPv6 link-local prefix on ${iface.name}` });
           this.addRoute({ type: 'local', dst: a.local, dev: iface.name, table: 'local', protocol: 'kernel', scope: 'global', metric: 0, origin: `kernel: IPv6 link-local address on ${iface.name}` });
@@ -325,7 +397,8 @@ function ifindexOrder(name: string | undefined, order: Map<string, number>): num
 /**
  * Kernel dump order: IPv4 before IPv6, then per table (main, other, local); IPv4
  * by address, longer prefix first for the same address, then metric; IPv6 by
- * address then device index (a good stand-in for the fib6 walk).
+ * address then device index (a good stand-in for the fib6 walk), the IPv6
+ * default route last.
  */
 export function sortRoutes(routes: Route[], ifOrder: Map<string, number> = new Map()): Route[] {
   const keyed = routes.map((r) => ({ r, k: dstKey(r) }));
@@ -333,6 +406,8 @@ export function sortRoutes(routes: Route[], ifOrder: Map<string, number> = new M
     if (a.family !== b.family) return a.family - b.family;
     const t = tableRank(a.table) - tableRank(b.table);
     if (t) return t;
+    // The fib6 walk lists the default route (the tree's root) after every other IPv6 route.
+    if (a.family === 6 && (ka.len === 0) !== (kb.len === 0)) return ka.len === 0 ? 1 : -1;
     if (ka.v !== kb.v) return ka.v < kb.v ? -1 : 1;
     if (ka.len !== kb.len) return kb.len - ka.len;
     const m = (a.metric ?? 0) - (b.metric ?? 0);
@@ -394,6 +469,13 @@ export function addNodeUplink(b: NamespaceBuilder, topology: Topology, node: Nod
   b.sysctls['net.ipv4.ip_forward'] = '1';
   b.sysctls['net.ipv4.conf.all.rp_filter'] = '0';
   b.sysctls['net.ipv4.conf.eth0.proxy_arp'] = '0';
+  const v6 = nodeV6(topology, node);
+  if (v6) {
+    eth0.addresses.push(addr6(v6.ip, v6.subnet.prefix));
+    const gw = nodeGatewayV6(v6.subnet);
+    b.addRoute({ dst: '::/0', gateway: gw, dev: 'eth0', metric: 1024, origin: `node network configuration: IPv6 default gateway ${gw} (first host of ${v6.subnet.text}, the model's convention; with router advertisements it would be the router's link-local address, proto ra)` });
+    b.sysctls['net.ipv6.conf.all.forwarding'] = '1';
+  }
   return eth0;
 }
 

@@ -3,8 +3,8 @@
 // applies at every link.
 
 import { type Topology } from '../model/types';
-import { formatIPv4 } from '../net';
-import { findNode, nodeIPv4, nodeSubnet, sameSubnet } from './common';
+import { formatIP, formatIPv4 } from '../net';
+import { findNode, nodeIPv4, nodeSubnet, nodeV6, sameSubnet, sameSubnetV6 } from './common';
 import { ciliumIdentityFor } from './cilium';
 import { fnv1a32, syntheticMac } from './hash';
 import type { CniModel, EncapsulationKind } from './types';
@@ -21,8 +21,9 @@ export interface InnerPacket {
 }
 
 export interface OuterHeaders {
-  eth: { src: string; dst: string; ethertype: 'IPv4'; macSynthetic: true };
-  ip: { src: string; dst: string; protocol: number; protocolName: string; ttl: number; df: boolean; length: number };
+  eth: { src: string; dst: string; ethertype: 'IPv4' | 'IPv6'; macSynthetic: true };
+  /** The outer IP header; `version` 6 for an IPv6 underlay (ttl is then the hop limit, df always false, length the total packet length). */
+  ip: { version?: 4 | 6; src: string; dst: string; protocol: number; protocolName: string; ttl: number; df: boolean; length: number };
   udp?: { srcPort: number; dstPort: number; length: number };
   vxlan?: { flags: number; vni: number };
   geneve?: { vni: number; protocolType: number; optionsLength: number };
@@ -36,8 +37,10 @@ export interface Encapsulation {
   kind: EncapsulationKind;
   /** Absent when the packet crosses unencapsulated. */
   outer?: OuterHeaders;
-  /** Bytes added to the inner IP packet (IPv4 underlay). */
+  /** Bytes added to the inner IP packet (70 for VXLAN over an IPv6 underlay, 50 over IPv4). */
   overhead: number;
+  /** The outer header's family. */
+  underlay: 4 | 6;
   /** The MTU the plugin gives pods, already reduced for the encapsulation. */
   podMtu: number;
   /** The largest inner IP packet that fits the underlay without fragmenting the outer packet. */
@@ -89,9 +92,13 @@ interface TunnelParams {
   innerEth?: { src: string; dst: string };
 }
 
-function tunnelParams(cni: CniModel, kind: EncapsulationKind, srcNode: string, dstNode: string): TunnelParams {
-  const key = `${cni.plugin}:${kind}`;
+function tunnelParams(cni: CniModel, kind: EncapsulationKind, srcNode: string, dstNode: string, underlay: 4 | 6): TunnelParams {
+  const key = `${cni.plugin}:${kind}${underlay === 6 ? ':6' : ''}`;
   switch (key) {
+    case 'calico:vxlan:6':
+      return { device: 'vxlan-v6.calico', port: 4789, vni: 4096, innerEth: { src: syntheticMac(`node/${srcNode}/vxlan-v6.calico`), dst: syntheticMac(`node/${dstNode}/vxlan-v6.calico`) } };
+    case 'flannel:vxlan:6':
+      return { device: 'flannel-v6.1', port: 8472, vni: 1, innerEth: { src: syntheticMac(`node/${srcNode}/flannel-v6.1`), dst: syntheticMac(`node/${dstNode}/flannel-v6.1`) } };
     case 'calico:vxlan':
       return { device: 'vxlan.calico', port: 4789, vni: 4096, innerEth: { src: syntheticMac(`node/${srcNode}/vxlan.calico`), dst: syntheticMac(`node/${dstNode}/vxlan.calico`) } };
     case 'calico:ipip':
@@ -125,30 +132,39 @@ function tunnelParams(cni: CniModel, kind: EncapsulationKind, srcNode: string, d
  * natively between these two nodes.
  */
 export function encapsulate(cni: CniModel, topology: Topology, srcNode: string, dstNode: string, inner: InnerPacket): Encapsulation {
-  const kind = cni.encapsulationBetween(topology, srcNode, dstNode);
+  const family: 4 | 6 = inner.srcIP.includes(':') ? 6 : 4;
+  const kind = cni.encapsulationBetween(topology, srcNode, dstNode, family);
   const podMtu = cni.podMtu(topology);
   const nodeMtu = topology.settings.nodeMTU;
-  const overhead = OVERHEAD[kind];
+  // Only the VXLAN devices have IPv6-underlay twins in the models (Calico's IPv6 WireGuard device, wireguard.cali-v6, is not modelled).
+  const underlay: 4 | 6 = kind === 'vxlan' ? (cni.underlayFor?.(family) ?? 4) : 4;
+  const overhead = encapOverhead(kind, underlay);
   const approximate = kind === 'sleeve';
   if (kind === 'none') {
-    return { kind, overhead: 0, podMtu, maxInner: nodeMtu, approximate: false, explanation: `${cni.plugin} ${cni.mode} routes ${srcNode} → ${dstNode} without encapsulation` };
+    return { kind, overhead: 0, underlay, podMtu, maxInner: nodeMtu, approximate: false, explanation: `${cni.plugin} ${cni.mode} routes ${srcNode} → ${dstNode} without encapsulation` };
   }
   const a = findNode(topology, srcNode);
   const b = findNode(topology, dstNode);
-  const srcIP = nodeIPv4(a);
-  const dstIP = nodeIPv4(b);
-  const p = tunnelParams(cni, kind, srcNode, dstNode);
-  const nextHopMac = sameSubnet(topology, a, b)
+  const a6 = underlay === 6 ? nodeV6(topology, a) : undefined;
+  const b6 = underlay === 6 ? nodeV6(topology, b) : undefined;
+  const srcIP = a6 ? a6.ip : nodeIPv4(a);
+  const dstIP = b6 ? b6.ip : nodeIPv4(b);
+  const p = tunnelParams(cni, kind, srcNode, dstNode, underlay);
+  const same = underlay === 6 ? sameSubnetV6(topology, a, b) : sameSubnet(topology, a, b);
+  const nextHopMac = same
     ? syntheticMac(`node/${dstNode}/eth0`)
-    : syntheticMac(`gateway/${formatIPv4(nodeSubnet(topology, a).nth(1).value as number)}`);
+    : syntheticMac(`gateway/${a6 ? formatIP(a6.subnet.nth(1)) : formatIPv4(nodeSubnet(topology, a).nth(1).value as number)}`);
   const outerLen = inner.length + overhead;
   const udp = kind !== 'ipip';
   const outer: OuterHeaders = {
-    eth: { src: syntheticMac(`node/${srcNode}/eth0`), dst: nextHopMac, ethertype: 'IPv4', macSynthetic: true },
-    // Linux tunnel defaults leave DF clear on the outer header (vxlan/geneve `df unset`, tunl0 `nopmtudisc`).
+    eth: { src: syntheticMac(`node/${srcNode}/eth0`), dst: nextHopMac, ethertype: underlay === 6 ? 'IPv6' : 'IPv4', macSynthetic: true },
+    // Linux tunnel defaults leave DF clear on the outer header (vxlan/geneve `df unset`, tunl0 `nopmtudisc`);
+    // an IPv6 header has no DF bit (only the sending host may fragment).
     ip: { src: srcIP, dst: dstIP, protocol: udp ? 17 : 4, protocolName: udp ? 'UDP' : 'IPIP', ttl: 64, df: false, length: outerLen },
   };
-  if (udp) outer.udp = { srcPort: kind === 'wireguard' ? (p.port ?? 51820) : tunnelSourcePort(inner), dstPort: p.port ?? 0, length: outerLen - 20 };
+  if (underlay === 6) outer.ip.version = 6;
+  const ipHeader = underlay === 6 ? 40 : 20;
+  if (udp) outer.udp = { srcPort: kind === 'wireguard' ? (p.port ?? 51820) : tunnelSourcePort(inner), dstPort: p.port ?? 0, length: outerLen - ipHeader };
   const vni = p.vni ?? (cni.plugin === 'cilium' ? ciliumSourceIdentity(topology, inner.srcIP) : 0);
   if (kind === 'vxlan') outer.vxlan = { flags: 0x08, vni };
   if (kind === 'geneve') outer.geneve = { vni, protocolType: 0x6558, optionsLength: 0 };
@@ -158,6 +174,8 @@ export function encapsulate(cni: CniModel, topology: Topology, srcNode: string, 
   const what =
     kind === 'ipip'
       ? 'an outer IPv4 header (protocol 4, IP-in-IP)'
+      : underlay === 6
+        ? `${kind.toUpperCase()} in UDP ${p.port} over IPv6${p.vni !== undefined ? `, VNI ${p.vni}` : ''} (outer IPv6 40 + UDP 8 + VXLAN 8 + inner Ethernet 14 bytes)`
       : kind === 'wireguard'
         ? `WireGuard (UDP ${p.port}), encrypting the inner packet`
         : kind === 'sleeve'
@@ -167,6 +185,7 @@ export function encapsulate(cni: CniModel, topology: Topology, srcNode: string, 
     kind,
     outer,
     overhead,
+    underlay,
     podMtu,
     maxInner: nodeMtu - overhead,
     device: p.device,

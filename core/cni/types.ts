@@ -217,8 +217,23 @@ export interface CniModel {
   cniAddResult(topology: Topology, pod: PodModel): CniResult;
   /** The pod (veth) MTU this plugin configures for the topology. */
   podMtu(topology: Topology): number;
-  /** What carries a packet from one node to another: none, a tunnel, or WireGuard. */
-  encapsulationBetween(topology: Topology, srcNode: string, dstNode: string): EncapsulationKind;
+  /**
+   * What carries a packet from one node to another: none, a tunnel, or
+   * WireGuard. `family` is the inner (pod) packet's family (default 4): a
+   * plugin may carry IPv6 differently (Calico has no IPv6 IP-in-IP).
+   */
+  encapsulationBetween(topology: Topology, srcNode: string, dstNode: string, family?: 4 | 6): EncapsulationKind;
+  /**
+   * The outer header family of the tunnel that carries inner packets of
+   * `family` (Calico's vxlan-v6.calico and flannel-v6.1 use the nodes' IPv6
+   * addresses; Cilium and Antrea keep one IPv4 tunnel). Default 4.
+   */
+  underlayFor?(family: 4 | 6): 4 | 6;
+  /**
+   * Why this plugin cannot carry IPv6 pod traffic in the model, or undefined
+   * when it can (Weave Net has no IPv6 support at all).
+   */
+  ipv6Unsupported?(topology: Topology): string | undefined;
 }
 
 export class CniModelError extends Error {

@@ -193,11 +193,11 @@ export class TraceContext {
     return this.hostPods.get(node);
   }
 
-  encapsulationBetween(a: string, b: string): EncapsulationKind {
-    const k = `${a}|${b}`;
+  encapsulationBetween(a: string, b: string, family: 4 | 6 = 4): EncapsulationKind {
+    const k = family === 6 ? `${a}|${b}|6` : `${a}|${b}`;
     let e = this.encapKinds.get(k);
     if (e === undefined) {
-      e = this.cni.encapsulationBetween(this.topology, a, b);
+      e = this.cni.encapsulationBetween(this.topology, a, b, family);
       this.encapKinds.set(k, e);
     }
     return e;
@@ -209,7 +209,7 @@ export class TraceContext {
    * flow hash (outer UDP source port) and, for Cilium, the source identity.
    */
   encapsulate(a: string, b: string, inner: InnerPacket): Encapsulation {
-    const k = `${a}|${b}${this.cni.plugin === 'cilium' ? `|${inner.srcIP}` : ''}`;
+    const k = `${a}|${b}${this.cni.plugin === 'cilium' ? `|${inner.srcIP}` : inner.srcIP.includes(':') ? '|6' : ''}`;
     let t = this.encaps.get(k);
     if (!t) {
       t = encapsulate(this.cni, this.topology, a, b, { ...inner, length: 0 });
@@ -224,7 +224,7 @@ export class TraceContext {
       outer: {
         ...o,
         ip: { ...o.ip, length: len },
-        udp: o.udp ? { ...o.udp, srcPort: t.kind === 'wireguard' ? o.udp.srcPort : tunnelSourcePort(inner), length: len - 20 } : undefined,
+        udp: o.udp ? { ...o.udp, srcPort: t.kind === 'wireguard' ? o.udp.srcPort : tunnelSourcePort(inner), length: len - (t.underlay === 6 ? 40 : 20) } : undefined,
       },
     };
   }

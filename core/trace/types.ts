@@ -97,7 +97,8 @@ export interface DnsHeader {
 export interface OuterHeader {
   kind: EncapsulationKind;
   eth: { src: string; dst: string };
-  ip: { src: string; dst: string; protocol: number; ttl: number; df: boolean; length: number };
+  /** `version: 6` only for an IPv6 underlay (Calico's vxlan-v6.calico, flannel-v6.1); absent means IPv4. */
+  ip: { version?: 6; src: string; dst: string; protocol: number; ttl: number; df: boolean; length: number };
   udp?: { sport: number; dport: number; length: number };
   vxlan?: { flags: number; vni: number };
   geneve?: { vni: number };

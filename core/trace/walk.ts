@@ -189,9 +189,11 @@ function routeTextOf(r: RouteLookup): string {
   if (rt.protocol !== 'boot') parts.push(`proto ${rt.protocol}`);
   if (rt.scope !== 'global') parts.push(`scope ${rt.scope}`);
   if (rt.prefsrc) parts.push(`src ${rt.prefsrc}`);
-  if (rt.metric !== undefined) parts.push(`metric ${rt.metric}`);
+  if (rt.family === 6) parts.push(`metric ${rt.metric ?? 1024}`);
+  else if (rt.metric !== undefined) parts.push(`metric ${rt.metric}`);
   for (const f of rt.flags) parts.push(f);
   if (rt.mtu !== undefined) parts.push(`mtu ${rt.mtu}`);
+  if (rt.family === 6) parts.push('pref medium');
   return parts.join(' ');
 }
 
@@ -354,6 +356,21 @@ class Walker {
 
   setEth(p: Pkt, src: string, dst: string, synthetic = true): void {
     p.h = { ...p.h, eth: { src, dst, synthetic } };
+  }
+
+  /** `iptables-save` / `ip6tables-save` (and `iptables` / `ip6tables`) for the walk's family. */
+  get ipt(): string {
+    return this.family === 6 ? 'ip6tables' : 'iptables';
+  }
+
+  /** `conntrack -L` lists only IPv4 entries unless given `-f ipv6`. */
+  get ctList(): string {
+    return this.family === 6 ? 'conntrack -L -f ipv6' : 'conntrack -L';
+  }
+
+  /** IPv4 TTL / IPv6 hop limit. */
+  get ttlName(): string {
+    return this.family === 6 ? 'hop limit' : 'TTL';
   }
 
   decTTL(p: Pkt): void {
@@ -524,7 +541,7 @@ class Walker {
           (skipped.length ? ` ${skipped.join(' ')}` : '') +
           (r.notes.length ? ` ${r.notes.join(' ')}` : ''),
         service: !!(r.nat.length || chain),
-        command: chain ? `iptables-save -t nat | grep ${chain}` : `iptables -t ${r.steps.find((s) => s.event === 'match')?.table ?? 'filter'} -L ${r.hook} -n -v --line-numbers`,
+        command: chain ? `${this.ipt}-save -t nat | grep ${chain}` : `${this.ipt} -t ${r.steps.find((s) => s.event === 'match')?.table ?? 'filter'} -L ${r.hook} -n -v --line-numbers`,
         verdict: r.verdict === 'ACCEPT' ? 'accept' : r.verdict === 'REJECT' ? 'reject' : 'drop',
       };
       vr._view = v;
@@ -656,7 +673,7 @@ class Walker {
     if (!srcPod && !dstPod) return true;
     const w = this.ctx.calico.walk(node, 'FORWARD', { src: p.h.ip.src, dst: p.h.ip.dst, proto: p.proto === 'ipv6-icmp' ? 'icmp' : p.proto, dport: this.dport(p) ?? 0, in: srcPod ? calicoInterfaceName(srcPod.namespace, srcPod.name) : inIface, out: dstPod ? calicoInterfaceName(dstPod.namespace, dstPod.name) : outIface });
     const cost = this.lat.hookUs + w.trace.length * this.lat.ruleUs * 3;
-    const cmd = `iptables-save -t filter | grep -E 'cali-(fw|tw|pi|po)-'`;
+    const cmd = `${this.ipt}-save -t filter | grep -E 'cali-(fw|tw|pi|po)-'`;
     if (srcPod) {
       const eg = w.trace.filter((l) => /cali-(fw|po|pro|from-wl)/.test(l) || l.startsWith('-A FORWARD') || l.startsWith('-A cali-FORWARD'));
       if (!this.enforce(p, 'Egress', node, inIface, { rules: eg, rule: eg[eg.length - 1], mechanism: 'Calico felix (iptables, cali-fw-<iface> → cali-po-<policy>)', cost, command: cmd })) return false;
@@ -755,7 +772,7 @@ class Walker {
           conntrack: this.ctLine(node, r.entry),
           latencyUs: this.lat.conntrackHitUs,
           category: p.phase === 'dns' ? 'dns' : 'service',
-          command: `conntrack -L -s ${r.entry.orig.src} -d ${r.entry.orig.dst}`,
+          command: `${this.ctList} -s ${r.entry.orig.src} -d ${r.entry.orig.dst}`,
         });
       }
     }
@@ -819,7 +836,7 @@ class Walker {
       return this.drop(p, this.ctx.nodeLoc(node, inIface), 'no-route', `${node} has no usable route to ${p.h.ip.dst}: ${rt.explanation}`, { rule: routeText(rt), command: `ip route get ${p.h.ip.dst}` });
     }
     this.decTTL(p);
-    this.emit(p, 'route', this.ctx.nodeLoc(node, inIface), `route: ${routeText(rt)}`, `${rt.explanation}. The node forwards the packet (TTL ${p.h.ip.ttl + 1} → ${p.h.ip.ttl}).`, 'forward', {
+    this.emit(p, 'route', this.ctx.nodeLoc(node, inIface), `route: ${routeText(rt)}`, `${rt.explanation}. The node forwards the packet (${this.ttlName} ${p.h.ip.ttl + 1} → ${p.h.ip.ttl}).`, 'forward', {
       rule: routeText(rt),
       latencyUs: this.lat.routeUs,
       command: `ip route get ${p.h.ip.dst}`,
@@ -862,7 +879,7 @@ class Walker {
         const list = outcomes.map((o, i) => ({ endpoint: eps[i], probability: o.probability }));
         this.serviceEvent(p, { element: nodeEl(node), node, netns: `node/${node}`, iface: inIface }, svc, `kube-proxy iptables (${svcChain?.chain ?? 'KUBE-SVC'}, -m statistic --mode random)`, list, idx, this.lat.ruleUs, {
           rules: res.steps.filter((s) => s.event === 'match' && /^KUBE-(SVC|SVL|SEP)-/.test(s.chain)).map((s) => s.text),
-          command: `iptables-save -t nat | grep ${svcChain?.chain ?? 'KUBE-SVC'}`,
+          command: `${this.ipt}-save -t nat | grep ${svcChain?.chain ?? 'KUBE-SVC'}`,
         });
         this.recordService(svc, pk.dport, 'iptables', list, eps[idx]);
       }
@@ -873,7 +890,7 @@ class Walker {
         rule: sep?.text,
         latencyUs: this.lat.natUs,
         category: p.phase === 'dns' ? 'dns' : 'service',
-        command: `conntrack -L -d ${pk.dst}`,
+        command: `${this.ctList} -d ${pk.dst}`,
       });
     }
     return res;
@@ -931,7 +948,7 @@ class Walker {
       const noEp = /has no (local )?endpoints/.test(rule);
       const proto = p.proto === 'tcp' ? 'tcp' : 'udp';
       const text = `${r.hook}: ${rule} — the packet is rejected with ${what} (iptables REJECT's default, also for TCP: kube-proxy writes a bare -j REJECT, so a TCP client gets ICMP port unreachable, not a RST; connect() fails with ECONNREFUSED "Connection refused")`;
-      const out = this.drop(p, at, noEp ? 'no-endpoints' : 'unreachable', text, { rule, command: `iptables-save -t filter | grep "${svc ? `${svc.namespace}/${svc.name}` : 'REJECT'}"` });
+      const out = this.drop(p, at, noEp ? 'no-endpoints' : 'unreachable', text, { rule, command: `${this.ipt}-save -t filter | grep "${svc ? `${svc.namespace}/${svc.name}` : 'REJECT'}"` });
       const src = this.masqAddress(node, undefined) ?? p.h.ip.dst;
       const quoted = p.h.ip.length;
       const icmp = this.newPkt(`ICMP port unreachable for ${p.label}`, p.phase, 'response', 'icmp-error', {
@@ -959,7 +976,7 @@ class Walker {
       conntrack: this.ctLine(node, e),
       latencyUs: this.lat.conntrackNewUs,
       category: p.phase === 'dns' ? 'dns' : e.dnat ? 'service' : 'transit',
-      command: `conntrack -L -d ${origDst}`,
+      command: `${this.ctList} -d ${origDst}`,
       seedNote: e.dnat && p.proto === 'tcp' ? 'The seed prints the entry as "src=10.244.1.5 dst=10.96.5.20 sport=52345 dport=80 src=10.244.2.8 dst=10.244.1.5 sport=8080 dport=52345"; conntrack -L also prints the protocol, timeout and TCP state, and [UNREPLIED] until the reply is seen.' : undefined,
     });
   }
@@ -1032,7 +1049,7 @@ class Walker {
             conntrack: this.ctLine(node, ct.entry),
             latencyUs: this.lat.natUs,
             category: 'service',
-            command: `conntrack -L -d ${t.src}`,
+            command: `${this.ctList} -d ${t.src}`,
             seedNote: 'The seed performs this reverse NAT in "iptables POSTROUTING (node-2)". It happens on the node that did the DNAT and holds the conntrack entry — the client\'s node (node-1) — as the reply leaves it towards the pod; node-2 never NATs this flow.',
           });
         }
@@ -1073,7 +1090,8 @@ class Walker {
     const size = opts.outer ? (p.h.outer?.ip.length ?? p.h.ip.length) : p.h.ip.length;
     const df = opts.outer ? (p.h.outer?.ip.df ?? false) : p.h.ip.df || p.h.ip.version === 6;
     if (size <= mtu) return true;
-    const r = mtuCheck(size, df, { mtu, family: this.family, icmpBlocked: this.opts.icmpBlocked, where: `${node} ${dev}` });
+    const family = opts.outer ? (p.h.outer?.ip.version ?? 4) : this.family;
+    const r = mtuCheck(size, df, { mtu, family, icmpBlocked: this.opts.icmpBlocked, where: `${node} ${dev}` });
     const at: EventLocation = { element: nodeEl(node), node, netns: `node/${node}`, iface: dev };
     if (r.verdict === 'fragmented') {
       p.frag = 20 + Math.floor((mtu - 20) / 8) * 8;
@@ -1127,13 +1145,13 @@ class Walker {
     if (!dstNode || dstNode === node) {
       const bridges = new Set(['cni0', 'weave', 'antrea-gw0']);
       if (bridges.has(outIface) && this.ctx.rangeNode(p.h.ip.dst) === node) {
-        return this.drop(p, this.ctx.nodeLoc(node, outIface), 'unreachable', `no pod has ${p.h.ip.dst} on ${node}: ARP for it on ${outIface} gets no answer, and after the neighbour timeout the sender gets ICMP host unreachable (EHOSTUNREACH "No route to host")`, { command: `ip neigh show ${p.h.ip.dst}` });
+        return this.drop(p, this.ctx.nodeLoc(node, outIface), 'unreachable', `no pod has ${p.h.ip.dst} on ${node}: ${this.family === 6 ? 'neighbour solicitation' : 'ARP'} for it on ${outIface} gets no answer, and after the neighbour timeout the sender gets ICMP host unreachable (EHOSTUNREACH "No route to host")`, { command: `ip neigh show ${p.h.ip.dst}` });
       }
     }
-    const tunnelDevs = new Set(['vxlan.calico', 'tunl0', 'wireguard.cali', 'flannel.1', 'cilium_vxlan', 'cilium_geneve', 'cilium_host', 'genev_sys_6081', 'vxlan_sys_4789', 'antrea-gw0', 'weave', 'vxlan-6784']);
+    const tunnelDevs = new Set(['vxlan.calico', 'vxlan-v6.calico', 'flannel-v6.1', 'tunl0', 'wireguard.cali', 'flannel.1', 'cilium_vxlan', 'cilium_geneve', 'cilium_host', 'genev_sys_6081', 'vxlan_sys_4789', 'antrea-gw0', 'weave', 'vxlan-6784']);
     if (dstNode === node) return this.drop(p, this.ctx.nodeLoc(node, outIface), 'no-route', `${p.h.ip.dst} belongs to ${node}'s own pod range but no pod has it`);
-    if (dstNode && (tunnelDevs.has(outIface) || this.ctx.encapsulationBetween(node, dstNode) !== 'none')) {
-      const kind = this.ctx.encapsulationBetween(node, dstNode);
+    if (dstNode && (tunnelDevs.has(outIface) || this.ctx.encapsulationBetween(node, dstNode, this.family) !== 'none')) {
+      const kind = this.ctx.encapsulationBetween(node, dstNode, this.family);
       if (kind !== 'none') return this.tunnel(p, node, dstNode, outIface, rt, kind);
     }
     // Native routing over eth0.
@@ -1147,7 +1165,7 @@ class Walker {
       return !!cc && !!a && cc.contains(a);
     });
     if (!dstNode && svcCidr) {
-      return this.drop(p, this.ctx.nodeLoc(node, 'eth0'), 'no-route', `${p.h.ip.dst} is in the Service CIDR but no Service port matches ${p.proto.toUpperCase()} ${this.dport(p) ?? ''}: kube-proxy has no rule for it, so the packet follows ${node}'s default route${gw ? ` to ${gw}` : ''} and is lost (Service addresses are virtual; the client times out)`, { rule: rt ? routeText(rt) : undefined, command: `iptables-save -t nat | grep ${p.h.ip.dst}` });
+      return this.drop(p, this.ctx.nodeLoc(node, 'eth0'), 'no-route', `${p.h.ip.dst} is in the Service CIDR but no Service port matches ${p.proto.toUpperCase()} ${this.dport(p) ?? ''}: kube-proxy has no rule for it, so the packet follows ${node}'s default route${gw ? ` to ${gw}` : ''} and is lost (Service addresses are virtual; the client times out)`, { rule: rt ? routeText(rt) : undefined, command: `${this.ipt}-save -t nat | grep ${p.h.ip.dst}` });
     }
     if (!dstNode) {
       this.emit(p, 'wire', { element: nodeEl(node), node, netns, iface: 'eth0' }, `leaves the cluster via ${gw ?? 'eth0'}`, `${p.h.ip.dst} is outside the cluster (no pod, node or Service has it); the packet leaves ${node} towards the node network's gateway. What happens beyond is outside the model.`, 'forward', { latencyUs: this.lat.wireUs, command: `tcpdump -ni eth0 host ${p.h.ip.dst}` });
@@ -1174,7 +1192,7 @@ class Walker {
     if (dev !== 'cilium_host' && dev !== 'weave') this.capture(p, node, netns, dev, 'out');
     let how = '';
     const ndp = this.ctx.nodeDp(node);
-    if (rt?.gateway && (dev === 'vxlan.calico' || dev === 'flannel.1')) {
+    if (rt?.gateway && (dev === 'vxlan.calico' || dev === 'flannel.1' || dev === 'vxlan-v6.calico' || dev === 'flannel-v6.1')) {
       // The neighbour/FDB scan is O(nodes): its text is memoised per (node, gateway, device).
       const key = `vtep|${node}|${rt.gateway}|${dev}`;
       const memo = this.ctx.hookMemo;
@@ -1195,7 +1213,7 @@ class Walker {
       outer: {
         kind,
         eth: { src: o.eth.src, dst: o.eth.dst },
-        ip: { src: o.ip.src, dst: o.ip.dst, protocol: o.ip.protocol, ttl: o.ip.ttl, df: o.ip.df, length: o.ip.length },
+        ip: o.ip.version === 6 ? { version: 6, src: o.ip.src, dst: o.ip.dst, protocol: o.ip.protocol, ttl: o.ip.ttl, df: o.ip.df, length: o.ip.length } : { src: o.ip.src, dst: o.ip.dst, protocol: o.ip.protocol, ttl: o.ip.ttl, df: o.ip.df, length: o.ip.length },
         udp: o.udp ? { sport: o.udp.srcPort, dport: o.udp.dstPort, length: o.udp.length } : undefined,
         vxlan: o.vxlan ? { flags: o.vxlan.flags, vni: o.vxlan.vni } : undefined,
         geneve: o.geneve ? { vni: o.geneve.vni } : undefined,
@@ -1203,9 +1221,9 @@ class Walker {
       },
     };
     if (o.innerEth) this.setEth(p, o.innerEth.src, o.innerEth.dst);
-    const outerText = `outer ${o.eth.src} → ${o.eth.dst}, IPv4 ${o.ip.src} → ${o.ip.dst} proto ${o.ip.protocolName}${o.udp ? `, UDP ${o.udp.srcPort} → ${o.udp.dstPort}` : ''}${o.vxlan ? `, VXLAN VNI ${o.vxlan.vni}` : ''}${o.geneve ? `, Geneve VNI ${o.geneve.vni}` : ''}`;
+    const outerText = `outer ${o.eth.src} → ${o.eth.dst}, ${o.ip.version === 6 ? 'IPv6' : 'IPv4'} ${o.ip.src} → ${o.ip.dst} ${o.ip.version === 6 ? 'next header' : 'proto'} ${o.ip.protocolName}${o.udp ? `, UDP ${o.udp.srcPort} → ${o.udp.dstPort}` : ''}${o.vxlan ? `, VXLAN VNI ${o.vxlan.vni}` : ''}${o.geneve ? `, Geneve VNI ${o.geneve.vni}` : ''}`;
     const hub = this.plugin === 'cilium' ? this.hubble(p, node, 'to-overlay', 'FORWARDED') : undefined;
-    this.emit(p, 'encap', { element: nodeEl(node), node, netns, iface: dev }, `${kind.toUpperCase()} encapsulation on ${dev}: ${o.ip.src} → ${o.ip.dst}`, `${enc.explanation}.${how} ${outerText}.${o.udp && kind !== 'wireguard' ? ` The outer UDP source port (${o.udp.srcPort}) is a hash of the inner flow (udp_flow_src_port), so different flows spread over ECMP paths.` : ''} Outer DF is clear (Linux tunnel default), so an oversized outer packet would be fragmented rather than dropped.`, 'forward', {
+    this.emit(p, 'encap', { element: nodeEl(node), node, netns, iface: dev }, `${kind.toUpperCase()} encapsulation on ${dev}: ${o.ip.src} → ${o.ip.dst}`, `${enc.explanation}.${how} ${outerText}.${o.udp && kind !== 'wireguard' ? ` The outer UDP source port (${o.udp.srcPort}) is a hash of the inner flow (udp_flow_src_port), so different flows spread over ECMP paths.` : ''}${o.ip.version === 6 ? ' The outer IPv6 header has no DF bit: the inner packet was already checked against the tunnel device\'s MTU, and only this host could fragment the outer packet.' : ' Outer DF is clear (Linux tunnel default), so an oversized outer packet would be fragmented rather than dropped.'}${this.family === 6 && o.ip.version !== 6 ? ' The inner packet is IPv6 and the tunnel runs over the nodes\' IPv4 addresses: the outer header family is independent of the inner one.' : ''}`, 'forward', {
       latencyUs: this.lat.encapUs,
       category: p.phase === 'dns' ? 'dns' : 'encap',
       rule: rt ? routeText(rt) : undefined,
@@ -1282,18 +1300,22 @@ class Walker {
     switch (this.plugin) {
       case 'calico':
         dstMac = this.macOf(ndp, pdp.hostPeer);
-        l2 = `ARP for ${nh} is answered by proxy ARP on ${pdp.hostPeer} (net.ipv4.conf.${pdp.hostPeer}.proxy_arp=1) with ee:ee:ee:ee:ee:ee.`;
+        l2 = this.family === 6
+          ? `Neighbour discovery: the pod's neighbour solicitation for ${nh} (the link-local address of ${pdp.hostPeer}, derived from its MAC ee:ee:ee:ee:ee:ee) is answered by ${node} itself with a neighbour advertisement carrying ee:ee:ee:ee:ee:ee (ip -6 neigh shows ${nh} dev eth0 lladdr ee:ee:ee:ee:ee:ee router REACHABLE).`
+          : `ARP for ${nh} is answered by proxy ARP on ${pdp.hostPeer} (net.ipv4.conf.${pdp.hostPeer}.proxy_arp=1) with ee:ee:ee:ee:ee:ee.`;
         break;
       case 'cilium':
         dstMac = this.macOf(ndp, pdp.hostPeer);
-        l2 = `Cilium answers ARP for the router IP ${nh} with the MAC of ${pdp.hostPeer} (the lxc device).`;
+        l2 = this.family === 6
+          ? `bpf_lxc answers the pod's neighbour solicitation for the router IP ${nh} with a neighbour advertisement carrying the MAC of ${pdp.hostPeer} (the lxc device).`
+          : `Cilium answers ARP for the router IP ${nh} with the MAC of ${pdp.hostPeer} (the lxc device).`;
         break;
       case 'flannel':
       case 'weave': {
         const br = this.plugin === 'flannel' ? 'cni0' : 'weave';
         if (nhPod) {
           dstMac = this.macOf(this.ctx.podDp(nhPod), 'eth0');
-          l2 = `${nh} is on the pod's own subnet: ARP resolves the destination pod's MAC directly; the frame is bridged (${br}), not routed.`;
+          l2 = `${nh} is on the pod's own subnet: ${this.family === 6 ? 'neighbour discovery (NS/NA)' : 'ARP'} resolves the destination pod's MAC directly; the frame is bridged (${br}), not routed.`;
         } else {
           dstMac = this.macOf(ndp, br);
           l2 = `${nh} is the ${br} bridge's address: the frame goes to the bridge's MAC and up into ${node}'s IP stack.`;
@@ -1341,7 +1363,7 @@ class Walker {
     this.hookEvent(p, node, 'weave', fwd, 'filter (bridged frame, br_netfilter)');
     if (fwd.verdict !== 'ACCEPT') return this.reject(p, node, fwd, 'weave');
     this.confirm(p, node, r.verdict === 'ok' ? r : undefined, p.h.ip.dst, this.dport(p));
-    return this.tunnel(p, node, dst.nodeName, 'weave', undefined, this.ctx.encapsulationBetween(node, dst.nodeName));
+    return this.tunnel(p, node, dst.nodeName, 'weave', undefined, this.ctx.encapsulationBetween(node, dst.nodeName, this.family));
   }
 
   /** A packet sent by a host-network process (node or hostNetwork pod): routing, OUTPUT, POSTROUTING. */
@@ -1377,7 +1399,7 @@ class Walker {
       const d = out.nat.find((n) => n.kind === 'DNAT');
       if (d && svc) {
         const list = outcomes.map((o, i) => ({ endpoint: eps[i], probability: o.probability }));
-        this.serviceEvent(p, at(), svc, 'kube-proxy iptables (nat OUTPUT → KUBE-SERVICES)', list, idx, this.lat.ruleUs, { command: 'iptables-save -t nat | grep KUBE-SVC' });
+        this.serviceEvent(p, at(), svc, 'kube-proxy iptables (nat OUTPUT → KUBE-SERVICES)', list, idx, this.lat.ruleUs, { command: `${this.ipt}-save -t nat | grep KUBE-SVC` });
         this.recordService(svc, origDport, 'iptables', list, eps[idx]);
         this.setDst(p, d.after.ip, d.after.port);
         this.emit(p, 'dnat', at(), `DNAT ${joinHP(origDst, origDport)} → ${joinHP(d.after.ip, d.after.port)}`, 'nat/OUTPUT rewrites the destination of the locally generated packet; the kernel then routes again.', 'dnat', { latencyUs: this.lat.natUs, category: 'service' });
@@ -1505,7 +1527,7 @@ class Walker {
     }
     const dstNode = dst.kind === 'pod' || dst.kind === 'host' ? dst.node : undefined;
     const rt = this.ctx.route(this.ctx.nodeDp(node), p.h.ip.dst);
-    const kind = dstNode ? this.ctx.encapsulationBetween(node, dstNode) : 'none';
+    const kind = dstNode ? this.ctx.encapsulationBetween(node, dstNode, this.family) : 'none';
     if (dstNode && kind !== 'none') {
       this.emit(p, 'route', at, `route: ${routeText(rt)}`, `${rt.explanation}. In tunnel mode bpf_lxc does not hand the packet to this route: it encapsulates it directly (tunnel map).`, 'forward', { rule: routeText(rt), latencyUs: this.lat.routeUs, command: `ip route get ${p.h.ip.dst}; cilium-dbg bpf tunnel list` });
       return this.tunnel(p, node, dstNode, this.mode === 'geneve' ? 'cilium_geneve' : 'cilium_vxlan', rt, kind);
@@ -1621,7 +1643,7 @@ class Walker {
     this.confirm(p, node, ct, origDst, origDport, 65520);
     const dstNode = this.ownerNode(p.h.ip.dst);
     if (dstNode && dstNode !== node) {
-      const kind = this.ctx.encapsulationBetween(node, dstNode);
+      const kind = this.ctx.encapsulationBetween(node, dstNode, this.family);
       this.decTTL(p);
       this.emit(p, 'ovs', at, `L3Forwarding: ${p.h.ip.dst} lives on ${dstNode}`, kind !== 'none' ? `L3Forwarding matches ${dstNode}'s pod CIDR, decrements TTL and sets the tunnel destination ${this.ctx.nodeDp(dstNode).nodeIP}; Output to antrea-tun0.` : `noEncap: L3Forwarding sends the packet to antrea-gw0 and the host routes it over eth0.`, 'forward', { latencyUs: this.lat.bridgeUs, command: 'antctl get ovsflows -T L3Forwarding' });
       if (kind !== 'none') return this.tunnel(p, node, dstNode, 'antrea-tun0', undefined, kind);
@@ -1678,6 +1700,12 @@ function resolveSource(ctx: TraceContext, from: string): Place {
   return { kind: 'pod', pod, node: pod.nodeName };
 }
 
+/** Plugins whose IPv6 data plane the model does not build refuse IPv6 walks with what the real plugin does. */
+function refuseIPv6(ctx: TraceContext): void {
+  const why = ctx.cni.ipv6Unsupported?.(ctx.topology);
+  if (why) throw new TraceInputError(why, 'walk the IPv4 address instead (--family 4), or switch the topology to calico-vxlan, calico-bgp, flannel or cilium for IPv6');
+}
+
 function sourceIP(ctx: TraceContext, src: Place, family: 4 | 6): string | undefined {
   if (src.kind === 'pod') return src.pod.ips.find((ip) => ipFamily(ip) === family);
   if (src.kind === 'host') {
@@ -1702,8 +1730,9 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
     family = family === 4 ? 6 : 4;
   }
   w.family = family;
-  const srcIP = sourceIP(ctx, src, family);
+  let srcIP = sourceIP(ctx, src, family);
   if (!srcIP) throw new TraceInputError(`${from} has no IP address`, 'run IPAM (load the topology with loadTopology) or give the pod an address');
+  if (family === 6) refuseIPv6(ctx);
   const srcPod = src.kind === 'pod' ? src.pod : src.kind === 'host' ? src.pod : undefined;
   const nsForDns = srcPod ?? { namespace: 'default', hostNetwork: true };
   let clock = 0;
@@ -1714,11 +1743,28 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
   // ---- DNS -------------------------------------------------------------
   let dstIP: string | undefined = req.hostIsIP ? req.host : undefined;
   if (!req.hostIsIP) {
-    const r = dnsPhase(w, src, srcIP, nsForDns, req, family, clock);
+    // The queries go to resolv.conf's nameserver in its own family (kube-dns's first
+    // ClusterIP, IPv4 in an IPv4-primary dual-stack cluster), whatever family the answer has.
+    const nameserver = ctx.resolvConf(nsForDns).nameservers[0];
+    const nsFamily = nameserver ? ipFamily(nameserver) : null;
+    const dnsFamily: 4 | 6 = nsFamily && sourceIP(ctx, src, nsFamily) ? nsFamily : family;
+    w.family = dnsFamily;
+    const r = dnsPhase(w, src, sourceIP(ctx, src, dnsFamily)!, nsForDns, req, dnsFamily, clock, family);
+    w.family = family;
     clock = r.clock;
     dstIP = r.address;
     if (!dstIP) {
       return finish(w, req, src, srcIP, family, undefined, false, ctx);
+    }
+    // getaddrinfo() returned an address of the other family (e.g. only AAAA for an
+    // IPv6 single-stack Service): the application connects over that family.
+    const got = ipFamily(dstIP);
+    if (got && got !== family && req.kind !== 'dns' && sourceIP(ctx, src, got)) {
+      if (got === 6) refuseIPv6(ctx);
+      family = got;
+      w.family = family;
+      srcIP = sourceIP(ctx, src, family)!;
+      notes.add(`${req.host} resolves to ${dstIP} only: ${from} connects over IPv${family} from ${srcIP}.`);
     }
   }
   if (req.kind === 'dns') {
@@ -1901,10 +1947,10 @@ function exchange(w: Walker, req: TraceRequest, syn: Pkt, synAck: Pkt, server: P
   return true;
 }
 
-function dnsPhase(w: Walker, src: Place, srcIP: string, pod: Pick<PodModel, 'namespace' | 'hostNetwork'>, req: TraceRequest, family: 4 | 6, clock0: number): { clock: number; address?: string } {
+function dnsPhase(w: Walker, src: Place, srcIP: string, pod: Pick<PodModel, 'namespace' | 'hostNetwork'>, req: TraceRequest, family: 4 | 6, clock0: number, want: 4 | 6 = family): { clock: number; address?: string } {
   const ctx = w.ctx;
   const rc = ctx.resolvConf(pod);
-  const fam = family === 6 ? 'inet6' : 'unspec';
+  const fam = want === 6 ? 'inet6' : 'unspec';
   const res = ctx.resolution(pod, req.host, fam);
   const el = src.kind === 'pod' ? podEl(src.pod) : src.kind === 'host' ? (src.pod ? podEl(src.pod) : nodeEl(src.node)) : '';
   const node = src.kind === 'external' ? undefined : src.node;
@@ -1969,7 +2015,7 @@ function dnsPhase(w: Walker, src: Place, srcIP: string, pod: Pick<PodModel, 'nam
   }
   clock = candidateEnd;
   const fin = w.newPkt(`DNS result ${req.host}`, 'dns', 'response', 'dns-response', { ip: { version: family, src: nameserver, dst: srcIP, ttl: 64, df: false, length: 0, protocol: 'UDP' } }, 'udp', clock);
-  const addrs = res.addresses.filter((a) => ipFamily(a) === family);
+  const addrs = res.addresses.filter((a) => ipFamily(a) === want);
   const address = addrs[0] ?? res.addresses[0];
   if (res.outcome !== 'found' || !address) {
     w.drop(fin, { element: el, node, netns }, 'nxdomain', res.outcome === 'forwarded' ? `${res.answeredBy ?? req.host} is outside the cluster domain: CoreDNS forwards it upstream, which the model does not follow.` : `every candidate name got NXDOMAIN: "${req.host}" does not resolve (getaddrinfo: Name or service not known)`);

@@ -501,6 +501,21 @@ function runTable(rs: Ruleset, table: TableName, hook: Hook, p: Packet, ctx: Eva
 }
 
 /**
+ * The source port NAT picks with --random / --random-fully
+ * (nf_nat_l4proto_unique_tuple): ports below 1024 stay privileged (1–511 or
+ * 600–1023), others land in 1024–65535. The kernel's choice is random; the
+ * model's is a hash of the tuple (FNV-1a), repeatable for one connection.
+ */
+export function randomNatPort(p: Pick<Packet, 'proto' | 'src' | 'dst' | 'sport' | 'dport'>, newSrc: string): number {
+  const text = `${p.proto}|${p.src}|${p.sport}|${p.dst}|${p.dport}|${newSrc}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  const sport = p.sport ?? 0;
+  const [min, size] = sport < 512 ? [1, 511] : sport < 1024 ? [600, 424] : [1024, 64512];
+  return min + (h % size);
+}
+
+/**
  * A target that is not control flow (everything but jump/goto and RETURN),
  * applied to the packet: NAT rewrites (recorded in res.nat), marks, LOG,
  * TPROXY, NOTRACK. Returns the verdict when the target ends the table, or
@@ -551,6 +566,12 @@ export function applyTarget(tg: Exclude<Target, { kind: 'RETURN' | 'jump' }>, p:
         ip = ctx.masqueradeAddress?.(p.outIface, p.family);
         if (!ip) res.notes.push(`MASQUERADE: source becomes the primary address of ${p.outIface ?? 'the outgoing interface'} (not known to the model)`);
         if (tg.toPorts) port = Number(tg.toPorts.split('-')[0]);
+      }
+      if ((tg.random || tg.randomFully) && port === undefined && p.sport !== undefined && (p.proto === 'tcp' || p.proto === 'udp' || p.proto === 'sctp')) {
+        port = randomNatPort(p, ip ?? p.src);
+        res.notes.push(
+          `${tg.kind} ${tg.randomFully ? '--random-fully' : '--random'}: the kernel picks the new source port ${tg.randomFully ? 'with a random number (prandom)' : 'by hashing the connection tuple with a boot-time secret'} from ${p.sport < 1024 ? (p.sport < 512 ? '1–511' : '600–1023') : '1024–65535'} instead of keeping ${p.sport}; the model derives port ${port} from the connection tuple so a walk is repeatable (a real node picks another one)`,
+        );
       }
       if (ip) p.src = ip;
       if (port !== undefined) p.sport = port;

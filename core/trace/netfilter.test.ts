@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RecentTable, parseIptablesSave, runHook, scriptedRandom, type EvalContext, type Hook, type HookResult, type Packet, type Ruleset } from '../dataplane';
+import { RecentTable, parseIptablesSave, randomNatPort, runHook, scriptedRandom, type EvalContext, type Hook, type HookResult, type Packet, type Ruleset } from '../dataplane';
 import { kubeProxyIpvs, nodeIptablesRuleset } from '../kubeproxy';
 import type { Topology } from '../model/types';
 import { compileRuleset, hookKey, runHookCompiled } from './netfilter';
@@ -160,13 +160,46 @@ spec:
     expect(a.rulesEvaluated).toBeGreaterThan(60);
   });
 
-  it('memo keys leave out fields no rule reads (kube-proxy never matches source ports)', () => {
-    const c = compileRuleset(nodeIptablesRuleset(t, 'node-1', 4).ruleset);
+  it('memo keys leave out fields no rule reads (kube-proxy never matches source ports; without --random-fully no target reads them either)', () => {
+    const c = compileRuleset(nodeIptablesRuleset(t, 'node-1', 4, { randomFully: false }).ruleset);
     expect(c.uses.sport).toBe(false);
     expect(c.uses.dport).toBe(true);
     expect(c.uses.random).toBe(true);
     const p: Packet = { family: 4, proto: 'udp', src: '10.244.1.5', dst: '10.96.0.10', sport: 53241, dport: 53, mark: 0, ctstate: 'NEW' };
     expect(hookKey(c, 'PREROUTING', p)).toBe(hookKey(c, 'PREROUTING', { ...p, sport: 47658 }));
     expect(hookKey(c, 'PREROUTING', p)).not.toBe(hookKey(c, 'PREROUTING', { ...p, dport: 54 }));
+    // MASQUERADE --random-fully picks the port from the tuple: the source port is then part of the key.
+    const rf = compileRuleset(nodeIptablesRuleset(t, 'node-1', 4).ruleset);
+    expect(rf.uses.sport).toBe(true);
+    expect(hookKey(rf, 'POSTROUTING', p)).not.toBe(hookKey(rf, 'POSTROUTING', { ...p, sport: 47658 }));
+  });
+
+  it('MASQUERADE --random-fully rewrites the source port (kube-proxy\'s KUBE-POSTROUTING); without it the port is kept', () => {
+    const run = (randomFully: boolean) => {
+      const c = compileRuleset(nodeIptablesRuleset(t, 'node-1', 4, { randomFully }).ruleset);
+      const p: Packet = { family: 4, proto: 'tcp', src: '10.244.1.5', dst: '10.244.2.8', sport: 40000, dport: 8080, mark: 0x4000, ctstate: 'NEW', outIface: 'eth0' };
+      const ctx = { isLocal: () => false, masqueradeAddress: () => '10.0.1.5' };
+      const compiled = runHookCompiled(c, 'POSTROUTING', p, ctx);
+      expect(compiled).toEqual(runHook(c.source, 'POSTROUTING', p, ctx));
+      return compiled;
+    };
+    const kept = run(false);
+    expect(kept.nat[0]).toMatchObject({ kind: 'MASQUERADE', before: { ip: '10.244.1.5', port: 40000 }, after: { ip: '10.0.1.5', port: 40000 } });
+    const rf = run(true);
+    expect(rf.nat[0]).toMatchObject({ kind: 'MASQUERADE', before: { ip: '10.244.1.5', port: 40000 }, after: { ip: '10.0.1.5' } });
+    const port = rf.nat[0].after.port!;
+    expect(port).not.toBe(40000);
+    expect(port).toBeGreaterThanOrEqual(1024);
+    expect(port).toBeLessThanOrEqual(65535);
+    expect(rf.notes.join(' ')).toMatch(/--random-fully.*1024–65535/);
+  });
+
+  it('random NAT ports stay in the kernel\'s ranges (privileged source ports stay privileged)', () => {
+    for (let sport = 1; sport < 65536; sport += 97) {
+      const port = randomNatPort({ proto: 'udp', src: '10.244.1.5', dst: '10.96.0.10', sport, dport: 53 }, '10.0.1.5');
+      const [lo, hi] = sport < 512 ? [1, 511] : sport < 1024 ? [600, 1023] : [1024, 65535];
+      expect(port, `source port ${sport}`).toBeGreaterThanOrEqual(lo);
+      expect(port, `source port ${sport}`).toBeLessThanOrEqual(hi);
+    }
   });
 });

@@ -92,6 +92,8 @@ function fieldUse(rs: Ruleset): FieldUse {
         if (r.inIface) u.inIface = true;
         if (r.outIface) u.outIface = true;
         if (r.target?.kind === 'REDIRECT') u.inIface = true;
+        // --random / --random-fully pick the NAT source port from the tuple.
+        if ((r.target?.kind === 'MASQUERADE' || r.target?.kind === 'SNAT') && (r.target.random || r.target.randomFully)) u.sport = u.dport = true;
         if (r.target?.kind === 'LOG') {
           u.inIface = u.outIface = u.src = u.dst = u.sport = u.dport = true;
         }

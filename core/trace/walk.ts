@@ -13,6 +13,7 @@ import {
   CONNTRACK_FULL_MESSAGE,
   enumerateOutcomes,
   ipvsOutcomes,
+  randomNatPort,
   renderConntrackEntry,
   scriptedRandom,
   type ConntrackEntry,
@@ -1076,9 +1077,18 @@ class Walker {
       antrea: `-A ANTREA-POSTROUTING -s ${s.clusterCIDRs[0]} -m comment --comment "Antrea: masquerade Pod to external packets" -m set ! --match-set ANTREA-POD-IP dst -j MASQUERADE`,
     };
     const ip = this.masqAddress(node, outIface) ?? this.ctx.node(node).ips[0];
-    const before = joinHP(p.h.ip.src, this.sport(p));
-    this.setSrc(p, ip);
-    this.emit(p, 'snat', { element: nodeEl(node), node, netns: `node/${node}`, iface: outIface }, `natOutgoing: ${before} → ${ip}`, `${p.h.ip.dst} is outside the cluster's pod, node and Service ranges, so the CNI masquerades pod traffic leaving the cluster (natOutgoing).`, 'snat', {
+    const sport = p.proto === 'icmp' ? undefined : this.sport(p);
+    const before = joinHP(p.h.ip.src, sport);
+    // Calico and Flannel masquerade with --random-fully: the kernel picks a random source port.
+    const randomFully = rules[this.plugin]?.endsWith('--random-fully') && sport !== undefined && (p.proto === 'tcp' || p.proto === 'udp');
+    const port = randomFully ? randomNatPort({ proto: p.proto, src: p.h.ip.src, dst: p.h.ip.dst, sport, dport: this.dport(p) }, ip) : undefined;
+    this.setSrc(p, ip, port);
+    const portNote = randomFully
+      ? ` With --random-fully the kernel replaces source port ${sport} with a random one from 1024–65535 (the model derives ${port} from the connection tuple, so the walk is repeatable; a real node picks another), and the conntrack reply tuple carries it.`
+      : p.proto === 'icmp' && rules[this.plugin]?.endsWith('--random-fully')
+        ? ' With --random-fully a real node also replaces the ICMP echo identifier with a random one; the model keeps the identifier.'
+        : '';
+    this.emit(p, 'snat', { element: nodeEl(node), node, netns: `node/${node}`, iface: outIface }, `natOutgoing: ${before} → ${joinHP(ip, port ?? sport)}`, `${p.h.ip.dst} is outside the cluster's pod, node and Service ranges, so the CNI masquerades pod traffic leaving the cluster (natOutgoing).${portNote}`, 'snat', {
       rule: rules[this.plugin],
       latencyUs: this.lat.natUs,
     });

@@ -1,0 +1,42 @@
+// Source NAT ports: kube-proxy's KUBE-POSTROUTING and the CNIs' natOutgoing
+// masquerade with --random-fully, so the node replaces the pod's source port;
+// the conntrack reply tuple must carry the new port (that is how the reply
+// finds its way back), and the walk must say that a real node picks another.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { trace } from './index';
+import { loadText } from './testing';
+
+const SEED = readFileSync(new URL('../../resources/samples/seed.yaml', import.meta.url), 'utf8');
+
+describe('natOutgoing with --random-fully (Calico, seed topology)', () => {
+  const t = loadText(SEED);
+
+  it('pod → address outside the cluster: source 10.244.1.5:EPHEMERAL becomes 10.0.1.5:NEW, and conntrack replies go to NEW', () => {
+    const r = trace(t, 'default/pod-a', 'tcp://203.0.113.10:443');
+    const sock = r.events.find((e) => e.kind === 'socket')!;
+    const ephemeral = sock.headers.tcp!.sport;
+    const snat = r.events.find((e) => e.kind === 'snat')!;
+    expect(snat.rule).toMatch(/cali-nat-outgoing .* -j MASQUERADE --random-fully$/);
+    expect(snat.headers.ip.src).toBe('10.0.1.5');
+    const port = snat.headers.tcp!.sport;
+    expect(port).not.toBe(ephemeral);
+    expect(port).toBeGreaterThanOrEqual(1024);
+    expect(snat.changed).toEqual(expect.arrayContaining(['ip.src', 'tcp.sport']));
+    expect(snat.action).toBe(`natOutgoing: 10.244.1.5:${ephemeral} → 10.0.1.5:${port}`);
+    expect(snat.detail).toContain('--random-fully');
+    expect(snat.detail).toContain('a real node picks another');
+    const line = r.conntrack['node-1'].find((l) => l.includes('dst=203.0.113.10'))!;
+    expect(line).toContain(`src=10.244.1.5 dst=203.0.113.10 sport=${ephemeral} dport=443 [UNREPLIED] src=203.0.113.10 dst=10.0.1.5 sport=443 dport=${port} `);
+    // Repeatable: the same walk picks the same port.
+    expect(trace(t, 'default/pod-a', 'tcp://203.0.113.10:443').events.find((e) => e.kind === 'snat')!.headers.tcp!.sport).toBe(port);
+  });
+
+  it('ping: the model keeps the ICMP echo identifier and says that a real node randomises it too', () => {
+    const r = trace(t, 'default/pod-a', 'ping 203.0.113.10');
+    const snat = r.events.find((e) => e.kind === 'snat')!;
+    expect(snat.action).toBe('natOutgoing: 10.244.1.5 → 10.0.1.5');
+    expect(snat.detail).toContain('ICMP echo identifier');
+  });
+});

@@ -207,7 +207,7 @@ export class CiliumModel implements CniModel {
     notes.push(
       topology.settings.kubeProxy.mode === 'ebpf'
         ? 'kube-proxy replacement: Services are resolved by eBPF at the socket/tc layer from the cilium_lb4_* maps; there are no KUBE-* iptables chains.'
-        : 'kube-proxy runs alongside Cilium here; Services are translated by iptables/IPVS before Cilium routes the packet.',
+        : "kube-proxy runs alongside Cilium here (no kube-proxy replacement): ClusterIP traffic from Cilium-managed pods is still translated per packet by bpf_lxc from the cilium_lb4_* maps (cilium/cilium#10651), so kube-proxy's KUBE-SERVICES chains never see it; kube-proxy's iptables/IPVS rules serve host-network clients, NodePort and external traffic.",
     );
     const ns = b.finish();
     return { ...ns, kind: 'node', node: node.name, nodeIP, plugin: 'cilium', mode: this.mode, maps: this.maps(topology, node.name), notes };

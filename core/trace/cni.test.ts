@@ -74,6 +74,26 @@ describe('plugin data planes on the path', () => {
     expect(r.events.find((e) => e.kind === 'reverse-nat')!.action).toMatch(/^BPF reverse NAT 10\.244\.2\.8:8080 → 10\.96\.5\.20:80$/);
   });
 
+  it('core/cni and the walk agree on who translates ClusterIPs for Cilium, with and without kube-proxy replacement', () => {
+    for (const kp of ['iptables', 'ipvs', 'ebpf'] as const) {
+      const t = loadText(SEED, ['cni=cilium-native', `kubeProxy=${kp}`]);
+      const ctx = traceContext(t);
+      const notes = ctx.nodeDp('node-1').notes.join(' ');
+      const r = trace(t, 'default/pod-a', CURL, { endpoint: '10.244.2.8' });
+      const mode = r.services.find((s) => s.service === 'default/backend:80')!.mode;
+      if (kp === 'ebpf') {
+        expect(mode).toBe('cilium-socket-lb');
+        expect(notes).toContain('no KUBE-* iptables chains');
+      } else {
+        // The node's description says bpf_lxc translates pod ClusterIP traffic, and the walk does exactly that.
+        expect(mode).toBe('cilium-bpf-lxc');
+        expect(notes).toContain('translated per packet by bpf_lxc');
+        expect(notes).not.toMatch(/translated by iptables\/IPVS before Cilium/);
+        expect(r.events.some((e) => hasKubeChains(e.rules))).toBe(false);
+      }
+    }
+  });
+
   it('Flannel: the cni0 bridge on both ends, flannel.1 VXLAN with VNI 1 on UDP 8472', () => {
     const { r, kinds: k } = kinds('flannel-vxlan');
     expect(k.has('bridge')).toBe(true);

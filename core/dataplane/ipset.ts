@@ -3,7 +3,7 @@
 // performs them (flags pick packet fields in the order of the set's dimensions).
 
 import { Cidr, canonicalIP, parseIP } from '../net';
-import { sha256, toHex } from './hash';
+import { hex as toHex, sha256 } from '../hash';
 
 export type IpsetType = 'hash:ip' | 'hash:net' | 'hash:ip,port' | 'hash:ip,port,ip' | 'hash:ip,port,net' | 'bitmap:port';
 

@@ -1,7 +1,7 @@
 // kube-proxy's names: ServicePortName strings, the hashed chain names
 // (portProtoHash / servicePortEndpointChainName) and computeProbability.
 
-import { base32, sha256 } from '../dataplane';
+import { base32, sha256 } from '../hash';
 
 /** First 16 characters of base32(sha256(s)) — kube-proxy's portProtoHash. */
 export function hash16(s: string): string {

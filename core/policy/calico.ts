@@ -35,7 +35,7 @@
 import { parseIP } from '../net';
 import { selectorMatches } from '../model/labels';
 import type { LabelSelector, NetworkPolicyModel, NetworkPolicyPeer, PodModel, Protocol } from '../model/types';
-import { base64RawUrl, concatBytes, hex, sha1, sha224, sha256 } from './hash';
+import { base64RawUrl, concatBytes, hex, sha1, sha224, sha256 } from '../hash';
 import {
   buildContext,
   effectiveTypes,

@@ -32,7 +32,7 @@
 import { Cidr, parseIP, type IP } from '../net';
 import { selectorMatches } from '../model/labels';
 import type { PodModel, Protocol } from '../model/types';
-import { hex, sha1 } from './hash';
+import { hex, sha1 } from '../hash';
 import {
   buildContext,
   effectiveTypes,

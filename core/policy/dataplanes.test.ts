@@ -11,7 +11,7 @@ import {
   type Rule,
 } from './calico';
 import { buildCiliumDataplane, findPod, portBlocks, portProtoString } from './cilium';
-import { base64RawUrl, sha1, sha224, sha256 } from './hash';
+import { base64RawUrl, sha1, sha224, sha256 } from '../hash';
 import { tabwrite } from './tabwriter';
 import { mkTopology, np } from './testkit';
 

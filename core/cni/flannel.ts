@@ -22,7 +22,12 @@ import {
   addLoopback,
   addNodeUplink,
   addr4,
+  addr6,
   clusterCidrV4,
+  clusterCidrV6,
+  nodeV6,
+  podIPv6,
+  sameSubnetV6,
   cniPodsOn,
   podIndexOnNode,
   findNode,
@@ -33,7 +38,8 @@ import {
   podIPv4,
   sameSubnet,
 } from './common';
-import { formatIPv4 } from '../net';
+import { formatIP, formatIPv4, type Cidr } from '../net';
+import type { NodeModel } from '../model/types';
 import { sha1Hex, syntheticMac } from './hash';
 import { buildVethPod } from './pods';
 import { bridgePluginResult } from './result';
@@ -96,12 +102,32 @@ export class FlannelModel implements CniModel {
     return syntheticMac(`node/${nodeName}/flannel.1`);
   }
 
-  private bridgeIndex(): number {
-    return this.mode === 'vxlan' ? 4 : 3;
+  vtepMacV6(nodeName: string): string {
+    return syntheticMac(`node/${nodeName}/flannel-v6.1`);
+  }
+
+  /** flannel-v6.1 carries IPv6 pod traffic in VXLAN over the nodes' IPv6 addresses (EnableIPv6, public-ipv6). */
+  underlayFor(family: 4 | 6): 4 | 6 {
+    return family === 6 && this.mode === 'vxlan' ? 6 : 4;
+  }
+
+  /** Dual-stack flannel (EnableIPv6 in net-conf.json): the cluster and the nodes have IPv6. */
+  private dual(topology: Topology): boolean {
+    return !!clusterCidrV6(topology) && topology.nodes.some((n) => nodeV6(topology, n) !== undefined);
+  }
+
+  private bridgeIndex(topology: Topology): number {
+    return this.mode === 'vxlan' ? (this.dual(topology) ? 5 : 4) : 3;
   }
 
   private hostIfindex(topology: Topology, pod: PodModel): number {
-    return this.bridgeIndex() + 1 + podIndexOnNode(topology, pod);
+    return this.bridgeIndex(topology) + 1 + podIndexOnNode(topology, pod);
+  }
+
+  /** The node's IPv6 lease and the bridge's IPv6 gateway (its first address), when the node is dual-stack. */
+  private v6Lease(topology: Topology, node: NodeModel): { subnet: Cidr; gateway: string; ip: string } | undefined {
+    const v6 = this.dual(topology) ? nodeV6(topology, node) : undefined;
+    return v6 ? { subnet: v6.podCidr, gateway: formatIP(v6.podCidr.nth(1)), ip: v6.ip } : undefined;
   }
 
   private gateway(topology: Topology, nodeName: string): string {
@@ -131,18 +157,32 @@ export class FlannelModel implements CniModel {
         description: 'flanneld\'s VXLAN device; its address is the network address of the node\'s subnet',
       });
     }
+    const lease6 = this.v6Lease(topology, node);
+    if (this.mode === 'vxlan' && this.dual(topology)) {
+      b.addInterface({
+        name: 'flannel-v6.1',
+        kind: 'vxlan',
+        mac: this.vtepMacV6(node.name),
+        mtu: topology.settings.nodeMTU - 70,
+        operstate: 'UNKNOWN',
+        txqlen: 1000,
+        vxlan: { id: FLANNEL_VXLAN_VNI, external: false, local: lease6?.ip, dev: 'eth0', dstport: FLANNEL_VXLAN_PORT, learning: false, ageing: 300 },
+        addresses: lease6 ? [addr6(formatIP(lease6.subnet.nth(0)), 128)] : [],
+        description: 'flanneld\'s IPv6 VXLAN device (EnableIPv6): the kernel sizes its MTU for the outer IPv6 header (node MTU - 70); its address is the network address of the node\'s IPv6 subnet',
+      });
+    }
     const pods = cniPodsOn(topology, node.name);
     const gw = this.gateway(topology, node.name);
     const bridgeMac = syntheticMac(`node/${node.name}/cni0`);
     if (pods.length) {
       b.addInterface({
-        ifindex: this.bridgeIndex(),
+        ifindex: this.bridgeIndex(topology),
         name: 'cni0',
         kind: 'bridge',
         mac: bridgeMac,
         mtu,
         txqlen: 1000,
-        addresses: [addr4(gw, subnet.prefix, 'global', true)],
+        addresses: lease6 ? [addr4(gw, subnet.prefix, 'global', true), addr6(lease6.gateway, lease6.subnet.prefix)] : [addr4(gw, subnet.prefix, 'global', true)],
         description: 'the bridge plugin\'s Linux bridge (isGateway: it holds the subnet\'s first address)',
       });
       b.fdb.push({ mac: bridgeMac, dev: 'cni0', master: 'cni0', self: false, state: 'permanent', origin: 'kernel: the bridge\'s own address', macSynthetic: true });
@@ -179,7 +219,21 @@ export class FlannelModel implements CniModel {
       } else {
         notes.push(`host-gw cannot reach ${peer.name}: ${peerIP} is in another subnet, so a route via it would not be on-link; flanneld leaves it out (use the vxlan backend, or DirectRouting with vxlan)`);
       }
+      const peer6 = lease6 ? this.v6Lease(topology, peer) : undefined;
+      if (!peer6) continue;
+      const net6 = peer6.subnet.text;
+      if (this.mode === 'vxlan') {
+        const vtep6 = formatIP(peer6.subnet.nth(0));
+        b.addRoute({ dst: net6, gateway: vtep6, dev: 'flannel-v6.1', metric: 1024, flags: ['onlink'], origin: `flanneld: ${peer.name}'s IPv6 subnet via its IPv6 VTEP address ${vtep6}` });
+        b.neighbours.push({ ip: vtep6, dev: 'flannel-v6.1', lladdr: this.vtepMacV6(peer.name), state: 'PERMANENT', origin: `flanneld: ${peer.name}'s IPv6 VTEP MAC (flannel.alpha.coreos.com/backend-v6-data)` });
+        b.fdb.push({ mac: this.vtepMacV6(peer.name), dev: 'flannel-v6.1', dst: peer6.ip, self: true, state: 'permanent', origin: `flanneld: ${peer.name}'s IPv6 VTEP lives at ${peer6.ip} (flannel.alpha.coreos.com/public-ipv6)`, macSynthetic: true });
+      } else if (sameSubnetV6(topology, node, peer)) {
+        b.addRoute({ dst: net6, gateway: peer6.ip, dev: 'eth0', metric: 1024, origin: `flanneld host-gw: ${peer.name}'s IPv6 subnet via its node IPv6 address` });
+      } else {
+        notes.push(`host-gw cannot reach ${peer.name}'s IPv6 subnet: ${peer6.ip} is not on-link`);
+      }
     }
+    if (lease6 && this.mode === 'vxlan') notes.push(`IPv6 (EnableIPv6): flannel-v6.1 has MTU ${topology.settings.nodeMTU - 70} but pods keep FLANNEL_MTU ${this.podMtu(topology)} (flanneld computes it for the IPv4 VXLAN header only), so a full-size IPv6 pod packet gets ICMPv6 "packet too big" (mtu ${topology.settings.nodeMTU - 70}) at flannel-v6.1 and path MTU discovery shrinks the flow.`);
     b.sysctls['net.ipv4.conf.cni0.proxy_arp'] = '0';
     b.sysctls['net.bridge.bridge-nf-call-iptables'] = '1';
     const ns = b.finish();
@@ -190,6 +244,9 @@ export class FlannelModel implements CniModel {
     const gw = this.gateway(topology, pod.nodeName);
     const subnet = nodePodCidrV4(findNode(topology, pod.nodeName));
     const cluster = clusterCidrV4(topology);
+    const lease6 = this.v6Lease(topology, findNode(topology, pod.nodeName));
+    const ip6 = lease6 ? podIPv6(pod) : undefined;
+    const cluster6 = clusterCidrV6(topology);
     return buildVethPod({
       topology,
       pod,
@@ -198,10 +255,16 @@ export class FlannelModel implements CniModel {
       ifindex: 2,
       mac: syntheticMac(`pod/${pod.namespace}/${pod.name}/eth0`),
       mtu: this.podMtu(topology),
-      addresses: [addr4(podIPv4(pod), subnet.prefix, 'global', true)],
+      addresses: lease6 && ip6 ? [addr4(podIPv4(pod), subnet.prefix, 'global', true), addr6(ip6, lease6.subnet.prefix)] : [addr4(podIPv4(pod), subnet.prefix, 'global', true)],
       routes: [
         { dst: 'default', gateway: gw, origin: 'bridge plugin (isDefaultGateway): default route via cni0' },
         { dst: cluster.text, gateway: gw, origin: `host-local IPAM route for the flannel network ${cluster.text} (from subnet.env FLANNEL_NETWORK)` },
+        ...(lease6 && ip6
+          ? [
+              { dst: '::/0', gateway: lease6.gateway, metric: 1024, origin: 'bridge plugin (isDefaultGateway): IPv6 default route via cni0' },
+              ...(cluster6 ? [{ dst: cluster6.text, gateway: lease6.gateway, metric: 1024, origin: `host-local IPAM route for the flannel IPv6 network ${cluster6.text} (subnet.env FLANNEL_IPV6_NETWORK)` }] : []),
+            ]
+          : []),
       ],
       description: `pod ${pod.namespace}/${pod.name}'s interface on the cni0 bridge`,
     });

@@ -97,9 +97,10 @@ export function captureLines(h: PacketHeaders, seconds: number, o: { link?: bool
   const innerLink = (line: string): string => (o.link && h.eth ? `${linkPrefix(h.eth.src, h.eth.dst, h.ip.length + 14, h.ip.version === 6)}${line.replace(/^IP6? /, '')}` : line);
   const out = h.outer;
   if (!out) return [`${stamp} ${innerLink(inner)}`];
-  const outerHead = `IP ${hp(out.ip.src, out.udp?.sport)} > ${hp(out.ip.dst, out.udp?.dport)}: `;
-  const olink = o.link ? linkPrefix(out.eth.src, out.eth.dst, out.ip.length + 14, false) : '';
-  const head = o.link ? `${stamp} ${olink}${outerHead.slice(3)}` : `${stamp} ${outerHead}`;
+  const o6 = out.ip.version === 6;
+  const outerHead = `${o6 ? 'IP6' : 'IP'} ${hp(out.ip.src, out.udp?.sport)} > ${hp(out.ip.dst, out.udp?.dport)}: `;
+  const olink = o.link ? linkPrefix(out.eth.src, out.eth.dst, out.ip.length + 14, o6) : '';
+  const head = o.link ? `${stamp} ${olink}${outerHead.slice(o6 ? 4 : 3)}` : `${stamp} ${outerHead}`;
   if (out.kind === 'vxlan' && out.vxlan) {
     const innerFrame = o.link && out.innerEth ? `${linkPrefix(out.innerEth.src, out.innerEth.dst, h.ip.length + 14, h.ip.version === 6)}${inner.replace(/^IP6? /, '')}` : inner;
     return [`${head}VXLAN, flags [I] (0x${out.vxlan.flags.toString(16).padStart(2, '0')}), vni ${out.vxlan.vni}`, innerFrame];

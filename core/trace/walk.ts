@@ -469,7 +469,7 @@ class Walker {
       mark: p.mark,
       ctstate: 'NEW',
       tcpFlags: p.tcpFlags,
-      icmpType: p.icmp ? (p.icmp.type === 8 ? 'echo-request' : p.icmp.type === 0 ? 'echo-reply' : undefined) : undefined,
+      icmpType: p.icmp ? (p.icmp.type === 8 || p.icmp.type === 128 ? 'echo-request' : p.icmp.type === 0 || p.icmp.type === 129 ? 'echo-reply' : undefined) : undefined,
     };
     if (ct && node) Object.assign(base, this.ctTable(node).packetState(ct));
     return base;
@@ -944,7 +944,7 @@ class Walker {
     const rule = this.ruleLines(r).slice(-1)[0] ?? '';
     const at: EventLocation = { element: nodeEl(node), node, netns: `node/${node}`, iface };
     if (r.verdict === 'REJECT') {
-      const what = r.rejectWith ?? 'icmp-port-unreachable';
+      const what = r.rejectWith ?? (this.family === 6 ? 'icmp6-port-unreachable' : 'icmp-port-unreachable');
       const svc = this.ctx.serviceByIP.get(canonicalIP(p.h.ip.dst));
       const noEp = /has no (local )?endpoints/.test(rule);
       const proto = p.proto === 'tcp' ? 'tcp' : 'udp';
@@ -952,11 +952,12 @@ class Walker {
       const out = this.drop(p, at, noEp ? 'no-endpoints' : 'unreachable', text, { rule, command: `${this.ipt}-save -t filter | grep "${svc ? `${svc.namespace}/${svc.name}` : 'REJECT'}"` });
       const src = this.masqAddress(node, undefined) ?? p.h.ip.dst;
       const quoted = p.h.ip.length;
-      const icmp = this.newPkt(`ICMP port unreachable for ${p.label}`, p.phase, 'response', 'icmp-error', {
-        ip: { version: this.family, src, dst: p.h.ip.src, ttl: 64, df: false, length: (this.family === 4 ? 20 : 40) + 8 + Math.min(quoted, 548), protocol: this.family === 4 ? 'ICMP' : 'ICMPv6' },
-        icmp: { type: this.family === 4 ? 3 : 1, code: this.family === 4 ? 3 : 4, text: `${p.h.ip.dst} ${proto} port ${this.dport(p)} unreachable`, length: 8 + Math.min(quoted, 548) },
+      const q = Math.min(quoted, this.family === 4 ? 548 : 1232);
+      const icmp = this.newPkt(this.family === 4 ? `ICMP port unreachable for ${p.label}` : `ICMPv6 port unreachable for ${p.label}`, p.phase, 'response', 'icmp-error', {
+        ip: { version: this.family, src, dst: p.h.ip.src, ttl: 64, df: false, length: (this.family === 4 ? 20 : 40) + 8 + q, protocol: this.family === 4 ? 'ICMP' : 'ICMPv6' },
+        icmp: { type: this.family === 4 ? 3 : 1, code: this.family === 4 ? 3 : 4, text: this.family === 4 ? `${p.h.ip.dst} ${proto} port ${this.dport(p)} unreachable` : `destination unreachable, unreachable port, ${p.h.ip.dst} ${proto} port ${this.dport(p)}`, length: 8 + q },
       }, this.family === 4 ? 'icmp' : 'ipv6-icmp', p.clock);
-      this.emit(icmp, 'icmp', at, `ICMP ${p.h.ip.dst} ${proto} port ${this.dport(p)} unreachable → ${p.h.ip.src}`, `ipt_REJECT sends the error from ${node}; for a forwarded packet the kernel picks a source address of ${node} (icmp_send). The client's kernel matches it to the socket and reports ECONNREFUSED.`, 'reject', { latencyUs: this.lat.hookUs, command: `tcpdump -ni any icmp` });
+      this.emit(icmp, 'icmp', at, this.family === 4 ? `ICMP ${p.h.ip.dst} ${proto} port ${this.dport(p)} unreachable → ${p.h.ip.src}` : `ICMPv6 destination unreachable (type 1 code 4, port unreachable) → ${p.h.ip.src}`, `${this.family === 4 ? 'ipt_REJECT' : 'ip6t_REJECT'} sends the error from ${node}; for a forwarded packet the kernel picks a source address of ${node} (${this.family === 4 ? 'icmp_send' : 'icmpv6_send'}). The client's kernel matches it to the socket and reports ECONNREFUSED.`, 'reject', { latencyUs: this.lat.hookUs, command: this.family === 4 ? `tcpdump -ni any icmp` : 'tcpdump -ni any icmp6' });
       return out;
     }
     return this.drop(p, at, 'policy', `${r.hook} ${r.verdict}: ${rule}`, { rule });
@@ -1113,11 +1114,13 @@ class Walker {
       return false;
     }
     this.drop(p, at, 'mtu', r.message, { command: `ip route get ${p.h.ip.dst}; tracepath -n ${p.h.ip.dst}` });
-    const icmp = this.newPkt(`ICMP fragmentation needed for ${p.label}`, p.phase, 'response', 'icmp-error', {
-      ip: { version: this.family, src: this.masqAddress(node, undefined) ?? p.h.ip.dst, dst: p.h.ip.src, ttl: 64, df: false, length: (this.family === 4 ? 20 : 40) + 8 + Math.min(size, 548), protocol: this.family === 4 ? 'ICMP' : 'ICMPv6' },
-      icmp: { type: r.icmp!.type, code: r.icmp!.code, text: this.family === 4 ? `${p.h.ip.dst} ${r.icmp!.text}` : `packet too big, mtu ${mtu}`, length: 8 + Math.min(size, 548) },
+    // ICMPv6 errors quote as much of the packet as fits the IPv6 minimum MTU (1280 - 40 - 8 = 1232 bytes, RFC 4443).
+    const quoted = Math.min(size, this.family === 4 ? 548 : 1232);
+    const icmp = this.newPkt(this.family === 4 ? `ICMP fragmentation needed for ${p.label}` : `ICMPv6 packet too big for ${p.label}`, p.phase, 'response', 'icmp-error', {
+      ip: { version: this.family, src: this.masqAddress(node, undefined) ?? p.h.ip.dst, dst: p.h.ip.src, ttl: 64, df: false, length: (this.family === 4 ? 20 : 40) + 8 + quoted, protocol: this.family === 4 ? 'ICMP' : 'ICMPv6' },
+      icmp: { type: r.icmp!.type, code: r.icmp!.code, text: this.family === 4 ? `${p.h.ip.dst} ${r.icmp!.text}` : `packet too big, mtu ${mtu}`, length: 8 + quoted },
     }, this.family === 4 ? 'icmp' : 'ipv6-icmp', p.clock);
-    this.emit(icmp, 'icmp', at, `ICMP ${r.icmp!.text} → ${p.h.ip.src}`, `${node} tells the sender the next-hop MTU (${mtu}); the sender caches it as the path MTU and retransmits smaller packets.`, 'reject', { latencyUs: this.lat.hookUs });
+    this.emit(icmp, 'icmp', at, this.family === 4 ? `ICMP ${r.icmp!.text} → ${p.h.ip.src}` : `ICMPv6 packet too big (type 2), mtu ${mtu} → ${p.h.ip.src}`, `${node} tells the sender the next-hop MTU (${mtu}); the sender caches it as the path MTU and retransmits smaller packets.`, 'reject', { latencyUs: this.lat.hookUs });
     return false;
   }
 

@@ -52,3 +52,17 @@ describe('packet sizes', () => {
     expect(initialWindow(1460, true)).toBe(65160);
   });
 });
+
+describe('curl options', () => {
+  it('-H headers (quoted, names lower-cased) and -X method reach the request; option values are not taken for the URL', () => {
+    const r = parseRequest(`curl -s -o /dev/null -X post -H 'Authorization: Bearer abc' -H "x-user: a b" http://api-service.production/api/v1/users`);
+    expect(r).toMatchObject({ kind: 'http', host: 'api-service.production', port: 80, method: 'POST', path: '/api/v1/users', headers: { authorization: 'Bearer abc', 'x-user': 'a b' } });
+    expect(parseRequest('curl http://backend').headers).toBeUndefined();
+  });
+
+  it('bad curl lines say what is wrong', () => {
+    expect(() => parseRequest(`curl -H 'a: b http://a/`)).toThrow(/unclosed single quote/);
+    expect(() => parseRequest('curl -H nocolon http://a/')).toThrow(/needs "Name: value"/);
+    expect(() => parseRequest('curl -X http://a/')).toThrow(/needs a method|needs a URL/);
+  });
+});

@@ -49,6 +49,43 @@ function splitHostPort(s: string): { host: string; port?: string } {
   return { host: s };
 }
 
+/** curl/wget options that take a value (the value is not the URL). */
+const CURL_ARG_OPTIONS = new Set(
+  '-o --output -d --data --data-raw --data-binary --data-urlencode -u --user -A --user-agent -e --referer -m --max-time --connect-timeout -w --write-out -x --proxy --resolve -b --cookie -c --cookie-jar -T --upload-file -F --form -r --range --retry -K --config --cacert --cert --key -E --output-document -U --header-file --post-data'.split(' '),
+);
+
+/** Splits a command line the way a POSIX shell does for quotes ('…', "…") and backslashes; throws on an unclosed quote. */
+function shellWords(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let has = false;
+  let q: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (q) {
+      if (ch === q) q = undefined;
+      else if (ch === '\\' && q === '"' && i + 1 < text.length) cur += text[++i];
+      else cur += ch;
+    } else if (ch === "'" || ch === '"') {
+      q = ch;
+      has = true;
+    } else if (ch === '\\' && i + 1 < text.length) {
+      cur += text[++i];
+      has = true;
+    } else if (/\s/.test(ch)) {
+      if (has) out.push(cur);
+      cur = '';
+      has = false;
+    } else {
+      cur += ch;
+      has = true;
+    }
+  }
+  if (q) throw new TraceInputError(`"${text}": unclosed ${q === '"' ? 'double' : 'single'} quote`, 'close the quote around the header value');
+  if (has) out.push(cur);
+  return out;
+}
+
 /** Parses a request; throws TraceInputError with a hint on bad input. */
 export function parseRequest(input: string): TraceRequest {
   const text = input.trim();
@@ -68,8 +105,26 @@ export function parseRequest(input: string): TraceRequest {
     if (h.isIP) throw new TraceInputError(`"${text}": dns needs a name, not an address`, 'e.g. dns backend');
     return { kind: 'dns', text, host: h.host, hostIsIP: false };
   }
+  let method: string | undefined;
+  let headers: Record<string, string> | undefined;
   if (words[0] === 'curl' || words[0] === 'wget') {
-    const url = words.slice(1).find((w) => !w.startsWith('-'));
+    const args = shellWords(text);
+    let url: string | undefined;
+    for (let i = 1; i < args.length; i++) {
+      const a = args[i];
+      if (a === '-H' || a === '--header') {
+        const hv = args[++i];
+        const c = hv?.indexOf(':') ?? -1;
+        if (!hv || c <= 0) throw new TraceInputError(`"${text}": ${a} needs "Name: value"`, `e.g. curl -H 'authorization: Bearer token' http://api-service/api/v1/users`);
+        (headers ??= {})[hv.slice(0, c).trim().toLowerCase()] = hv.slice(c + 1).trim();
+      } else if (a === '-X' || a === '--request') {
+        const m = args[++i];
+        if (!m || !/^[A-Za-z]+$/.test(m)) throw new TraceInputError(`"${text}": ${a} needs a method`, 'e.g. curl -X POST http://backend/');
+        method = m.toUpperCase();
+      } else if (CURL_ARG_OPTIONS.has(a)) i++;
+      else if (a.startsWith('-')) continue;
+      else if (url === undefined || (!/^[a-z]+:\/\//i.test(url) && /^[a-z]+:\/\//i.test(a))) url = a;
+    }
     if (!url) throw new TraceInputError(`"${text}": curl needs a URL`, 'e.g. curl http://backend.default.svc.cluster.local');
     s = url;
   }
@@ -88,8 +143,9 @@ export function parseRequest(input: string): TraceRequest {
         host: h.host,
         hostIsIP: h.isIP,
         port: hp.port !== undefined ? port(hp.port, text) : scheme === 'https' ? 443 : 80,
-        method: 'GET',
+        method: method ?? 'GET',
         path: m[3] || '/',
+        ...(headers ? { headers } : {}),
       };
     }
     if (scheme === 'tcp' || scheme === 'udp') {

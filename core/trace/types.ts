@@ -21,6 +21,8 @@ export interface TraceRequest {
   /** HTTP method and path (http only). */
   method?: string;
   path?: string;
+  /** Request headers given with curl -H (names lower-cased; http only). */
+  headers?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------- headers
@@ -155,6 +157,8 @@ export type TraceEventKind =
   | 'bpf'
   /** The OVS pipeline (Antrea br-int). */
   | 'ovs'
+  /** A service-mesh sidecar (Istio's Envoy) acts: listener, route, cluster, TLS, local reply. */
+  | 'proxy'
   /** Tunnel encapsulation: outer headers added. */
   | 'encap'
   /** Tunnel decapsulation: outer headers removed. */

@@ -84,6 +84,16 @@ export class AntreaModel implements CniModel {
     return this.mode === 'noencap' ? 'none' : this.mode;
   }
 
+  /**
+   * Real Antrea supports IPv6 and dual-stack (encap mode: IPv6 pod traffic in the
+   * Geneve/VXLAN tunnel between the nodes' transport addresses; noEncap with routed
+   * IPv6 pod CIDRs); the model's OVS pipeline (tables, antrea-gw0 addresses, flows) is
+   * IPv4-only, so it refuses IPv6 walks rather than invent flows.
+   */
+  ipv6Unsupported(_topology: Topology): string {
+    return 'Antrea\'s IPv6 data plane is not modelled: real Antrea 2.x supports dual-stack (antrea-gw0 gets an IPv6 address from the node\'s IPv6 pod CIDR, OVS handles IPv6 in the same pipeline tables, and in encap mode IPv6 pod packets ride the Geneve tunnel between the nodes\' transport addresses), but the model\'s OVS tables and flows are IPv4-only, so it refuses IPv6 walks instead of guessing flows.';
+  }
+
   private gw(topology: Topology, nodeName: string): string {
     return formatIPv4(nodePodCidrV4(findNode(topology, nodeName)).nth(1).value as number);
   }

@@ -21,11 +21,16 @@
 import { fnv1a32, sha256Hex, syntheticMac } from './hash';
 import type { PodModel, Topology } from '../model/types';
 import { nodeReservedAddresses } from '../ipam';
+import { formatIP } from '../net';
 import {
   NamespaceBuilder,
   addLoopback,
   addNodeUplink,
   addr4,
+  addr6,
+  nodeV6,
+  podIPv6,
+  sameSubnetV6,
   cniPodsOn,
   podIndexOnNode,
   containerIdFor,
@@ -125,6 +130,15 @@ export class CiliumModel implements CniModel {
     return firstFreeAddress(topology, nodePodCidrV4(node), 1);
   }
 
+  /** The IPv6 router IP on cilium_host (cluster-pool IPAM's reservation in the node's IPv6 pod CIDR), dual-stack nodes only. */
+  routerIPv6(topology: Topology, nodeName: string): string | undefined {
+    const node = findNode(topology, nodeName);
+    const v6 = nodeV6(topology, node);
+    if (!v6) return undefined;
+    const reserved = nodeReservedAddresses(topology.settings, node).find((r) => r.role === 'router' && r.family === 6);
+    return reserved ? reserved.ip : formatIP(v6.podCidr.nth(1));
+  }
+
   private lxcIfindex(topology: Topology, pod: PodModel): number {
     const fixed = this.tunnel ? 5 : 4;
     return fixed + 1 + 2 * podIndexOnNode(topology, pod);
@@ -139,6 +153,8 @@ export class CiliumModel implements CniModel {
     addNodeUplink(b, topology, node);
     const mtu = this.deviceMtu(topology);
     const router = this.routerIP(topology, node.name);
+    const router6 = this.routerIPv6(topology, node.name);
+    const v6 = nodeV6(topology, node);
     b.addInterface({
       name: 'cilium_net',
       kind: 'veth',
@@ -157,8 +173,8 @@ export class CiliumModel implements CniModel {
       mtu,
       flags: ['BROADCAST', 'MULTICAST', 'NOARP', 'UP', 'LOWER_UP'],
       txqlen: 1000,
-      addresses: [addr4(router, 32, 'link')],
-      description: `the node's router for its endpoints; holds the router IP ${router}`,
+      addresses: router6 ? [addr4(router, 32, 'link'), addr6(router6, 128)] : [addr4(router, 32, 'link')],
+      description: `the node's router for its endpoints; holds the router IP ${router}${router6 ? ` and the IPv6 router IP ${router6}` : ''}`,
     });
     if (this.tunnel) {
       const vxlan = this.mode === 'vxlan';
@@ -189,6 +205,7 @@ export class CiliumModel implements CniModel {
         description: `host side of pod ${pod.namespace}/${pod.name}; eBPF (from-container) runs on its ingress`,
       });
       b.sysctls[`net.ipv4.conf.${name}.rp_filter`] = '0';
+      if (router6) b.sysctls[`net.ipv6.conf.${name}.forwarding`] = '1';
     }
     const podCidr = nodePodCidrV4(node);
     b.addRoute({ dst: podCidr.text, gateway: router, dev: 'cilium_host', protocol: 'kernel', prefsrc: router, origin: `cilium-agent: this node's allocation CIDR ${podCidr.text} via the router IP` });
@@ -203,6 +220,23 @@ export class CiliumModel implements CniModel {
       } else {
         notes.push(`autoDirectNodeRoutes skips ${peer.name}: ${nodeIPv4(peer)} is not directly reachable ("route to destination contains gateway"); its pods are reachable only if the underlay routes ${peerCidr.text}`);
       }
+    }
+    if (v6 && router6) {
+      b.addRoute({ dst: v6.podCidr.text, gateway: router6, dev: 'cilium_host', protocol: 'kernel', prefsrc: router6, metric: 1024, origin: `cilium-agent: this node's IPv6 allocation CIDR ${v6.podCidr.text} via the IPv6 router IP` });
+      for (const peer of otherNodes(topology, node.name)) {
+        const p6 = nodeV6(topology, peer);
+        if (!p6) continue;
+        if (this.tunnel) {
+          b.addRoute({ dst: p6.podCidr.text, gateway: router6, dev: 'cilium_host', protocol: 'kernel', prefsrc: router6, metric: 1024, mtu: routeMtu, origin: `cilium-agent: ${peer.name}'s IPv6 CIDR goes to cilium_host; eBPF encapsulates it in the IPv4 tunnel to ${nodeIPv4(peer)}` });
+        } else if (sameSubnetV6(topology, node, peer)) {
+          b.addRoute({ dst: p6.podCidr.text, gateway: p6.ip, dev: 'eth0', protocol: 'kernel', metric: 1024, origin: `cilium-agent autoDirectNodeRoutes: ${peer.name}'s IPv6 CIDR via its node IPv6 address` });
+        } else {
+          notes.push(`autoDirectNodeRoutes skips ${peer.name}'s IPv6 CIDR: ${p6.ip} is not directly reachable`);
+        }
+      }
+      notes.push(this.tunnel
+        ? `IPv6: the ${this.mode} tunnel runs between the nodes' IPv4 addresses (underlay-protocol ipv4, the default): IPv6 pod packets are carried inside an outer IPv4 header, 50 bytes of overhead as for IPv4.`
+        : 'IPv6: native routing with autoDirectNodeRoutes installs a route per remote IPv6 pod CIDR via the peer\'s IPv6 address (ipv6-native-routing-cidr).');
     }
     notes.push(
       topology.settings.kubeProxy.mode === 'ebpf'
@@ -225,6 +259,20 @@ export class CiliumModel implements CniModel {
       }
     }
     ipcache.push(['0.0.0.0/0', 'identity=2 encryptkey=0 tunnelendpoint=0.0.0.0 flags=<none>']);
+    if (this.routerIPv6(topology, nodeName)) {
+      for (const n of topology.nodes) {
+        const v6 = nodeV6(topology, n);
+        if (!v6) continue;
+        ipcache.push([`${v6.ip}/128`, `identity=${n.name === nodeName ? 1 : 6} encryptkey=0 tunnelendpoint=0.0.0.0 flags=<none>`]);
+        for (const p of cniPodsOn(topology, n.name)) {
+          const ip6 = podIPv6(p);
+          if (!ip6) continue;
+          const tep = n.name === nodeName || !this.tunnel ? '0.0.0.0' : nodeIPv4(n);
+          ipcache.push([`${ip6}/128`, `identity=${ciliumIdentityFor(p.namespace, p.labels)} encryptkey=0 tunnelendpoint=${tep} flags=<none>`]);
+        }
+      }
+      ipcache.push(['::/0', 'identity=2 encryptkey=0 tunnelendpoint=0.0.0.0 flags=<none>']);
+    }
     maps.push({
       name: 'cilium_ipcache',
       command: 'cilium bpf ipcache list',
@@ -237,7 +285,12 @@ export class CiliumModel implements CniModel {
         name: 'cilium_tunnel_map',
         command: 'cilium bpf tunnel list',
         columns: ['TUNNEL', 'VALUE'],
-        rows: otherNodes(topology, nodeName).map((n) => [`${nodePodCidrV4(n).text.split('/')[0]}:0`, `${nodeIPv4(n)}:0`]),
+        rows: otherNodes(topology, nodeName).flatMap((n) => {
+          const v6 = this.routerIPv6(topology, nodeName) ? nodeV6(topology, n) : undefined;
+          const rows = [[`${nodePodCidrV4(n).text.split('/')[0]}:0`, `${nodeIPv4(n)}:0`]];
+          if (v6) rows.push([`[${formatIP(v6.podCidr.nth(0))}]:0`, `${nodeIPv4(n)}:0`]);
+          return rows;
+        }),
         description: 'remote pod CIDR → node IP used as the outer destination',
       });
     }
@@ -256,6 +309,8 @@ export class CiliumModel implements CniModel {
 
   buildPod(topology: Topology, pod: PodModel): PodDataplane {
     const router = this.routerIP(topology, pod.nodeName);
+    const router6 = this.routerIPv6(topology, pod.nodeName);
+    const ip6 = router6 ? podIPv6(pod) : undefined;
     const lxc = this.lxcIfindex(topology, pod);
     return buildVethPod({
       topology,
@@ -265,10 +320,16 @@ export class CiliumModel implements CniModel {
       ifindex: lxc + 1,
       mac: syntheticMac(`pod/${pod.namespace}/${pod.name}/eth0`),
       mtu: this.deviceMtu(topology),
-      addresses: [addr4(podIPv4(pod), 32)],
+      addresses: ip6 ? [addr4(podIPv4(pod), 32), addr6(ip6, 128)] : [addr4(podIPv4(pod), 32)],
       routes: [
         { dst: router, scope: 'link', origin: 'cilium-cni: the router IP (cilium_host) is on-link' },
         { dst: 'default', gateway: router, mtu: this.podMtu(topology), origin: 'cilium-cni: default route via the router IP, with the route MTU' },
+        ...(ip6 && router6
+          ? [
+              { dst: router6, metric: 1024, origin: 'cilium-cni: the IPv6 router IP (cilium_host) is on-link' },
+              { dst: '::/0', gateway: router6, metric: 1024, mtu: this.podMtu(topology), origin: 'cilium-cni: IPv6 default route via the IPv6 router IP, with the route MTU' },
+            ]
+          : []),
       ],
       description: `pod ${pod.namespace}/${pod.name}'s interface (Cilium endpoint)`,
     });
@@ -277,14 +338,16 @@ export class CiliumModel implements CniModel {
   cniAddResult(topology: Topology, pod: PodModel): CniResult {
     const dp = this.buildPod(topology, pod);
     const router = this.routerIP(topology, pod.nodeName);
+    const router6 = this.routerIPv6(topology, pod.nodeName);
+    const ip6 = router6 ? podIPv6(pod) : undefined;
     const eth0 = dp.interfaces.find((i) => i.name === 'eth0')!;
     return formatCniResult(CILIUM_CNI_VERSION, {
       interfaces: [
         { name: dp.hostPeer, mac: syntheticMac(`pod/${pod.namespace}/${pod.name}/lxc`) },
         { name: 'eth0', mac: eth0.mac, sandbox: dp.netnsPath },
       ],
-      ips: [{ interface: 1, address: `${podIPv4(pod)}/32`, gateway: router }],
-      routes: [{ dst: `${router}/32` }, { dst: '0.0.0.0/0', gw: router }],
+      ips: ip6 && router6 ? [{ interface: 1, address: `${podIPv4(pod)}/32`, gateway: router }, { interface: 1, address: `${ip6}/128`, gateway: router6 }] : [{ interface: 1, address: `${podIPv4(pod)}/32`, gateway: router }],
+      routes: ip6 && router6 ? [{ dst: `${router}/32` }, { dst: '0.0.0.0/0', gw: router }, { dst: `${router6}/128` }, { dst: '::/0', gw: router6 }] : [{ dst: `${router}/32` }, { dst: '0.0.0.0/0', gw: router }],
     });
   }
 }

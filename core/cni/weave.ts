@@ -80,6 +80,11 @@ export class WeaveModel implements CniModel {
     return this.mode === 'fastdp' ? 'vxlan' : 'sleeve';
   }
 
+  /** Weave Net has no IPv6 support: its IPAM, router (sleeve/fastdp) and weave bridge carry IPv4 only. */
+  ipv6Unsupported(_topology: Topology): string {
+    return 'Weave Net has no IPv6 support: its IPAM hands out IPv4 addresses only and neither the sleeve router nor fastdp carries IPv6, so a real Weave cluster cannot be dual-stack — pods would have no IPv6 address or route. The model refuses IPv6 walks with Weave.';
+  }
+
   private bridgeIP(topology: Topology, nodeName: string): string {
     const c = nodePodCidrV4(findNode(topology, nodeName));
     return formatIPv4(c.nth(1).value as number);

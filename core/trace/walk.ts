@@ -1716,7 +1716,7 @@ function resolveSource(ctx: TraceContext, from: string): Place {
 /** Plugins whose IPv6 data plane the model does not build refuse IPv6 walks with what the real plugin does. */
 function refuseIPv6(ctx: TraceContext): void {
   const why = ctx.cni.ipv6Unsupported?.(ctx.topology);
-  if (why) throw new TraceInputError(why, 'walk the IPv4 address instead (--family 4), or switch the topology to calico-vxlan, calico-bgp, flannel or cilium for IPv6');
+  if (why) throw new TraceInputError(why, 'walk an IPv4 address or Service instead (--family 4), or switch the topology to calico-vxlan, calico-bgp, flannel or cilium for IPv6');
 }
 
 function sourceIP(ctx: TraceContext, src: Place, family: 4 | 6): string | undefined {

@@ -33,6 +33,8 @@ import { hookKey, runHookCompiled } from './netfilter';
 import { DEFAULT_LATENCY, LATENCY_NOTE, formatUs, type LatencyModel } from './latency';
 import { changedFields, dnsQueryLength, dnsResponseHeader, initialWindow, ipLength, scaledWindow, synOptions } from './packet';
 import { parseRequest, TraceInputError } from './request';
+import { clientSidecar, meshStepEvent, meshVerdictEnd, serverSidecar, topologyHasMesh } from './mesh';
+import { PROXY_UID, type MeshStep, type Upstream } from '../mesh';
 import { TraceState } from './state';
 import type {
   DnsHeader,
@@ -1689,6 +1691,12 @@ class Walker {
     this.emit(p, 'deliver', { element: el, node, netns, iface: at.kind === 'pod' ? 'eth0' : undefined }, what, `${this.l4Text(p)} reaches the socket.`, 'deliver', { latencyUs: this.lat.deliverUs });
   }
 
+  /** One Istio sidecar step (core/mesh) as a walk event at `at`. */
+  meshEvent(p: Pkt, at: EventLocation, s: MeshStep): void {
+    const e = meshStepEvent(s);
+    this.emit(p, e.kind, { ...at, element: s.at }, e.action, e.detail, e.verdict, { rule: e.rule, rules: e.rules, latencyUs: e.latencyUs, category: 'service', seedNote: e.seedNote });
+  }
+
   /** The ephemeral port of a later DNS socket (the kernel picks one at random in ip_local_port_range). */
   randomPort(): number {
     return 32768 + Math.floor(this.rng() * (60999 - 32768));
@@ -1823,10 +1831,43 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
       icmp: { type: family === 4 ? 8 : 128, code: 0, id, seq: 1, text: `echo request, id ${id}, seq 1`, length: 8 + data },
     }, family === 4 ? 'icmp' : 'ipv6-icmp', clock, { icmp: { type: family === 4 ? 8 : 128, code: 0, id } });
   }
-  const clientSyn = p.h;
+  let clientSyn = p.h;
   const verb = req.kind === 'http' ? `connect() to ${joinHP(dst, req.port)} for ${req.method} ${req.path}` : req.kind === 'tcp' ? `connect() to ${joinHP(dst, req.port)}` : req.kind === 'udp' ? `sendto() ${joinHP(dst, req.port)}` : `ping ${dst}`;
   w.emit(p, 'socket', { element: el, node: srcNode, netns: srcNetns }, verb, `${req.kind === 'ping' ? 'The ICMP echo socket' : `The kernel binds ephemeral port ${sport}`} on ${srcIP}; ${req.kind === 'http' || req.kind === 'tcp' ? `the SYN advertises MSS ${mssC} (route MTU ${mtu} − ${family === 4 ? 40 : 60}) and window ${initialWindow(mssC, false)}` : `${p.h.ip.length} bytes`}.`, 'pass', { latencyUs: w.lat.socketUs, category: 'transit' });
-  if (w.socketLB && (src.kind === 'pod' || src.kind === 'host') && req.kind !== 'ping') {
+  // ---- Istio sidecar, client side: ISTIO_OUTPUT → Envoy 15001 → Envoy's own connection to the endpoint.
+  let upstream: Upstream | undefined;
+  if ((req.kind === 'http' || req.kind === 'tcp') && src.kind === 'pod' && topologyHasMesh(ctx.topology)) {
+    const mesh = clientSidecar(ctx.topology, src.pod, dst, req.port!, req, { sourcePort: sport, random: w.rng });
+    if (mesh) {
+      const at: EventLocation = { element: el, node: srcNode, netns: srcNetns };
+      for (const s of mesh.steps) w.meshEvent(p, at, s);
+      for (const n of mesh.notes) notes.add(n);
+      const end = mesh.verdict ? meshVerdictEnd(mesh.verdict) : undefined;
+      if (end?.ok) {
+        w.emit(p, 'proxy', at, `local reply from istio-proxy: ${end.text}`, `${src.pod.name}'s sidecar answers the request itself (VirtualService); nothing leaves the pod.`, 'info', { latencyUs: 0, category: 'service' });
+        return finish(w, req, src, srcIP, family, target, true, ctx);
+      }
+      if (end) {
+        w.drop(p, at, end.reason, `${src.pod.namespace}/${src.pod.name}'s sidecar ends the request: ${end.text}`);
+        return finish(w, req, src, srcIP, family, target, false, ctx);
+      }
+      upstream = mesh.upstream;
+      const svc = ctx.serviceByIP.get(canonicalIP(dst));
+      if (svc && mesh.outcomes.length) {
+        const chosen = upstream ? joinHP(upstream.dst, upstream.dport) : undefined;
+        w.recordService(svc, req.port, 'istio-sidecar', mesh.outcomes.map((o) => ({ endpoint: o.endpoint, probability: o.probability })), chosen);
+      }
+      if (upstream && upstream.uid === PROXY_UID && (upstream.dst !== dst || upstream.sport !== sport || upstream.dport !== req.port)) {
+        // Envoy's own connection is what goes on the wire: the pod's IP, a new ephemeral port, the endpoint itself.
+        w.setSrc(p, srcIP, upstream.sport);
+        w.setDst(p, upstream.dst, upstream.dport);
+        p.label = 'TCP SYN (istio-proxy → endpoint)';
+        w.emit(p, 'socket', at, `istio-proxy connect() to ${joinHP(upstream.dst, upstream.dport)}`, `Envoy (uid ${PROXY_UID}) opens its own connection from ${joinHP(srcIP, upstream.sport)} to the endpoint it chose${upstream.tls === 'ISTIO_MUTUAL' ? ' and speaks mTLS on it' : ''}. On the node the destination is a pod IP, so kube-proxy's Service rules have nothing to translate; the application's socket stays connected to 127.0.0.1:15001 through conntrack's REDIRECT entry in the pod.`, 'pass', { latencyUs: w.lat.socketUs, category: 'service' });
+        clientSyn = p.h;
+      }
+    }
+  }
+  if (w.socketLB && (src.kind === 'pod' || src.kind === 'host') && req.kind !== 'ping' && !(upstream && upstream.uid === PROXY_UID)) {
     if (!w.ciliumService(p, srcNode, { element: el, node: srcNode, netns: srcNetns }, 'socket')) return finish(w, req, src, srcIP, family, target, false, ctx);
   }
   const sent = w.send(p, src);
@@ -1835,6 +1876,31 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
   if (server.kind === 'external') return finish(w, req, src, srcIP, family, target, false, ctx);
   // Delivery and the server's reply.
   const rp = sent.pkt;
+  // ---- Istio sidecar, server side: ISTIO_INBOUND → Envoy 15006 → mTLS, PeerAuthentication, AuthorizationPolicy → the app.
+  if ((req.kind === 'http' || req.kind === 'tcp') && server.kind === 'pod' && topologyHasMesh(ctx.topology)) {
+    const conn = {
+      src: rp.h.ip.src,
+      sport: w.sport(rp)!,
+      dst: rp.h.ip.dst,
+      dport: w.dport(rp)!,
+      tls: upstream?.tls ?? ('plaintext' as const),
+      protocol: req.kind === 'http' ? ('http' as const) : ('tcp' as const),
+      ...(upstream?.clientIdentity ? { clientIdentity: upstream.clientIdentity } : {}),
+      ...(upstream?.sni ? { sni: upstream.sni } : {}),
+      ...(upstream?.host ? { host: upstream.host } : {}),
+    };
+    const inbound = serverSidecar(ctx.topology, server.pod, conn, req);
+    if (inbound) {
+      const at: EventLocation = { element: podEl(server.pod), node: server.node, netns: `pod/${server.pod.namespace}/${server.pod.name}`, iface: 'eth0' };
+      for (const s of inbound.steps) w.meshEvent(rp, at, s);
+      const end = meshVerdictEnd(inbound.verdict);
+      if (end && !end.ok) {
+        const viaClient = inbound.verdict.kind === 'connection-reset' && upstream?.uid === PROXY_UID ? `; the client sidecar sees the reset and answers 503 (UC) "upstream connect error or disconnect/reset before headers"` : '';
+        w.drop(rp, at, end.reason, `${server.pod.namespace}/${server.pod.name}'s sidecar ends the request: ${end.text}${viaClient}`);
+        return finish(w, req, src, srcIP, family, target, false, ctx);
+      }
+    }
+  }
   let reply: Pkt;
   const sNode = server.node;
   const serverEl = server.kind === 'pod' ? podEl(server.pod) : server.pod ? podEl(server.pod) : nodeEl(sNode);

@@ -54,11 +54,11 @@ interface Scan {
   h2: Int32Array;
   /** State code | flags. */
   meta: Uint8Array;
-  /** Line start and end offsets in the text (to show and, when needed, fully parse the entry). */
+  /** Line start and end offsets in the text (to show and, when needed, fully parse the entry); for an entry of `other` k, start is -1 - k. */
   starts: Int32Array;
   ends: Int32Array;
   count: number;
-  /** Lines the fast scanner does not read (other output formats), fully parsed. */
+  /** Entries of lines the fast scanner does not read (another output format: -o extended, /proc/net/nf_conntrack, events), fully parsed; paired like the others, in table order. */
   other: ConntrackEntry[];
 }
 
@@ -144,6 +144,35 @@ function scanLine(t: string, s: number, e: number, out: Int32Array): boolean {
   return true;
 }
 
+/** The key hashes and meta of a fully parsed entry, the same as scanLine's for its default-format line. False when its state has no code. */
+function hashRecord(e: ConntrackEntry, out: Int32Array): boolean {
+  H1 = 0x811c9dc5 | 0;
+  H2 = 0x050c5d1f | 0;
+  const o = e.original;
+  const r = e.reply;
+  const add = (w: string) => mix(w, 0, w.length);
+  add(e.l4.name);
+  add(`src=${o.src}`);
+  add(`dst=${o.dst}`);
+  if (o.dport !== undefined) add(`dport=${o.dport}`);
+  if (o.type !== undefined) add(`type=${o.type}`);
+  if (o.code !== undefined) add(`code=${o.code}`);
+  add(`src=${r.src}`);
+  add(`dst=${r.dst}`);
+  if (r.sport !== undefined) add(`sport=${r.sport}`);
+  let meta = 0;
+  if (e.state) {
+    meta = stateCode(e.state, 0, e.state.length);
+    if (!meta) return false;
+  }
+  if (e.unreplied) meta |= F_UNREPLIED;
+  if (e.assured) meta |= F_ASSURED;
+  out[0] = H1;
+  out[1] = H2;
+  out[2] = meta;
+  return true;
+}
+
 function scanConntrack(text: string): Scan {
   let cap = 1024;
   let h1 = new Int32Array(cap);
@@ -162,7 +191,18 @@ function scanConntrack(text: string): Scan {
     let le = e;
     if (le > s && text.charCodeAt(le - 1) === 13) le--;
     if (le > s && !(text.charCodeAt(s) === 99 && text.startsWith('conntrack v', s))) {
-      if (scanLine(text, s, le, tmp)) {
+      let start = s;
+      let ok = scanLine(text, s, le, tmp);
+      if (!ok) {
+        // another format: the full parser reads it, the entry is keyed the same way
+        const rec = parseConntrack(text.slice(s, le)).records[0];
+        if (rec && hashRecord(rec, tmp)) {
+          start = -1 - other.length;
+          other.push(rec);
+          ok = true;
+        }
+      }
+      if (ok) {
         if (count === cap) {
           cap *= 2;
           const g32 = (x: Int32Array) => {
@@ -181,11 +221,9 @@ function scanConntrack(text: string): Scan {
         h1[count] = tmp[0];
         h2[count] = tmp[1];
         meta[count] = tmp[2];
-        starts[count] = s;
+        starts[count] = start;
         ends[count] = le;
         count++;
-      } else {
-        other.push(...parseConntrack(text.slice(s, le)).records);
       }
     }
     s = e + 1;
@@ -194,7 +232,8 @@ function scanConntrack(text: string): Scan {
 }
 
 function lineOf(text: string, sc: Scan, i: number): ConntrackEntry | undefined {
-  return parseConntrack(text.slice(sc.starts[i], sc.ends[i])).records[0];
+  const s = sc.starts[i];
+  return s < 0 ? sc.other[-1 - s] : parseConntrack(text.slice(s, sc.ends[i])).records[0];
 }
 
 /**
@@ -288,7 +327,7 @@ export function diffConntrackText(modelText: string, realText: string, opts: { m
   }
   const other = m.other.length + r.other.length;
   const notes = [`${missing} missing, ${extra} extra, ${changed} changed${items.length < missing + extra + changed ? ` (first ${items.length} listed)` : ''}; source ports, timeouts, use and ids ignored`];
-  if (other) notes.push(`${other} line(s) in another conntrack format were read but not paired (use the default -L output)`);
+  if (other) notes.push(`${other} line(s) in another conntrack format (-o extended, /proc/net/nf_conntrack, events) were read with the full parser; the default -L output is read faster`);
   const res = checkResult('conntrack', items, Math.max(m.count, r.count), `${m.count} model entries vs ${r.count} node entries`, notes);
   if (unexplained > 0) res.status = 'different';
   return res;

@@ -849,7 +849,8 @@ class Walker {
   }
 
   routeSeedNote(node: string, rt: RouteLookup): string | undefined {
-    if (this.plugin !== 'calico' || !rt.route || rt.route.dst.endsWith('/32')) return undefined;
+    if (this.plugin !== 'calico' || !rt.route || rt.route.dst.endsWith('/32') || rt.route.dst.endsWith('/128')) return undefined;
+    if (rt.route.family === 6) return undefined;
     if (rt.dev === 'vxlan.calico') return `The seed shows "10.244.2.0/24 via 10.0.1.6 dev eth0" for ${node}; in VXLAN mode felix routes each remote IPAM block (/${rt.route.dst.split('/')[1]}) via the peer's VTEP on vxlan.calico, onlink.`;
     if (rt.route.protocol === 'bird') return `The seed shows a /24 per node; Calico announces its IPAM blocks (blockSize ${this.ctx.topology.settings.blockSize.v4}), so the route is ${rt.route.dst} (proto bird).`;
     return undefined;
@@ -1294,7 +1295,7 @@ class Walker {
     if (rt.verdict !== 'forward' && rt.verdict !== 'local') {
       this.emit(p, 'route', at, `route in ${pod.name}: ${rt.verdict}`, rt.explanation, 'drop', { rule: routeText(rt), latencyUs: this.lat.routeUs, command: `kubectl exec -n ${pod.namespace} ${pod.name} -- ip route get ${p.h.ip.dst}` });
       const v6gap = this.family === 6 && !pdp.routes.some((r) => r.family === 6 && r.table === 'main' && !r.dst.startsWith('fe80:'));
-      return this.drop(p, at, 'no-route', `${pod.name} has no route to ${p.h.ip.dst}: ${rt.explanation}${v6gap ? '. The CNI model (core/cni) gives this pod no IPv6 routes (only the kernel\'s fe80::/64): IPv6 data planes are not modelled yet, so an IPv6 walk stops here.' : ''}`, { rule: routeText(rt) });
+      return this.drop(p, at, 'no-route', `${pod.name} has no route to ${p.h.ip.dst}: ${rt.explanation}${v6gap ? `. ${pod.name} has no IPv6 route besides the kernel's fe80::/64: the CNI configures IPv6 only on dual-stack nodes (an IPv6 InternalIP inside an IPv6 settings.nodeCIDRs entry, and an IPv6 pod CIDR); ${pod.nodeName} is not one` : ''}`, { rule: routeText(rt) });
     }
     this.emit(p, 'route', at, `route in ${pod.name}: ${routeText(rt)}`, rt.explanation, 'forward', { rule: routeText(rt), latencyUs: this.lat.routeUs, command: `kubectl exec -n ${pod.namespace} ${pod.name} -- ip route get ${p.h.ip.dst}` });
     // The sender's own MTU (a DF packet larger than the route MTU never leaves: EMSGSIZE).

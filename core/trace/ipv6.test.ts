@@ -164,6 +164,31 @@ describe('IPv6 walks: names, DNS and refusals', () => {
     expect(v6.events.filter((e) => e.kind === 'dns-query').every((e) => e.headers.dns?.qtype === 'AAAA')).toBe(true);
   });
 
+  it('Calico enforces NetworkPolicy on IPv6 packets too (felix renders it into ip6tables)', () => {
+    const policy = `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: web-from-dns-only, namespace: default }
+spec:
+  podSelector: { matchLabels: { app: web } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ namespaceSelector: {}, podSelector: { matchLabels: { k8s-app: kube-dns } } }]
+`;
+    const t = loadText(DUAL + policy, ['cni=calico-vxlan']);
+    const webs = t.pods.filter((p) => p.labels.app === 'web');
+    const client = webs.find((p) => p.nodeName === 'node-1')!;
+    const server = webs.find((p) => p.nodeName === 'node-2')!;
+    const ip6 = server.ips.find((ip) => ip.includes(':'))!;
+    const r = trace(t, `${client.namespace}/${client.name}`, `tcp://[${ip6}]:8080`);
+    expect(r.dropped?.reason).toBe('policy');
+    const denied = r.events.find((e) => e.kind === 'policy' && e.verdict === 'drop')!;
+    expect(denied.command).toMatch(/^ip6tables-save -t filter/);
+    expect(denied.headers.ip.version).toBe(6);
+    // The same flow over IPv4 is denied as well: the policy selects pods, not address families.
+    expect(trace(t, `${client.namespace}/${client.name}`, `tcp://${server.ips[0]}:8080`).dropped?.reason).toBe('policy');
+  });
+
   it.each(['weave', 'weave-sleeve', 'antrea-geneve'])('%s refuses IPv6 walks, naming what the real plugin does', (cni) => {
     const { t, from, clusterIP } = setup(cni);
     let err: unknown;

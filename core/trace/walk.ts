@@ -616,7 +616,12 @@ class Walker {
     const protocol: Protocol = icmp ? 'SCTP' : p.proto === 'udp' ? 'UDP' : 'TCP';
     const port = icmp ? 0 : (this.dport(p) ?? 0);
     try {
-      const verdict = this.ctx.policyVerdict(this.endpointRef(p.h.ip.src), this.endpointRef(p.h.ip.dst), port, protocol);
+      const from = this.endpointRef(p.h.ip.src);
+      const to = this.endpointRef(p.h.ip.dst);
+      const verdict = this.ctx.policyVerdict(from, to, port, protocol);
+      if (this.family === 6 && !from.startsWith('ip:') && !to.startsWith('ip:') && /ipBlock/.test(`${verdict.ingress.text} ${verdict.egress.text}`)) {
+        this.notes.add('IPv6 walk: core/policy evaluates ipBlock peers of dual-stack pods against their IPv4 address (its reach query has no address family), so an ipBlock verdict on this IPv6 packet may be the IPv4 one; podSelector/namespaceSelector peers do not depend on the family.');
+      }
       return { verdict, protocol, port, icmp };
     } catch {
       return null;
@@ -670,10 +675,19 @@ class Walker {
 
   /** Calico: the felix filter chains for a NEW packet (cali-fw-/cali-tw-/cali-pi-/cali-po-), from core/policy's compiled data plane. */
   calicoForward(p: Pkt, node: string, inIface: string, outIface: string): boolean {
-    if (!this.ctx.hasPolicies || this.family === 6) return true;
+    if (!this.ctx.hasPolicies) return true;
     const srcPod = this.hostPeerPod(node, inIface);
     const dstPod = this.hostPeerPod(node, outIface);
     if (!srcPod && !dstPod) return true;
+    if (this.family === 6) {
+      // felix renders the same policy into ip6tables; the model's Calico chains are IPv4-only,
+      // so the verdict comes from core/policy without the rule lines.
+      const cmd = "ip6tables-save -t filter | grep -E 'cali-(fw|tw|pi|po)-'";
+      const mechanism = 'Calico felix (ip6tables, the same cali-fw-/cali-tw-/cali-pi-/cali-po- chains as for IPv4; their IPv6 rule lines are not modelled)';
+      if (srcPod && !this.enforce(p, 'Egress', node, inIface, { mechanism, cost: this.lat.hookUs, command: cmd })) return false;
+      if (dstPod && !this.enforce(p, 'Ingress', node, outIface, { mechanism, cost: this.lat.hookUs, command: cmd })) return false;
+      return true;
+    }
     const w = this.ctx.calico.walk(node, 'FORWARD', { src: p.h.ip.src, dst: p.h.ip.dst, proto: p.proto === 'ipv6-icmp' ? 'icmp' : p.proto, dport: this.dport(p) ?? 0, in: srcPod ? calicoInterfaceName(srcPod.namespace, srcPod.name) : inIface, out: dstPod ? calicoInterfaceName(dstPod.namespace, dstPod.name) : outIface });
     const cost = this.lat.hookUs + w.trace.length * this.lat.ruleUs * 3;
     const cmd = `${this.ipt}-save -t filter | grep -E 'cali-(fw|tw|pi|po)-'`;
@@ -1073,12 +1087,16 @@ class Walker {
     const dst = p.h.ip.dst;
     if (this.ctx.inClusterCidr(dst) || this.ctx.nodeByIP.has(canonicalIP(dst)) || this.ctx.serviceByIP.has(canonicalIP(dst))) return false;
     if (!this.ctx.inClusterCidr(p.h.ip.src)) return false;
+    const v6 = this.family === 6;
+    const cluster = (v6 ? s.clusterCIDRs.find((c) => c.includes(':')) : undefined) ?? s.clusterCIDRs[0];
     const rules: Record<string, string> = {
-      calico: '-A cali-nat-outgoing -m comment --comment "cali:flqWnvo8yq4ULQLa" -m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE --random-fully',
-      flannel: `-A FLANNEL-POSTRTG -s ${s.clusterCIDRs[0]} ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully`,
-      weave: `-A WEAVE -s ${s.clusterCIDRs[0]} ! -d ${s.clusterCIDRs[0]} -j MASQUERADE`,
-      cilium: `BPF masquerading (bpf_host to-netdev): ${p.h.ip.src} → node address (ipv4-native-routing-cidr excluded)`,
-      antrea: `-A ANTREA-POSTROUTING -s ${s.clusterCIDRs[0]} -m comment --comment "Antrea: masquerade Pod to external packets" -m set ! --match-set ANTREA-POD-IP dst -j MASQUERADE`,
+      calico: v6
+        ? '-A cali-nat-outgoing -m comment --comment "cali:flqWnvo8yq4ULQLa" -m set --match-set cali60masq-ipam-pools src -m set ! --match-set cali60all-ipam-pools dst -j MASQUERADE --random-fully'
+        : '-A cali-nat-outgoing -m comment --comment "cali:flqWnvo8yq4ULQLa" -m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE --random-fully',
+      flannel: `-A FLANNEL-POSTRTG -s ${cluster} ! -d ${v6 ? 'ff00::/8' : '224.0.0.0/4'} -m comment --comment "flanneld masq" -j MASQUERADE --random-fully`,
+      weave: `-A WEAVE -s ${cluster} ! -d ${cluster} -j MASQUERADE`,
+      cilium: `BPF masquerading (bpf_host to-netdev): ${p.h.ip.src} → node address (${v6 ? 'ipv6' : 'ipv4'}-native-routing-cidr excluded)`,
+      antrea: `-A ANTREA-POSTROUTING -s ${cluster} -m comment --comment "Antrea: masquerade Pod to external packets" -m set ! --match-set ANTREA-POD-IP dst -j MASQUERADE`,
     };
     const ip = this.masqAddress(node, outIface) ?? this.ctx.node(node).ips[0];
     const sport = p.proto === 'icmp' ? undefined : this.sport(p);

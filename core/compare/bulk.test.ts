@@ -123,6 +123,23 @@ describe('diffConntrackText', () => {
     expect(counts(diffConntrackTables(parseConntrack(icmp(0, 7)).records, parseConntrack(icmp(1, 7)).records).notes)).toEqual([1, 1, 0]);
   });
 
+  it('many connections of one key (a TIME_WAIT pile-up of one client to one Service): both paths pair them alike', () => {
+    const line = (st: string, sp: number) => `tcp      6 100 ${st} src=10.0.0.1 dst=10.96.0.10 sport=${sp} dport=80 src=10.244.0.5 dst=10.0.0.1 sport=8080 dport=${sp} [ASSURED] mark=0 use=1`;
+    const n = 3000;
+    const model = Array.from({ length: n }, (_, i) => line(i < n / 2 ? 'TIME_WAIT' : 'ESTABLISHED', 30000 + i));
+    // the node: another order, a third in TIME_WAIT, 10 fewer entries
+    const real = Array.from({ length: n - 10 }, (_, i) => line(i % 3 === 0 ? 'TIME_WAIT' : 'ESTABLISHED', 40000 + ((i * 7919) % n)));
+    const mt = `${model.join('\n')}\n`;
+    const rt = `${real.join('\n')}\n`;
+    const fast = diffConntrackText(mt, rt, { maxItems: n });
+    const slow = diffConntrackTables(parseConntrack(mt).records, parseConntrack(rt).records, { maxItems: n });
+    // 997 TIME_WAIT and 1993 ESTABLISHED on the node: 997 + 1500 pair as they are, 493 changed, 10 missing
+    expect(counts(fast.notes)).toEqual([10, 0, 493]);
+    expect(counts(slow.notes)).toEqual([10, 0, 493]);
+    const items = (r: typeof fast) => r.items.map((i) => `${i.kind} ${i.explained} ${i.model ?? ''} | ${i.real ?? ''}`).sort();
+    expect(items(fast)).toEqual(items(slow));
+  });
+
   // Random tables with few keys (so that several connections share one) in
   // random states and flags; the node's table is a shuffled, edited copy. Both
   // paths must list the same differences, and a shuffled copy has none.

@@ -236,6 +236,72 @@ function lineOf(text: string, sc: Scan, i: number): ConntrackEntry | undefined {
   return s < 0 ? sc.other[-1 - s] : parseConntrack(text.slice(s, sc.ends[i])).records[0];
 }
 
+/** A 32-bit key for an entry's key hash and meta together (the first pass pairs same state and flags). */
+function withMeta(h1: number, meta: number): number {
+  return (h1 ^ Math.imul(meta + 1, 0x9e3779b1)) | 0;
+}
+
+/**
+ * Entries chained by a 32-bit key, in table order: an open-addressing table
+ * of keys to the first entry of each chain (no Map: 100,000 entries per
+ * table), `next` links the rest. Paired entries stay paired, so `first`
+ * drops them from the front of a chain for good: many connections of one
+ * key (one client to one Service, TIME_WAIT pile-ups) stay linear.
+ */
+class Chains {
+  readonly next: Int32Array;
+  private readonly keys: Int32Array;
+  /** First entry of the slot's chain; EMPTY for a free slot, DONE once every entry of the chain is paired. */
+  private readonly heads: Int32Array;
+  private readonly shift: number;
+
+  constructor(n: number, keyOf: (i: number) => number) {
+    let bits = 4;
+    while (1 << bits < n * 2) bits++;
+    this.shift = 32 - bits;
+    this.keys = new Int32Array(1 << bits);
+    this.heads = new Int32Array(1 << bits).fill(EMPTY);
+    this.next = new Int32Array(n).fill(-1);
+    for (let i = n - 1; i >= 0; i--) {
+      const s = this.probe(keyOf(i));
+      if (this.heads[s] !== EMPTY) this.next[i] = this.heads[s];
+      this.heads[s] = i;
+    }
+  }
+
+  /** The slot of key k: its own, or the free one where it would go. */
+  private probe(k: number): number {
+    const mask = this.heads.length - 1;
+    let s = Math.imul(k, 0x9e3779b1) >>> this.shift;
+    while (this.heads[s] !== EMPTY && this.keys[s] !== k) s = (s + 1) & mask;
+    this.keys[s] = k;
+    return s;
+  }
+
+  /** The slot of key k, -1 when no entry has it. */
+  slot(k: number): number {
+    const mask = this.heads.length - 1;
+    let s = Math.imul(k, 0x9e3779b1) >>> this.shift;
+    while (this.heads[s] !== EMPTY) {
+      if (this.keys[s] === k) return s;
+      s = (s + 1) & mask;
+    }
+    return -1;
+  }
+
+  /** The first entry of slot s's chain not yet `used` (those before it are skipped from now on), -1 when none. */
+  first(s: number, used: Uint8Array): number {
+    let i = this.heads[s];
+    if (i >= 0 && used[i]) {
+      while (i >= 0 && used[i]) i = this.next[i];
+      this.heads[s] = i < 0 ? DONE : i;
+    }
+    return i < 0 ? -1 : i;
+  }
+}
+const EMPTY = -1;
+const DONE = -2;
+
 /**
  * `conntrack -L` of the model against the node's, whole table: entries are
  * paired by protocol, original source/destination/port and reply
@@ -248,34 +314,24 @@ export function diffConntrackText(modelText: string, realText: string, opts: { m
   otherStates = new Map();
   const m = scanConntrack(modelText);
   const r = scanConntrack(realText);
-  // model entries by the first hash, chained; the second hash is checked on every hit (64 bits in all)
-  const head = new Map<number, number>();
-  const next = new Int32Array(m.count).fill(-1);
-  for (let i = m.count - 1; i >= 0; i--) {
-    const k = m.h1[i];
-    const h = head.get(k);
-    if (h !== undefined) next[i] = h;
-    head.set(k, i);
-  }
   const used = new Uint8Array(m.count);
+  // model entries chained by key (first pass: key and state/flags; second: key alone);
+  // both hashes and the meta are checked on every hit (64 bits of key in all)
+  const exact = new Chains(m.count, (i) => withMeta(m.h1[i], m.meta[i]));
+  const byKey = new Chains(m.count, (i) => m.h1[i]);
   /**
    * The first unpaired model entry (table order) with real entry j's key and,
-   * when `sameMeta`, its state and flags: paired, or -1. Paired entries stay
-   * paired, so they are dropped from the front of the chain for good (many
-   * connections of one key, e.g. one client to one Service, stay linear).
+   * when `sameMeta`, its state and flags: paired, or -1.
    */
   const take = (j: number, sameMeta: boolean): number => {
+    const c = sameMeta ? exact : byKey;
+    const s = c.slot(sameMeta ? withMeta(r.h1[j], r.meta[j]) : r.h1[j]);
+    if (s < 0) return -1;
     const k1 = r.h1[j];
-    let i = head.get(k1);
-    if (i === undefined) return -1;
-    if (i >= 0 && used[i]) {
-      while (i >= 0 && used[i]) i = next[i];
-      head.set(k1, i);
-    }
     const k2 = r.h2[j];
     const mt = r.meta[j];
-    for (; i >= 0; i = next[i]) {
-      if (!used[i] && m.h2[i] === k2 && (!sameMeta || m.meta[i] === mt)) {
+    for (let i = c.first(s, used); i >= 0; i = c.next[i]) {
+      if (!used[i] && m.h1[i] === k1 && m.h2[i] === k2 && (!sameMeta || m.meta[i] === mt)) {
         used[i] = 1;
         return i;
       }

@@ -160,9 +160,9 @@ function tableKey(e: ConntrackEntry): string {
   return `${e.l4.name}|${o.src}|${o.dst}|${port}|${r.src}|${r.sport ?? ''}|${r.dst}`;
 }
 
-/** State and [UNREPLIED]/[ASSURED]: what a paired entry is compared on. */
-function sameStatus(a: ConntrackEntry, b: ConntrackEntry): boolean {
-  return a.state === b.state && a.unreplied === b.unreplied && a.assured === b.assured;
+/** The key with state and [UNREPLIED]/[ASSURED], what a paired entry is compared on. */
+function exactKey(key: string, e: ConntrackEntry): string {
+  return `${key}|${e.state ?? ''}|${e.unreplied ? 'U' : ''}${e.assured ? 'A' : ''}`;
 }
 
 /** Model entries of one pairing key, in table order; `first` skips those already paired (they stay paired). */
@@ -186,31 +186,32 @@ interface KeyGroup {
 export function diffConntrackTables(model: readonly ConntrackEntry[], real: readonly ConntrackEntry[], opts: { maxItems?: number } = {}): CheckResult {
   const max = opts.maxItems ?? 200;
   const byKey = new Map<string, KeyGroup>();
+  const exact = new Map<string, KeyGroup>();
+  const group = (groups: Map<string, KeyGroup>, k: string, i: number) => {
+    const g = groups.get(k);
+    if (g) g.idx.push(i);
+    else groups.set(k, { idx: [i], first: 0 });
+  };
   for (let i = 0; i < model.length; i++) {
     const k = tableKey(model[i]);
-    const g = byKey.get(k);
-    if (g) g.idx.push(i);
-    else byKey.set(k, { idx: [i], first: 0 });
+    group(byKey, k, i);
+    group(exact, exactKey(k, model[i]), i);
   }
   const used = new Uint8Array(model.length);
-  /** The first unpaired model entry of e's key that `ok` accepts (table order). */
-  const take = (g: KeyGroup | undefined, ok: (m: ConntrackEntry) => boolean): number => {
+  /** The first unpaired model entry of the group (table order), or -1. */
+  const take = (g: KeyGroup | undefined): number => {
     if (!g) return -1;
     while (g.first < g.idx.length && used[g.idx[g.first]]) g.first++;
-    for (let k = g.first; k < g.idx.length; k++) {
-      const i = g.idx[k];
-      if (!used[i] && ok(model[i])) {
-        used[i] = 1;
-        return i;
-      }
-    }
-    return -1;
+    if (g.first === g.idx.length) return -1;
+    const i = g.idx[g.first++];
+    used[i] = 1;
+    return i;
   };
   // first the entries that pair with one of the same state and flags
   const pending: { e: ConntrackEntry; g: KeyGroup | undefined }[] = [];
   for (const e of real) {
-    const g = byKey.get(tableKey(e));
-    if (take(g, (m) => sameStatus(m, e)) < 0) pending.push({ e, g });
+    const k = tableKey(e);
+    if (take(exact.get(exactKey(k, e))) < 0) pending.push({ e, g: byKey.get(k) });
   }
   const items: DiffItem[] = [];
   let missing = 0;
@@ -223,7 +224,7 @@ export function diffConntrackTables(model: readonly ConntrackEntry[], real: read
   };
   // then the rest of each key, in table order: the same connection in another state
   for (const { e, g } of pending) {
-    const i = take(g, () => true);
+    const i = take(g);
     if (i < 0) {
       extra++;
       push({ kind: 'extra', where: `${e.l4.name} → ${e.original.dst}`, real: entryText(e), explanation: 'an entry on the node the model does not have', explained: false });

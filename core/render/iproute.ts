@@ -138,6 +138,7 @@ export function renderIpRouteJson(ns: NetNamespace, opts: RouteShowOptions = {})
  */
 export function renderIpRouteGet(ns: NetNamespace, dst: string): { text: string; error: boolean } {
   const r = routeLookup(ns, dst);
+  if (dst.includes(':') && (r.verdict === 'local' || r.verdict === 'forward')) return { text: routeGet6(r, dst), error: false };
   switch (r.verdict) {
     case 'local': {
       const brd = r.route!.type === 'broadcast';
@@ -166,6 +167,25 @@ export function renderIpRouteGet(ns: NetNamespace, dst: string): { text: string;
     case 'no-route':
       return { text: 'RTNETLINK answers: Network is unreachable\n', error: true };
   }
+}
+
+/**
+ * `ip route get` for an IPv6 destination: iproute2 prints the cloned fib6 entry
+ * like a route (`from ::`, the route's protocol unless boot, `src`, the metric and
+ * `pref medium`), with no `uid`/`cache` line: e.g.
+ * `2001:db8::1 from :: via fe80::1 dev eth0 src 2001:db8::5 metric 1024 pref medium`.
+ */
+function routeGet6(r: ReturnType<typeof routeLookup>, dst: string): string {
+  const rt = r.route!;
+  if (r.verdict === 'local') return `local ${dst} dev lo table local proto kernel src ${r.src ?? dst} metric 0 pref medium\n`;
+  let s = `${dst} from :: `;
+  if (r.gateway) s += `via ${r.gateway} `;
+  s += `dev ${r.dev} `;
+  if (rt.protocol !== 'boot') s += `proto ${rt.protocol} `;
+  if (r.src) s += `src ${r.src} `;
+  s += `metric ${rt.metric ?? 1024} `;
+  if (rt.mtu !== undefined) s += `mtu ${rt.mtu} `;
+  return `${s}pref medium\n`;
 }
 
 // ---------------------------------------------------------------- links and addresses

@@ -9,6 +9,7 @@ import { kubeProxyIptables, kubeProxyIpvs, serviceLookup, type ServiceOutcome } 
 import { canonicalIP, parseIP } from '../net';
 import { formatRouteLine, renderIpRoute, renderIpRouteGet } from '../render/iproute';
 import { renderIpvsadm } from '../dataplane';
+import { trace } from '../trace';
 import { evaluate, parseProperty } from './property';
 import { LabError } from './types';
 import { LabWorld, parsePort } from './world';
@@ -110,6 +111,16 @@ export const PROBES: Record<string, ProbeInfo> = {
         if (out[out.length - 1] !== st.chain) out.push(st.chain);
       }
       return out.join(' -> ');
+    },
+  },
+  'http-status': {
+    args: '{from: NS/POD, request: "curl [-X M] [-H \'Name: v\'] URL"}',
+    summary: 'the HTTP status the client gets for a request walked through the model: Istio sidecars answer 403 / 503 themselves; 0 when the connection is dropped or reset',
+    run: (w, a) => {
+      const pod = w.pod(str(a, 'from', 'http-status'));
+      const r = trace(w.topology, `${pod.namespace}/${pod.name}`, str(a, 'request', 'http-status'));
+      if (r.request.kind !== 'http') throw new LabError('probe http-status needs an http:// request', 'e.g. curl http://api-service/api/v1/users');
+      return r.httpStatus ?? (r.ok ? 200 : 0);
     },
   },
   'dnat-target': {

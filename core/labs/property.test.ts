@@ -125,3 +125,22 @@ describe('property language: policies, DNS and L7', () => {
     expect(checkProperty('serves(default/backend)', { world: world(seedText) }).value).toBe(true);
   });
 });
+
+describe('http() with Istio sidecars (mesh sample)', () => {
+  const w = world(readFileSync(new URL('../../resources/samples/mesh.yaml', import.meta.url), 'utf8'));
+  const v = (expr: string) => evaluate({ world: w }, parseProperty(expr)).value;
+
+  it('walks the request through both sidecars: the AuthorizationPolicy answers 403, STRICT mTLS resets a pod without sidecar (0)', () => {
+    expect(v('http(frontend/web, svc:production/api-service, 80/TCP, "GET /api/v1/users", "authorization: Bearer abc")')).toBe(200);
+    expect(v('http(frontend/web, svc:production/api-service, 80/TCP, "GET /api/v1/users")')).toBe(403);
+    expect(v('http(frontend/web, svc:production/api-service, 80/TCP, "DELETE /api/v1/users", "authorization: Bearer abc")')).toBe(403);
+    expect(v('http(production/frontend, svc:production/api-service, 80/TCP, "GET /api/v1/users", "authorization: Bearer abc")')).toBe(403);
+    expect(v('http(legacy/legacy-client, svc:production/api-service, 80/TCP, "GET /api/v1/users", "authorization: Bearer abc")')).toBe(0);
+  });
+
+  it('says why, and refuses ambiguous endpoints', () => {
+    const r = evaluate({ world: w }, parseProperty('http(production/frontend, svc:production/api-service, 80/TCP, "GET /api/v1/users")'));
+    expect(r.whyFalse).toContain('RBAC: access denied');
+    expect(() => v('http(production/*, svc:production/api-service, 80/TCP, "GET /")')).toThrow(/one source pod/);
+  });
+});

@@ -19,6 +19,7 @@
 import { encapsulate, routeLookup } from '../cni';
 import { parseIP } from '../net';
 import { resolveName } from '../dns';
+import { topologyHasMesh, trace } from '../trace';
 import { effectiveTypes, policySelectsPod } from '../policy';
 import type { ClusterSettings } from '../model/types';
 import { LabError, type FieldDiff } from './types';
@@ -492,8 +493,6 @@ function call(env: PropertyEnv, c: Extract<Node, { t: 'call' }>, w: LabWorld): E
     }
     case 'http': {
       const from = w.select(a[0].text);
-      const to = w.select(a[1].text);
-      if (from.length !== 1 || to.length !== 1) throw new LabError('http(FROM, TO, …) needs one source and one destination endpoint', 'name single pods');
       const p = ports(a[2]);
       const m = /^\s*([A-Z]+)\s+(\S+)\s*$/.exec(a[3].text);
       if (!m) throw new LabError(`http(…, "${a[3].text}"): write "METHOD /path"`, 'e.g. "GET /api/v1/users"');
@@ -503,6 +502,27 @@ function call(env: PropertyEnv, c: Extract<Node, { t: 'call' }>, w: LabWorld): E
         if (i <= 0) throw new LabError(`http header "${h.text}" is not "Name: value"`, 'e.g. "Authorization: Bearer abc"');
         headers[h.text.slice(0, i).trim()] = h.text.slice(i + 1).trim();
       }
+      // With Istio sidecars the request is walked through the mesh (core/trace): the sidecars answer 403 / 503 themselves.
+      if (topologyHasMesh(w.topology)) {
+        if (from.length !== 1 || !from[0].pod) throw new LabError('http(FROM, TO, …) needs one source pod', 'name a single pod');
+        let ip: string;
+        if (a[1].text.startsWith('svc:')) ip = w.service(a[1].text).clusterIPs[0];
+        else {
+          const to = w.select(a[1].text);
+          if (to.length !== 1 || !to[0].pod) throw new LabError('http(FROM, TO, …) needs one destination pod or svc:NS/NAME', 'name a single pod or a Service');
+          ip = to[0].pod.ips[0];
+        }
+        const src = from[0].pod;
+        const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+        const host = ip.includes(':') ? `[${ip}]` : ip;
+        const req = ['curl', '-X', m[1], ...Object.entries(headers).flatMap(([k, v]) => ['-H', q(`${k}: ${v}`)]), `http://${host}:${p.port}${m[2]}`].join(' ');
+        const r = trace(w.topology, `${src.namespace}/${src.name}`, req);
+        const status = r.httpStatus ?? (r.ok ? 200 : 0);
+        const text = r.dropped ? r.dropped.text : `${m[1]} ${m[2]} reaches the application`;
+        return { value: status, whyFalse: text, whyTrue: text };
+      }
+      const to = w.select(a[1].text);
+      if (from.length !== 1 || to.length !== 1) throw new LabError('http(FROM, TO, …) needs one source and one destination endpoint', 'name single pods');
       const v = w.l7().evaluate({ from: from[0].ref, to: to[0].ref, port: p.port, protocol: p.protocol, http: { method: m[1], path: m[2], headers } });
       return { value: v.connection ? (v.httpStatus ?? 200) : 0, whyFalse: v.text, whyTrue: v.text };
     }

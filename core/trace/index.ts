@@ -51,6 +51,7 @@ export { DEFAULT_LATENCY, LATENCY_NOTE, CATEGORY_LABELS, formatUs, type LatencyM
 export { compileRuleset, runHookCompiled, type CompiledRuleset } from './netfilter';
 export { walk, routeText, stampMilli, type TraceOptions, type TraceOutput, type Capture, type WalkPacket } from './walk';
 export { dnsQueryLength, dnsResponseLength, wireNameLength, initialWindow } from './packet';
+export { topologyHasMesh, meshStepEvent, meshVerdictEnd } from './mesh';
 
 /** Walks `request` from `from` (`ns/pod` or `node:NAME`) through `topology`. */
 export function trace(topology: Topology, from: string, request: string | TraceRequest, opts: TraceOptions = {}): TraceOutput {

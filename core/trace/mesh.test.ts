@@ -21,6 +21,7 @@ describe('Istio sidecars on the walk', () => {
   it('client sidecar: ISTIO_OUTPUT redirects to 15001, Envoy picks the endpoint and connects to it directly (no kube-proxy DNAT)', () => {
     const r = trace(MESH, 'frontend/web', AUTH);
     expect(r.ok, r.dropped?.text).toBe(true);
+    expect(r.httpStatus).toBeUndefined(); // the application answers, not a proxy
     const req = r.events.filter((e) => e.phase === 'request');
     const redirect = req.find((e) => e.kind === 'netfilter' && e.at.element === 'pod/frontend/web')!;
     expect(redirect.action).toContain('REDIRECT 10.96.20.10:80 → 127.0.0.1:15001');
@@ -54,6 +55,7 @@ describe('Istio sidecars on the walk', () => {
     expect(r.ok).toBe(false);
     expect(r.dropped?.reason).toBe('policy');
     expect(r.dropped?.text).toContain('HTTP 403 "RBAC: access denied"');
+    expect(r.httpStatus).toBe(403);
     expect(r.dropped?.text).toContain('request.headers[authorization]');
     expect(r.events[r.events.length - 1].at.element).toMatch(/^pod\/production\/api-v[12]$/);
   });
@@ -71,6 +73,8 @@ describe('Istio sidecars on the walk', () => {
     expect(r.services.find((s) => s.service === 'production/api-service:80')!.mode).toBe('iptables');
     expect(r.ok).toBe(false);
     expect(r.dropped?.text).toMatch(/STRICT.*plaintext/);
+    // No sidecar on the client: the application sees the reset itself, not an HTTP status.
+    expect(r.httpStatus).toBeUndefined();
   });
 
   it('topologies without sidecars are untouched', () => {

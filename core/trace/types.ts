@@ -288,6 +288,12 @@ export interface TraceResult {
   ok: boolean;
   /** The drop that ended the walk. */
   dropped?: { reason: DropReason; text: string; seq: number };
+  /**
+   * The HTTP status the client application receives when a proxy answers
+   * instead of the server: Istio's sidecars (403 RBAC: access denied, 503 no
+   * healthy upstream / upstream reset, a VirtualService local reply).
+   */
+  httpStatus?: number;
   services: ServiceChoice[];
   latency: LatencyBreakdown;
   /** conntrack -L per node touched, after the walk. */

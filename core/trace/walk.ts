@@ -230,6 +230,8 @@ class Walker {
   readonly kp: 'iptables' | 'ipvs' | 'ebpf';
   readonly start: number;
   dropped?: { reason: DropReason; text: string; seq: number };
+  /** Set when a proxy (Istio sidecar) answers the request itself. */
+  httpStatus?: number;
   family: 4 | 6 = 4;
   /** conntrack entries created by the packet in flight and not yet confirmed (a drop discards them, as the kernel does). */
   private pending: { node: string; entry: ConntrackEntry }[] = [];
@@ -1862,6 +1864,7 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
       for (const s of mesh.steps) w.meshEvent(p, at, s);
       for (const n of mesh.notes) notes.add(n);
       const end = mesh.verdict ? meshVerdictEnd(mesh.verdict) : undefined;
+      if (end && req.kind === 'http') w.httpStatus = mesh.verdict?.status;
       if (end?.ok) {
         w.emit(p, 'proxy', at, `local reply from istio-proxy: ${end.text}`, `${src.pod.name}'s sidecar answers the request itself (VirtualService); nothing leaves the pod.`, 'info', { latencyUs: 0, category: 'service' });
         return finish(w, req, src, srcIP, family, target, true, ctx);
@@ -1914,6 +1917,7 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
       for (const s of inbound.steps) w.meshEvent(rp, at, s);
       const end = meshVerdictEnd(inbound.verdict);
       if (end && !end.ok) {
+        if (req.kind === 'http') w.httpStatus = inbound.verdict.kind === 'connection-reset' && upstream?.uid === PROXY_UID ? 503 : inbound.verdict.status;
         const viaClient = inbound.verdict.kind === 'connection-reset' && upstream?.uid === PROXY_UID ? `; the client sidecar sees the reset and answers 503 (UC) "upstream connect error or disconnect/reset before headers"` : '';
         w.drop(rp, at, end.reason, `${server.pod.namespace}/${server.pod.name}'s sidecar ends the request: ${end.text}${viaClient}`);
         return finish(w, req, src, srcIP, family, target, false, ctx);
@@ -2272,6 +2276,7 @@ function finish(w: Walker, req: TraceRequest, src: Place, srcIP: string, family:
     events,
     ok: ok && !w.dropped,
     dropped: w.dropped,
+    ...(w.httpStatus !== undefined ? { httpStatus: w.httpStatus } : {}),
     services: w.services,
     latency,
     conntrack,

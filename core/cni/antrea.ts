@@ -181,7 +181,7 @@ export class AntreaModel implements CniModel {
       plugin: 'antrea',
       mode: this.mode,
       maps: [{ name: 'br-int ports', command: 'ovs-ofctl show br-int', columns: ['OFPORT', 'NAME', 'TYPE'], rows: ports, description: 'OVS ports of br-int; flows between them implement switching, tunnelling and NetworkPolicy' }],
-      notes,
+      notes: topology.settings.clusterCIDRs.some((c) => c.includes(':')) ? [...notes, `${this.ipv6Unsupported(topology)} The IPv6 pod addresses of this dual-stack topology get no interface or route here.`] : notes,
     };
   }
 

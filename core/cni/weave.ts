@@ -169,7 +169,10 @@ export class WeaveModel implements CniModel {
       plugin: 'weave',
       mode: this.mode,
       maps: [],
-      notes: [`Weave is one flat L2 subnet (${range.text}): pods on other nodes are reached by ARP across the mesh, so the node has no per-node pod routes.`],
+      notes: [
+        `Weave is one flat L2 subnet (${range.text}): pods on other nodes are reached by ARP across the mesh, so the node has no per-node pod routes.`,
+        ...(topology.settings.clusterCIDRs.some((c) => c.includes(':')) ? [`${this.ipv6Unsupported(topology)} The IPv6 pod addresses of this dual-stack topology get no interface or route here.`] : []),
+      ],
     };
   }
 

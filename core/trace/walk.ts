@@ -993,7 +993,7 @@ class Walker {
     if (p.proto === 'icmp' || p.proto === 'ipv6-icmp') e.reply = { ...e.reply, src: p.h.ip.dst, dst: p.h.ip.src };
     const nat = e.dnat ? ` DNAT ${joinHP(origDst, origDport)} → ${joinHP(p.h.ip.dst, this.dport(p))};` : '';
     const masq = e.snat ? ` source masqueraded to ${p.h.ip.src};` : '';
-    this.emit(p, 'conntrack', { element: nodeEl(node), node, netns: `node/${node}` }, `conntrack entry confirmed on ${node}`, `The first packet's entry enters ${node}'s table (nf_conntrack_confirm):${nat}${masq} the reply tuple is what replies must look like (src=${e.reply.src}${e.reply.sport !== undefined ? ` sport=${e.reply.sport}` : ''}), so they are recognised and un-NATed.`, 'pass', {
+    this.emit(p, 'conntrack', { element: nodeEl(node), node, netns: `node/${node}` }, `conntrack entry confirmed on ${node}`, `The first packet's entry enters ${node}'s table (nf_conntrack_confirm):${nat}${masq} the reply tuple is what replies must look like (src=${e.reply.src}${e.reply.sport !== undefined ? ` sport=${e.reply.sport}` : ''}), so they are recognised and un-NATed.${this.family === 6 ? ' It is an IPv6 entry (nf_conntrack_ipv6): `conntrack -L` without `-f ipv6` lists IPv4 entries only.' : ''}`, 'pass', {
       conntrack: this.ctLine(node, e),
       latencyUs: this.lat.conntrackNewUs,
       category: p.phase === 'dns' ? 'dns' : e.dnat ? 'service' : 'transit',

@@ -923,7 +923,7 @@ class Walker {
     if (!vs) return 'none';
     const at: EventLocation = { element: nodeEl(node), node, netns: `node/${node}`, iface: inIface };
     const inp = this.hook(node, nf, 'INPUT', this.nfPacket(p, inIface, undefined, ct, node));
-    this.emit(p, 'route', at, `route: ${p.h.ip.dst} is local (bound to kube-ipvs0)`, `kube-proxy binds every ClusterIP to the dummy device kube-ipvs0, so the routing decision is local delivery (table local) and IPVS takes the packet at LOCAL_IN.`, 'deliver', { rule: `local ${p.h.ip.dst} dev kube-ipvs0 table local proto kernel scope host src ${p.h.ip.dst}`, latencyUs: this.lat.routeUs, command: `ip route get ${p.h.ip.dst}` });
+    this.emit(p, 'route', at, `route: ${p.h.ip.dst} is local (bound to kube-ipvs0)`, `kube-proxy binds every ClusterIP to the dummy device kube-ipvs0, so the routing decision is local delivery (table local) and IPVS takes the packet at LOCAL_IN.`, 'deliver', { rule: this.family === 6 ? `local ${p.h.ip.dst} dev kube-ipvs0 table local proto kernel metric 0 pref medium` : `local ${p.h.ip.dst} dev kube-ipvs0 table local proto kernel scope host src ${p.h.ip.dst}`, latencyUs: this.lat.routeUs, command: `ip route get ${p.h.ip.dst}` });
     this.hookEvent(p, node, inIface, inp, 'filter/INPUT');
     if (inp.verdict !== 'ACCEPT') {
       this.reject(p, node, inp, inIface);
@@ -2152,7 +2152,7 @@ function dnsSend(w: Walker, src: Place, srcIP: string, nameserver: string, port:
     dns: dnsH,
   }, 'udp', clock);
   const parallelNote = q.qtype === 'AAAA' && q.sending === 'parallel' ? ' It leaves right after the A query on the same socket (same 5-tuple), before the A answer: conntrack finds the unreplied entry the A query created, so nat chains are skipped and it follows the same DNAT — unless both race through conntrack on different CPUs, the insert_failed drop behind the classic 5-second DNS timeout (options single-request-reopen avoids it).' : '';
-  w.emit(p, 'dns-query', { element: el, node, netns: src.kind === 'pod' ? `pod/${src.pod.namespace}/${src.pod.name}` : `node/${node}` }, `${q.qtype}? ${q.qname} → ${nameserver}:53 (id ${id}, port ${port})`, `glibc sends ${q.qtype}? ${q.qname} (${q.via === 'search' ? 'search-list expansion' : 'the name as written'}) to ${nameserver} from port ${port}, ${len} bytes.${parallelNote}`, 'pass', { latencyUs: q.qtype === 'AAAA' && q.sending === 'parallel' ? 1 : w.lat.socketUs, category: 'dns' });
+  w.emit(p, 'dns-query', { element: el, node, netns: src.kind === 'pod' ? `pod/${src.pod.namespace}/${src.pod.name}` : `node/${node}` }, `${q.qtype}? ${q.qname} → ${joinHP(nameserver, 53)} (id ${id}, port ${port})`, `glibc sends ${q.qtype}? ${q.qname} (${q.via === 'search' ? 'search-list expansion' : 'the name as written'}) to ${nameserver} from port ${port}, ${len} bytes.${parallelNote}`, 'pass', { latencyUs: q.qtype === 'AAAA' && q.sending === 'parallel' ? 1 : w.lat.socketUs, category: 'dns' });
   const nl = ctx.resolvConf(src.kind === 'pod' ? src.pod : { namespace: 'default', hostNetwork: true }).servedBy === 'node-local-dns';
   if (nl && src.kind !== 'external') {
     const r = nodeLocalQuery(w, p, src, node, q);

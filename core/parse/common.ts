@@ -461,6 +461,27 @@ export function jsonArrayOfObjects(
   return out;
 }
 
+/**
+ * The objects of a top-level JSON array (`ip -j …`, `bridge -j …`) as
+ * JsonFields, with `required` (a string field every record needs) read off:
+ * objects with forbidden keys or without `required` are reported and skipped.
+ */
+export function jsonRecords(input: unknown, diags: Diagnostics, what: string, required: string, opts: ParseOptions = {}): { f: JsonFields; line: number; where: string; key: string }[] {
+  const out: { f: JsonFields; line: number; where: string; key: string }[] = [];
+  for (const { obj, line, index } of jsonArrayOfObjects(input, diags, what, opts)) {
+    const where = `${what}[${index}]`;
+    const f = new JsonFields(obj, diags, where, line);
+    if (f.checkKeys()) continue;
+    const key = f.str(required);
+    if (key === undefined) {
+      diags.error(line, `${where}: missing "${required}"; skipped`);
+      continue;
+    }
+    out.push({ f, line, where, key });
+  }
+  return out;
+}
+
 export function finish<T>(records: T[], diags: Diagnostics): ParseResult<T> {
   return { records, diagnostics: diags.finish() };
 }

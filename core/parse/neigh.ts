@@ -3,11 +3,10 @@
 
 import {
   Diagnostics,
-  JsonFields,
   type ParseOptions,
   type ParseResult,
   finish,
-  jsonArrayOfObjects,
+  jsonRecords,
   quote,
   splitLines,
   tokens,
@@ -100,15 +99,7 @@ export function parseIpNeigh(text: unknown, opts: ParseOptions = {}): ParseResul
 export function parseIpNeighJson(text: unknown, opts: ParseOptions = {}): ParseResult<NeighRecord> {
   const diags = new Diagnostics(opts.maxDiagnostics);
   const records: NeighRecord[] = [];
-  for (const { obj, line, index } of jsonArrayOfObjects(text, diags, 'ip -j neigh', opts)) {
-    const where = `ip -j neigh[${index}]`;
-    const f = new JsonFields(obj, diags, where, line);
-    if (f.checkKeys()) continue;
-    const dst = f.str('dst');
-    if (dst === undefined) {
-      diags.error(line, `${where}: missing "dst"; skipped`);
-      continue;
-    }
+  for (const { f, line, key: dst } of jsonRecords(text, diags, 'ip -j neigh', 'dst', opts)) {
     const r: NeighRecord = { line, dst, flags: [], state: f.strArray('state') ?? [] };
     const dev = f.str('dev');
     if (dev !== undefined) r.dev = dev;
@@ -240,15 +231,7 @@ export function parseBridgeFdb(text: unknown, opts: ParseOptions = {}): ParseRes
 export function parseBridgeFdbJson(text: unknown, opts: ParseOptions = {}): ParseResult<FdbRecord> {
   const diags = new Diagnostics(opts.maxDiagnostics);
   const records: FdbRecord[] = [];
-  for (const { obj, line, index } of jsonArrayOfObjects(text, diags, 'bridge -j fdb', opts)) {
-    const where = `bridge -j fdb[${index}]`;
-    const f = new JsonFields(obj, diags, where, line);
-    if (f.checkKeys()) continue;
-    const mac = f.str('mac');
-    if (mac === undefined) {
-      diags.error(line, `${where}: missing "mac"; skipped`);
-      continue;
-    }
+  for (const { f, line, key: mac } of jsonRecords(text, diags, 'bridge -j fdb', 'mac', opts)) {
     const r: FdbRecord = { line, mac, flags: f.strArray('flags') ?? [] };
     const s = <K extends 'ifname' | 'dst' | 'via_if' | 'master' | 'state'>(k: K) => {
       const v = f.str(k);

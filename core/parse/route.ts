@@ -5,12 +5,11 @@
 import {
   Diagnostics,
   type JsonValue,
-  JsonFields,
   type ParseOptions,
   type ParseResult,
   finish,
   isObject,
-  jsonArrayOfObjects,
+  jsonRecords,
   quote,
   splitLines,
   tokens,
@@ -353,15 +352,7 @@ export function parseIpRoute(text: unknown, opts: ParseOptions = {}): ParseResul
 export function parseIpRouteJson(text: unknown, opts: ParseOptions = {}): ParseResult<RouteRecord> {
   const diags = new Diagnostics(opts.maxDiagnostics);
   const records: RouteRecord[] = [];
-  for (const { obj, line, index } of jsonArrayOfObjects(text, diags, 'ip -j route', opts)) {
-    const where = `ip -j route[${index}]`;
-    const f = new JsonFields(obj, diags, where, line);
-    if (f.checkKeys()) continue;
-    const dst = f.str('dst');
-    if (dst === undefined) {
-      diags.error(line, `${where}: missing "dst"; skipped`);
-      continue;
-    }
+  for (const { f, line, where, key: dst } of jsonRecords(text, diags, 'ip -j route', 'dst', opts)) {
     const type = f.str('type') ?? 'unicast';
     if (!(ROUTE_TYPES as readonly string[]).includes(type)) {
       diags.warning(line, `${where}: unknown route type ${quote(type)}`);

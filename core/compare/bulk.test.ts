@@ -123,6 +123,16 @@ describe('diffConntrackText', () => {
     expect(counts(diffConntrackTables(parseConntrack(icmp(0, 7)).records, parseConntrack(icmp(1, 7)).records).notes)).toEqual([1, 1, 0]);
   });
 
+  it('says so when more state words than fit in its byte of meta leave entries uncompared', () => {
+    const words = Array.from({ length: 40 }, (_, i) => `X${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + Math.floor(i / 26))}`);
+    const t = `${words.map((w, i) => `tcp      6 100 ${w} src=10.0.0.1 dst=10.96.0.10 sport=${30000 + i} dport=80 src=10.244.0.5 dst=10.0.0.1 sport=8080 dport=${30000 + i} mark=0 use=1`).join('\n')}\n`;
+    const r = diffConntrackText(t, t);
+    // 35 free codes: the first 35 words pair, the last 5 entries of each side are not compared
+    expect(counts(r.notes)).toEqual([0, 0, 0]);
+    expect(r.compared).toBe(35);
+    expect(r.notes?.join(' ')).toMatch(/10 entries were not compared: more than 35 unknown state words/);
+  });
+
   it('many connections of one key (a TIME_WAIT pile-up of one client to one Service): both paths pair them alike', () => {
     const line = (st: string, sp: number) => `tcp      6 100 ${st} src=10.0.0.1 dst=10.96.0.10 sport=${sp} dport=80 src=10.244.0.5 dst=10.0.0.1 sport=8080 dport=${sp} [ASSURED] mark=0 use=1`;
     const n = 3000;

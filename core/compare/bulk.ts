@@ -60,6 +60,8 @@ interface Scan {
   count: number;
   /** Entries of lines the fast scanner does not read (another output format: -o extended, /proc/net/nf_conntrack, events), fully parsed; paired like the others, in table order. */
   other: ConntrackEntry[];
+  /** Entries left out: their state word had no code left (more distinct state words than fit in a byte). */
+  unkeyed: number;
 }
 
 const FNV_PRIME = 16777619;
@@ -181,6 +183,7 @@ function scanConntrack(text: string): Scan {
   let ends = new Int32Array(cap);
   let meta = new Uint8Array(cap);
   const other: ConntrackEntry[] = [];
+  let unkeyed = 0;
   const tmp = new Int32Array(3);
   let count = 0;
   const n = text.length;
@@ -200,7 +203,7 @@ function scanConntrack(text: string): Scan {
           start = -1 - other.length;
           other.push(rec);
           ok = true;
-        }
+        } else if (rec) unkeyed++;
       }
       if (ok) {
         if (count === cap) {
@@ -228,7 +231,7 @@ function scanConntrack(text: string): Scan {
     }
     s = e + 1;
   }
-  return { h1, h2, meta, starts, ends, count, other };
+  return { h1, h2, meta, starts, ends, count, other, unkeyed };
 }
 
 function lineOf(text: string, sc: Scan, i: number): ConntrackEntry | undefined {
@@ -383,6 +386,7 @@ export function diffConntrackText(modelText: string, realText: string, opts: { m
   }
   const other = m.other.length + r.other.length;
   const notes = [`${missing} missing, ${extra} extra, ${changed} changed${items.length < missing + extra + changed ? ` (first ${items.length} listed)` : ''}; source ports, timeouts, use and ids ignored`];
+  if (m.unkeyed + r.unkeyed) notes.push(`${m.unkeyed + r.unkeyed} entr${m.unkeyed + r.unkeyed === 1 ? 'y was' : 'ies were'} not compared: more than ${MAX_STATE - STATES.length + 1} unknown state words (compare with diffConntrackTables)`);
   if (other) notes.push(`${other} line(s) in another conntrack format (-o extended, /proc/net/nf_conntrack, events) were read with the full parser; the default -L output is read faster`);
   const res = checkResult('conntrack', items, Math.max(m.count, r.count), `${m.count} model entries vs ${r.count} node entries`, notes);
   if (unexplained > 0) res.status = 'different';

@@ -9,6 +9,8 @@
 export const CSP_DIRECTIVES: readonly string[] = [
   "default-src 'self'",
   "script-src 'self'",
+  // The topology parser's Web Worker (renderer/src/lib/topology-worker.ts), a script of the app's own.
+  "worker-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "font-src 'self' data:",

@@ -72,6 +72,8 @@ export const serviceId = (ns: string, name: string) => `svc/${ns}/${name}`;
 
 /** A pod card's size on the canvas (the style draws it so). */
 export const POD_BOX = { w: 176, h: 50 };
+/** A Service tag's size on the lean (large-topology) canvas. */
+export const SERVICE_BOX = { w: 230, h: 64 };
 /** Room between a node's border and its pods (the compound padding). */
 export const NODE_PAD = 20;
 

@@ -222,6 +222,33 @@ describe('flat drawing of large topologies', () => {
     expect(empty.data.w).toBe(NODE_MIN_WIDTH);
     expect(empty.position).toBeDefined();
   });
+
+  it('frames the flat drawing from the model: the box holds every node box, pod card and Service tag, edge to edge', async () => {
+    const { buildGraph, POD_BOX, SERVICE_BOX } = await import('../../../renderer/src/graph/elements');
+    const { flatBounds, flatten } = await import('../../../renderer/src/graph/flatten');
+    const flat = flatten(buildGraph(load(addNode(seed, { name: 'node-4' })).topology!).elements);
+    const bb = flatBounds(flat)!;
+    const boxes = flat
+      .filter((e) => e.position && ['node', 'pod', 'service'].includes(String(e.data.kind)))
+      .map((e) => {
+        const s = e.data.kind === 'pod' ? POD_BOX : e.data.kind === 'service' ? SERVICE_BOX : { w: e.data.w!, h: e.data.h! };
+        return { x1: e.position!.x - s.w / 2, x2: e.position!.x + s.w / 2, y1: e.position!.y - s.h / 2, y2: e.position!.y + s.h / 2 };
+      });
+    expect(boxes.length).toBeGreaterThan(5);
+    for (const b of boxes) {
+      expect(b.x1).toBeGreaterThanOrEqual(bb.x1);
+      expect(b.x2).toBeLessThanOrEqual(bb.x2);
+      expect(b.y1).toBeGreaterThanOrEqual(bb.y1);
+      expect(b.y2).toBeLessThanOrEqual(bb.y2);
+    }
+    // Tight: some element touches each side.
+    expect(Math.min(...boxes.map((b) => b.x1))).toBe(bb.x1);
+    expect(Math.max(...boxes.map((b) => b.x2))).toBe(bb.x2);
+    expect(Math.min(...boxes.map((b) => b.y1))).toBe(bb.y1);
+    expect(Math.max(...boxes.map((b) => b.y2))).toBe(bb.y2);
+    expect(bb.w).toBe(bb.x2 - bb.x1);
+    expect(flatBounds([])).toBeNull();
+  });
 });
 
 describe('default placement of large topologies', () => {

@@ -4,7 +4,8 @@
 
 import { sha1Hex } from '../hash';
 
-export { sha1Hex, sha256Hex } from '../hash';
+// fnv1a32: flow hashes (UDP source ports of tunnels)
+export { fnv1a32, sha1Hex, sha256Hex } from '../hash';
 
 /**
  * A deterministic, locally administered unicast MAC derived from `seed`.
@@ -30,15 +31,6 @@ function computeMac(seed: string): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
-/** A 32-bit FNV-1a hash, used for flow hashes (UDP source ports of tunnels). */
-export function fnv1a32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 /** A UUID-shaped string derived from `seed` (containerd names pod netns `cni-<uuid>`). */
 export function syntheticUuid(seed: string): string {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { base32, base64RawUrl, concatBytes, hex, sha1, sha1Hex, sha224, sha256, sha256Hex } from '.';
+import { base32, base64RawUrl, concatBytes, fnv1a32, hex, sha1, sha1Hex, sha224, sha256, sha256Hex } from '.';
 
 // FIPS 180-4 known answers (NIST CSRC "Examples with Intermediate Values" and
 // the long-message vector), also `printf … | sha1sum / sha224sum / sha256sum`.
@@ -124,5 +124,24 @@ describe('encodings', () => {
   it("kube-proxy's chain name for default/kubernetes:https (base32(sha256(…))[:16])", () => {
     // servicePortChainName: "KUBE-SVC-" + portProtoHash(servicePortName + protocol)
     expect(`KUBE-SVC-${base32(sha256('default/kubernetes:httpstcp')).slice(0, 16)}`).toBe('KUBE-SVC-NPX46M4PTMTKRN6Y');
+  });
+});
+
+describe('fnv1a32', () => {
+  it('the FNV reference values', () => {
+    expect(fnv1a32('')).toBe(0x811c9dc5);
+    expect(fnv1a32('a')).toBe(0xe40c292c);
+    expect(fnv1a32('foobar')).toBe(0xbf9cf968);
+  });
+
+  it('agrees with the definition in exact arithmetic (per UTF-16 code unit, modulo 2^32)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 100 }), (s) => {
+        let h = 0x811c9dc5n;
+        for (let i = 0; i < s.length; i++) h = ((h ^ BigInt(s.charCodeAt(i))) * 0x01000193n) % 0x100000000n;
+        expect(fnv1a32(s)).toBe(Number(h));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

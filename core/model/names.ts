@@ -4,17 +4,12 @@
 // vowels, no 0/1/3) so they look real, but are derived from a hash of the
 // owner so a topology always expands to the same names.
 
+import { fnv1a32 } from '../hash';
+
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** FNV-1a, 32 bit. */
-export function fnv32a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
+export const fnv32a = fnv1a32;
 
 /** rand.SafeEncodeString: each character mapped onto the safe alphabet. */
 export function safeEncode(s: string): string {

@@ -20,6 +20,7 @@ import {
 } from './netfilter';
 import { saveRule } from './iptables-save';
 import { ownerMatches } from './owner';
+import { fnv1a32 } from '../hash';
 
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
 
@@ -507,9 +508,7 @@ function runTable(rs: Ruleset, table: TableName, hook: Hook, p: Packet, ctx: Eva
  * model's is a hash of the tuple (FNV-1a), repeatable for one connection.
  */
 export function randomNatPort(p: Pick<Packet, 'proto' | 'src' | 'dst' | 'sport' | 'dport'>, newSrc: string): number {
-  const text = `${p.proto}|${p.src}|${p.sport}|${p.dst}|${p.dport}|${newSrc}`;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  const h = fnv1a32(`${p.proto}|${p.src}|${p.sport}|${p.dst}|${p.dport}|${newSrc}`);
   const sport = p.sport ?? 0;
   const [min, size] = sport < 512 ? [1, 511] : sport < 1024 ? [600, 424] : [1024, 64512];
   return min + (h % size);

@@ -222,12 +222,14 @@ export class CiliumModel implements CniModel {
       }
     }
     if (v6 && router6) {
-      b.addRoute({ dst: v6.podCidr.text, gateway: router6, dev: 'cilium_host', protocol: 'kernel', prefsrc: router6, metric: 1024, origin: `cilium-agent: this node's IPv6 allocation CIDR ${v6.podCidr.text} via the IPv6 router IP` });
+      // The IPv6 routes carry the node's IPv6 address as source (the agent logs local=<node IPv6>, nexthop=<router IP>);
+      // the kernel refuses a gateway that is already a local address, which the agent works around by adding the routes first.
+      b.addRoute({ dst: v6.podCidr.text, gateway: router6, dev: 'cilium_host', protocol: 'kernel', prefsrc: v6.ip, metric: 1024, origin: `cilium-agent: this node's IPv6 allocation CIDR ${v6.podCidr.text} via the IPv6 router IP` });
       for (const peer of otherNodes(topology, node.name)) {
         const p6 = nodeV6(topology, peer);
         if (!p6) continue;
         if (this.tunnel) {
-          b.addRoute({ dst: p6.podCidr.text, gateway: router6, dev: 'cilium_host', protocol: 'kernel', prefsrc: router6, metric: 1024, mtu: routeMtu, origin: `cilium-agent: ${peer.name}'s IPv6 CIDR goes to cilium_host; eBPF encapsulates it in the IPv4 tunnel to ${nodeIPv4(peer)}` });
+          b.addRoute({ dst: p6.podCidr.text, gateway: router6, dev: 'cilium_host', protocol: 'kernel', prefsrc: v6.ip, metric: 1024, mtu: routeMtu, origin: `cilium-agent: ${peer.name}'s IPv6 CIDR goes to cilium_host; eBPF encapsulates it in the IPv4 tunnel to ${nodeIPv4(peer)}` });
         } else if (sameSubnetV6(topology, node, peer)) {
           b.addRoute({ dst: p6.podCidr.text, gateway: p6.ip, dev: 'eth0', protocol: 'kernel', metric: 1024, origin: `cilium-agent autoDirectNodeRoutes: ${peer.name}'s IPv6 CIDR via its node IPv6 address` });
         } else {

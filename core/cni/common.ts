@@ -346,6 +346,14 @@ export class NamespaceBuilder {
   /** fib_add_ifaddr() and addrconf: connected, local and broadcast routes for every address. */
   private addKernelRoutes(): void {
     const up = (i: NetInterface) => i.flags.includes('UP');
+    // With IPv6 forwarding on (a router), addrconf joins the subnet-router anycast address of
+    // every prefix shorter than /127, link-local fe80::/64 included (addrconf_join_anycast).
+    const v6Router = this.sysctls['net.ipv6.conf.all.forwarding'] === '1';
+    const anycast = (iface: NetInterface, local: string, prefixlen: number) => {
+      if (!v6Router || prefixlen >= 127 || iface.name === 'lo') return;
+      const base = Cidr.parse(`${local}/${prefixlen}`).text.split('/')[0];
+      this.addRoute({ type: 'anycast', dst: base, dev: iface.name, table: 'local', protocol: 'kernel', scope: 'global', metric: 0, origin: `kernel: IPv6 subnet-router anycast of ${base}/${prefixlen} on ${iface.name} (IPv6 forwarding is on)` });
+    };
     for (const iface of [...this.interfaces].sort((a, b) => a.ifindex - b.ifindex)) {
       for (const a of iface.addresses) {
         if (a.family === 4) {
@@ -369,8 +377,10 @@ export class NamespaceBuilder {
             this.addRoute({ dst: prefix.text, dev: iface.name, protocol: 'kernel', scope: 'global', metric: 256, origin: `kernel: connected route for ${a.local}/${a.prefixlen} on ${iface.name}` });
           }
           this.addRoute({ type: 'local', dst: a.local, dev: iface.name, table: 'local', protocol: 'kernel', scope: 'global', metric: 0, origin: `kernel: IPv6 address ${a.local} on ${iface.name}` });
+          if (up(iface)) anycast(iface, a.local, a.prefixlen);
         } else if (a.scope === 'link') {
           this.addRoute({ dst: 'fe80::/64', dev: iface.name, protocol: 'kernel', scope: 'global', metric: 256, origin: `kernel: IPv6 link-local prefix on ${iface.name}` });
+          anycast(iface, a.local, a.prefixlen);
           this.addRoute({ type: 'local', dst: a.local, dev: iface.name, table: 'local', protocol: 'kernel', scope: 'global', metric: 0, origin: `kernel: IPv6 link-local address on ${iface.name}` });
         }
       }
@@ -385,9 +395,10 @@ function tableRank(t: Route['table']): number {
   return t === 'main' ? 0 : t === 'local' ? 2 : 1;
 }
 
-function dstKey(r: Route): { v: bigint; len: number } {
+function dstKey(r: Route): { v: bigint; len: number; last: bigint } {
   const c = Cidr.parse(r.dst);
-  return { v: BigInt(c.base), len: c.prefix };
+  const v = BigInt(c.base);
+  return { v, len: c.prefix, last: c.family === 6 ? v + c.size - 1n : v };
 }
 
 function ifindexOrder(name: string | undefined, order: Map<string, number>): number {
@@ -397,8 +408,8 @@ function ifindexOrder(name: string | undefined, order: Map<string, number>): num
 /**
  * Kernel dump order: IPv4 before IPv6, then per table (main, other, local); IPv4
  * by address, longer prefix first for the same address, then metric; IPv6 by
- * address then device index (a good stand-in for the fib6 walk), the IPv6
- * default route last.
+ * its last address (a prefix after the routes inside it, as the fib6 dump
+ * walks the tree), then device index; both checked on a real kernel.
  */
 export function sortRoutes(routes: Route[], ifOrder: Map<string, number> = new Map()): Route[] {
   const keyed = routes.map((r) => ({ r, k: dstKey(r) }));
@@ -406,8 +417,10 @@ export function sortRoutes(routes: Route[], ifOrder: Map<string, number> = new M
     if (a.family !== b.family) return a.family - b.family;
     const t = tableRank(a.table) - tableRank(b.table);
     if (t) return t;
-    // The fib6 walk lists the default route (the tree's root) after every other IPv6 route.
-    if (a.family === 6 && (ka.len === 0) !== (kb.len === 0)) return ka.len === 0 ? 1 : -1;
+    // The fib6 dump walks the tree in address order, a node after its subtree: a prefix comes
+    // after every more specific route inside it (Calico's /128 pod routes before their block's
+    // blackhole, everything before the default route) — i.e. by last address, longer first.
+    if (a.family === 6 && ka.last !== kb.last) return ka.last < kb.last ? -1 : 1;
     if (ka.v !== kb.v) return ka.v < kb.v ? -1 : 1;
     if (ka.len !== kb.len) return kb.len - ka.len;
     const m = (a.metric ?? 0) - (b.metric ?? 0);

@@ -64,8 +64,9 @@ describe('IPv6 routes and addresses per CNI', () => {
     const pod = t.pods.find((p) => p.nodeName === 'node-1' && !p.hostNetwork)!;
     const ip6 = pod.ips.find((ip) => ip.includes(':'))!;
     expect(renderIpRoute(dp.pod(pod.namespace, pod.name), { family: 6 })).toBe(
-      'fd00:10:244::/56 via fd00:10:244:1::1 dev eth0 metric 1024 pref medium\n' +
-        'fd00:10:244:1::/64 dev eth0 proto kernel metric 256 pref medium\n' +
+      // fib6 dump order, checked on a real kernel: the /64 inside the /56 comes first.
+      'fd00:10:244:1::/64 dev eth0 proto kernel metric 256 pref medium\n' +
+        'fd00:10:244::/56 via fd00:10:244:1::1 dev eth0 metric 1024 pref medium\n' +
         'fe80::/64 dev eth0 proto kernel metric 256 pref medium\n' +
         'default via fd00:10:244:1::1 dev eth0 metric 1024 pref medium\n',
     );
@@ -112,7 +113,10 @@ describe('IPv6 routes and addresses per CNI', () => {
     const pod = t.pods.find((p) => p.nodeName === 'node-1' && !p.hostNetwork)!;
     const ip6 = pod.ips.find((ip) => ip.includes(':'))!;
     expect(renderIpRouteGet(dp.pod(pod.namespace, pod.name), 'fd00:10:96::c').text).toBe(`fd00:10:96::c from :: via fe80::ecee:eeff:feee:eeee dev eth0 src ${ip6} metric 1024 pref medium\n`);
-    expect(renderIpRouteGet(dp.node('node-1'), 'fd00:10::1:5').text).toBe('local fd00:10::1:5 dev lo table local proto kernel src fd00:10::1:5 metric 0 pref medium\n');
+    expect(renderIpRouteGet(dp.node('node-1'), 'fd00:10::1:5').text).toBe('local fd00:10::1:5 from :: dev lo table local proto kernel src fd00:10::1:5 metric 0 pref medium\n');
+    // A forwarding node answers its prefixes' subnet-router anycast addresses.
+    expect(renderIpRouteGet(dp.node('node-1'), 'fd00:10::').text).toBe('anycast fd00:10:: from :: dev lo table local proto kernel src fd00:10:: metric 0 pref medium\n');
+    expect(renderIpRoute(dp.node('node-1'), { family: 6, table: 'local' })).toContain('anycast fd00:10:: dev eth0 proto kernel metric 0 pref medium\n');
     expect(renderIpRouteGet(dp.node('node-1'), 'fd00:10:244:2::9').text).toBe('fd00:10:244:2::9 from :: via fd00:10:244:2:: dev vxlan-v6.calico src fd00:10:244:1:: metric 1024 pref medium\n');
   });
 });

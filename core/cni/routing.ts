@@ -88,18 +88,19 @@ export function routeLookup(ns: NetNamespace, dst: string): RouteLookup {
 
   const localHit = idx.local.lookup(ip);
   if (localHit) {
-    const r = best(localHit.value);
-    if (r.type === 'local' || r.type === 'broadcast') {
+    // An IPv6 address can be both local (on one device) and anycast (another device's prefix): local wins.
+    const r = (ip.family === 6 ? localHit.value.find((x) => x.type === 'local') : undefined) ?? best(localHit.value);
+    if (r.type === 'local' || r.type === 'broadcast' || r.type === 'anycast') {
       return {
         verdict: 'local',
         route: r,
         table: 'local',
-        dev: r.type === 'local' ? 'lo' : r.dev,
+        dev: r.type === 'broadcast' ? r.dev : 'lo',
         nexthop: dst,
         src: r.prefsrc ?? dst,
         mtu: idx.byName.get('lo')?.mtu,
         onlink: false,
-        explanation: `${dst} is ${r.type === 'local' ? 'an address of this host' : 'a broadcast address'} (table local: ${r.type} ${r.dst}); the packet is delivered to the local stack`,
+        explanation: `${dst} is ${r.type === 'local' ? 'an address of this host' : r.type === 'anycast' ? `the IPv6 subnet-router anycast address of ${r.dev}'s prefix` : 'a broadcast address'} (table local: ${r.type} ${r.dst}); the packet is delivered to the local stack`,
       };
     }
   }

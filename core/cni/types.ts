@@ -92,7 +92,8 @@ export interface NetInterface {
   description: string;
 }
 
-export type RouteType = 'unicast' | 'local' | 'broadcast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit';
+/** `anycast`: an IPv6 subnet-router anycast address (table local), added per prefix when the host forwards IPv6. */
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit';
 export type RouteScope = 'global' | 'link' | 'host';
 export type RouteTable = 'main' | 'local' | number;
 

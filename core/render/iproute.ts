@@ -173,11 +173,12 @@ export function renderIpRouteGet(ns: NetNamespace, dst: string): { text: string;
  * `ip route get` for an IPv6 destination: iproute2 prints the cloned fib6 entry
  * like a route (`from ::`, the route's protocol unless boot, `src`, the metric and
  * `pref medium`), with no `uid`/`cache` line: e.g.
- * `2001:db8::1 from :: via fe80::1 dev eth0 src 2001:db8::5 metric 1024 pref medium`.
+ * `2001:db8::1 from :: via fe80::1 dev eth0 src 2001:db8::5 metric 1024 pref medium`
+ * (checked against iproute2 6.1 on this kernel).
  */
 function routeGet6(r: ReturnType<typeof routeLookup>, dst: string): string {
   const rt = r.route!;
-  if (r.verdict === 'local') return `local ${dst} dev lo table local proto kernel src ${r.src ?? dst} metric 0 pref medium\n`;
+  if (r.verdict === 'local') return `${rt.type === 'anycast' ? 'anycast' : 'local'} ${dst} from :: dev lo table local proto kernel src ${r.src ?? dst} metric 0 pref medium\n`;
   let s = `${dst} from :: `;
   if (r.gateway) s += `via ${r.gateway} `;
   s += `dev ${r.dev} `;

@@ -43,7 +43,7 @@ const MODELLED: Record<string, Expect> = {
   'flannel-vxlan': { route: /^fd00:10:244:2::\/64 via fd00:10:244:2:: dev flannel-v6\.1 metric 1024 onlink pref medium$/, outer: 6, device: 'flannel-v6.1', kubeProxyChains: true },
   'flannel-host-gw': { route: /^fd00:10:244:2::\/64 via fd00:10::1:6 dev eth0 metric 1024 pref medium$/, kubeProxyChains: true },
   // Cilium: IPv6 pods inside the IPv4 tunnel between the nodes' IPv4 addresses.
-  'cilium-vxlan': { route: /^fd00:10:244:2::\/64 via fd00:10:244:1::1 dev cilium_host proto kernel src fd00:10:244:1::1 metric 1024 mtu 1450 pref medium$/, outer: 4, device: 'cilium_vxlan', kubeProxyChains: false },
+  'cilium-vxlan': { route: /^fd00:10:244:2::\/64 via fd00:10:244:1::1 dev cilium_host proto kernel src fd00:10::1:5 metric 1024 mtu 1450 pref medium$/, outer: 4, device: 'cilium_vxlan', kubeProxyChains: false },
   'cilium-native': { route: /^fd00:10:244:2::\/64 via fd00:10::1:6 dev eth0 proto kernel metric 1024 pref medium$/, kubeProxyChains: false },
 };
 

@@ -4,9 +4,15 @@ interface NetlabGraphDebug {
   element(id: string): { data: Record<string, unknown>; classes: string[]; visible: boolean } | null;
   /** Ids of the edges of a kind (endpoint, verdict, hop). */
   edges(kind?: string): string[];
-  /** performance.now() when the current graph was first drawn, and when its drawing started. */
+  /**
+   * performance.now() when the current graph's drawing started, when the first frame
+   * Cytoscape drew of it was complete (the next frame began), and two frames after its
+   * elements were added (the earlier, coarser measure: it includes Cytoscape's work in
+   * the second frame).
+   */
   drawStartedAt: number;
   firstRenderAt: number;
+  twoFramesAt: number;
   /** Which renderer draws the canvas. */
   renderer: 'canvas' | 'webgl';
   /** Level-of-detail mode for large topologies. */

@@ -166,9 +166,11 @@ export class CalicoModel implements CniModel {
   podMtu(topology: Topology): number {
     const s = topology.settings;
     if (s.cni.mtu) return s.cni.mtu;
-    const enc = s.cni.encryption ? 60 : 0; // WireGuard over IPv4
-    // felix takes the smallest MTU over the enabled encapsulations: with an IPv6 VXLAN pool that is node-70.
-    const v6 = this.vxlan && calicoIPv6(topology) ? CALICO_VXLAN_V6_OVERHEAD : 0;
+    // felix takes the smallest MTU over the enabled encapsulations (docs "Configure MTU"): IPv4 WireGuard 60,
+    // IPv6 WireGuard 80, IPv6 VXLAN 70 bytes.
+    const dual = calicoIPv6(topology);
+    const enc = s.cni.encryption ? (dual ? 80 : 60) : 0;
+    const v6 = this.vxlan && dual ? CALICO_VXLAN_V6_OVERHEAD : 0;
     return s.nodeMTU - Math.max(OVERHEAD[this.mode], enc, v6);
   }
 
@@ -407,7 +409,7 @@ export class CalicoModel implements CniModel {
       const peer6 = v6 ? nodeV6(topology, peer) : undefined;
       if (v6 && peer6) this.remoteV6(topology, b, node, peer, v6, peer6.ip);
     }
-    if (v6) notes.push(`IPv6: pods reach everything through ${CALICO_V6_GATEWAY}, the link-local address of their cali* host veth (MAC ${CALICO_HOST_VETH_MAC}); the host answers the pod's neighbour solicitation itself (net.ipv6.conf.cali*.proxy_ndp=1 is also set). ${this.ipip ? 'Calico has no IPv6 IP-in-IP: the IPv6 pool of an IPIP cluster is routed natively by BIRD (encapsulation None).' : this.vxlan ? `IPv6 blocks go through vxlan-v6.calico (VNI ${CALICO_VXLAN_VNI}, UDP ${CALICO_VXLAN_PORT}, MTU ${nodeMtu - CALICO_VXLAN_V6_OVERHEAD}) with an outer IPv6 header between the nodes' IPv6 addresses.` : 'IPv6 blocks are announced by BIRD like the IPv4 ones.'}`);
+    if (v6) notes.push(`IPv6: pods reach everything through ${CALICO_V6_GATEWAY}, the link-local address of their cali* host veth (MAC ${CALICO_HOST_VETH_MAC}); the host answers the pod's neighbour solicitation itself (net.ipv6.conf.cali*.proxy_ndp=1 is also set). ${this.ipip ? 'Calico has no IPv6 IP-in-IP: the IPv6 pool of an IPIP cluster is routed natively by BIRD (encapsulation None).' : this.vxlan ? `IPv6 blocks go through vxlan-v6.calico (VNI ${CALICO_VXLAN_VNI}, UDP ${CALICO_VXLAN_PORT}, MTU ${nodeMtu - CALICO_VXLAN_V6_OVERHEAD}) with an outer IPv6 header between the nodes' IPv6 addresses; felix gives pods the smallest MTU over its enabled encapsulations, so every pod (both families) gets MTU ${mtu}.` : 'IPv6 blocks are announced by BIRD like the IPv4 ones.'}`);
 
     const ns = b.finish();
     return { ...ns, kind: 'node', node: node.name, nodeIP, plugin: 'calico', mode: this.mode, maps: [], notes };

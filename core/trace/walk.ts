@@ -1156,7 +1156,7 @@ class Walker {
       const br = this.plugin === 'flannel' ? 'cni0' : 'weave';
       this.setEth(p, this.macOf(ndp, br), this.macOf(pdp, 'eth0'));
       this.capture(p, node, netns, br, 'out');
-      this.emit(p, 'bridge', { element: nodeEl(node), node, netns, iface: br }, `${br}: forward to port ${pdp.hostPeer}`, `The ${br} bridge looks the pod's MAC up in its FDB and forwards the frame out of the port ${pdp.hostPeer}${bridged ? ' (bridged: no routing, no TTL change)' : ''}.`, 'forward', { latencyUs: this.lat.bridgeUs, command: `bridge fdb show br ${br} | grep ${pdp.interfaces.find((i) => i.name === 'eth0')?.mac ?? ''}` });
+      this.emit(p, 'bridge', { element: nodeEl(node), node, netns, iface: br }, `${br}: forward to port ${pdp.hostPeer}`, `The ${br} bridge looks the pod's MAC up in its FDB and forwards the frame out of the port ${pdp.hostPeer}${bridged ? ` (bridged: no routing, no ${this.ttlName} change)` : ''}.`, 'forward', { latencyUs: this.lat.bridgeUs, command: `bridge fdb show br ${br} | grep ${pdp.interfaces.find((i) => i.name === 'eth0')?.mac ?? ''}` });
     } else {
       const peerMac = this.macOf(ndp, pdp.hostPeer);
       this.setEth(p, peerMac, this.macOf(pdp, 'eth0'));

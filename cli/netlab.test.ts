@@ -147,3 +147,29 @@ describe('bin/netlab.mjs', () => {
     await expect(exec(process.execPath, ['bin/netlab.mjs', 'nope'], { cwd: root })).rejects.toMatchObject({ code: 2 });
   });
 });
+
+describe('bin/netlab.mjs as a process', () => {
+  it('stops quietly with its exit code when the reader of its output goes away (netlab … | head)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { generateCluster } = await import('../core/trace/testing');
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-epipe-'));
+    try {
+      const file = join(dir, 'big.yaml');
+      writeFileSync(file, generateCluster({ nodes: 20, pods: 2000, services: 500, cni: 'calico-vxlan' }));
+      const child = spawn(process.execPath, [join(root, 'bin/netlab.mjs'), 'ipam', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      // Read the first chunk, then close the pipe like `head -1` does.
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      child.stdout.destroy();
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect(err).not.toMatch(/EPIPE|Unhandled|at .*\.ts/);
+      expect(code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

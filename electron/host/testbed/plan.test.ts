@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTopology, type Topology } from '../../../core/model';
 import { CoreDns } from '../../../core/dns';
 import { TestbedError } from './errors';
-import { birdConfig, dnsmasqArgv, httpScript, sshForwardArgv, sshdArgv, sshdConfig, withHostname } from './configs';
+import { birdConfig, dnsmasqArgv, httpScript, httpServerArgv, sshForwardArgv, sshdArgv, sshdConfig, udpEchoArgv, withHostname } from './configs';
 import { MAX_NETNS_NAME, nodeNetns, podNetns } from './names';
 import { buildPlan, dnsRecordArgs, kubeletHostsFile } from './plan';
 import { preflight, requirements } from './preflight';
@@ -283,6 +283,107 @@ describe('checkRootUntouched', () => {
       'new route in the root namespace: main 172.16.0.0/12 unicast 10.0.1.9 eth0',
       'new interface in the root namespace: nl-veth0',
       'new interface in the root namespace: cali123',
+    ]);
+  });
+});
+
+describe('dual-stack (resources/samples/dual-stack.yaml): the IPv6 half', () => {
+  const DUAL = readFileSync(join(__dirname, '..', '..', '..', 'resources', 'samples', 'dual-stack.yaml'), 'utf8');
+  function dual(...set: string[]): Topology {
+    const r = loadTopology([{ file: 'dual-stack.yaml', text: DUAL }], { set: ['podIPOffset=2', ...set] });
+    if (!r.topology) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+    return r.topology;
+  }
+  it('calico-vxlan: IPv6 node addresses and gateway, vxlan-v6.calico over the nodes\' IPv6 addresses, /122 blocks blackholed and routed via the peer VTEP', () => {
+    const plan = buildPlan(dual());
+    expect(plan.ipv6).toBe(true);
+    expect(plan.warnings.filter((w) => /IPv6|dual-stack/.test(w))).toEqual([]);
+    expect([plan.nodeCIDR6, plan.gateway6]).toEqual(['fd00:10::/64', 'fd00:10::1']);
+    const [n1, n2] = plan.nodes;
+    expect([n1.ip6, n1.prefixLen6, n1.podCIDR6, n1.blocks6]).toEqual(['fd00:10::1:5', 64, 'fd00:10:244:1::/64', ['fd00:10:244:1::/122']]);
+    expect(n1.tunnel).toMatchObject({ dev: 'vxlan.calico', ip: '10.244.1.0' });
+    expect(n1.tunnel6).toMatchObject({ dev: 'vxlan-v6.calico', vni: 4096, port: 4789, mtu: 1430, ip: 'fd00:10:244:1::' });
+    expect(n1.routes).toEqual([
+      { dst: '10.244.1.0/26', type: 'blackhole', proto: '80' },
+      { dst: '10.244.2.0/26', via: '10.244.2.0', dev: 'vxlan.calico', onlink: true },
+      { dst: 'fd00:10:244:1::/122', type: 'blackhole', proto: '80' },
+      { dst: 'fd00:10:244:2::/122', via: 'fd00:10:244:2::', dev: 'vxlan-v6.calico', onlink: true },
+    ]);
+    expect(n1.neighbours[1]).toEqual({ ip: 'fd00:10:244:2::', mac: n2.tunnel6!.mac, dev: 'vxlan-v6.calico' });
+    expect(n1.fdb.map((f) => `${f.dev} ${f.dst}`)).toEqual(['vxlan.calico 10.0.1.6', 'vxlan-v6.calico fd00:10::1:6']);
+    expect(n1.sysctls).toEqual({ 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1' });
+  });
+  it('pods: one ptp ADD with two host-local range sets and both fixed addresses in args.cni.ips; kubelet\'s hosts file has both', () => {
+    const plan = buildPlan(dual());
+    const pod = plan.pods.find((p) => p.node === 'node-1')!;
+    expect([pod.ip, pod.ip6]).toEqual(['10.244.1.2', 'fd00:10:244:1::2']);
+    expect(pod.cniConfig).toMatchObject({
+      type: 'ptp',
+      ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }], [{ subnet: 'fd00:10:244:1::/64' }]], routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] },
+      args: { cni: { ips: ['10.244.1.2', 'fd00:10:244:1::2'] } },
+    });
+    expect(pod.cniArgs).not.toMatch(/IP=/);
+    expect(pod.hostsFile).toContain('10.244.1.2\tweb-66cd5dbf-wvq2c\nfd00:10:244:1::2\tweb-66cd5dbf-wvq2c\n');
+    expect(plan.dns).toMatchObject({ listen6: expect.stringMatching(/^fd00:10:244:/), clusterIP6: 'fd00:10:96::a' });
+    expect(dnsmasqArgv(plan.dns!)).toContain(`--listen-address=${plan.dns!.listen6}`);
+    expect(plan.dns!.recordArgs).toContain('--host-record=web-v6.default.svc.cluster.local,fd00:10:96::c');
+    expect(plan.differences.join('\n')).toMatch(/fe80::ecee:eeff:feee:eeee/);
+    expect(plan.differences.join('\n')).toMatch(/accept_dad=0/);
+  });
+  it('pods with both families listen on [::] with ipv6only=0; IPv4-only pods as before', () => {
+    expect(httpServerArgv('/x.sh', 8080, true)[1]).toBe('TCP6-LISTEN:8080,ipv6only=0,fork,reuseaddr');
+    expect(httpServerArgv('/x.sh', 8080)[1]).toBe('TCP-LISTEN:8080,fork,reuseaddr');
+    expect(udpEchoArgv(53, '/l', true)).toContain('UDP6-RECVFROM:53,ipv6only=0,fork,reuseaddr');
+  });
+  it('calico-bgp: BIRD carries IPv6 over IPv6 sessions (as bird6), with ipv6 channels in direct, kernel and static', () => {
+    const plan = buildPlan(dual('cni=calico-bgp'));
+    expect(plan.nodes[0].routes).toEqual([]);
+    const c = birdConfig(plan, plan.nodes[0]);
+    expect(c).toMatch(/protocol direct \{\n {2}ipv4;\n {2}ipv6;\n {2}interface "eth0";\n\}/);
+    expect(c).toMatch(/protocol kernel kernel6 \{\n {2}metric 32;\n {2}ipv6 \{/);
+    expect(c).toContain('protocol static calico_blocks_v6 {\n  ipv6;\n  route fd00:10:244:1::/122 blackhole;\n}');
+    expect(c).toContain('local fd00:10::1:5 as 64512;');
+    expect(c).toContain('protocol bgp Mesh_fd00_10__1_6 from bgp_template_v6 {\n  neighbor fd00:10::1:6 as 64512;');
+    expect(c).toContain('protocol bgp Mesh_10_0_1_6 from bgp_template {');
+    expect(plan.differences.join('\n')).toMatch(/bird6/);
+  });
+  it('flannel-vxlan: flannel-v6.1 and the IPv6 cluster route through the bridge plugin', () => {
+    const plan = buildPlan(dual('cni=flannel-vxlan'));
+    const n1 = plan.nodes[0];
+    expect(n1.tunnel6).toMatchObject({ dev: 'flannel-v6.1', ip: 'fd00:10:244:1::' });
+    expect(n1.routes).toContainEqual({ dst: 'fd00:10:244:2::/64', via: 'fd00:10:244:2::', dev: 'flannel-v6.1', onlink: true });
+    expect(plan.pods[0].cniConfig).toMatchObject({ type: 'bridge', ipam: { routes: [{ dst: '10.244.0.0/16' }, { dst: 'fd00:10:244::/56' }] } });
+  });
+  it('flannel-host-gw and calico-vxlan-crosssubnet: IPv6 routes via the peer\'s IPv6 address on eth0', () => {
+    expect(buildPlan(dual('cni=flannel-host-gw')).nodes[0].routes).toContainEqual({ dst: 'fd00:10:244:2::/64', via: 'fd00:10::1:6', dev: 'eth0' });
+    expect(buildPlan(dual('cni=calico-vxlan-crosssubnet')).nodes[0].routes).toContainEqual({ dst: 'fd00:10:244:2::/122', via: 'fd00:10::1:6', dev: 'eth0', proto: '80', onlink: true });
+  });
+  it('refuses up front a pod on the address host-local keeps as its gateway (the first host address)', () => {
+    const r = loadTopology([{ file: 'dual-stack.yaml', text: DUAL }], {});
+    expect(() => buildPlan(r.topology!)).toThrow(/10\.244\.1\.1, the first host address of 10\.244\.1\.0\/24, which host-local reserves as the range's gateway/);
+  });
+  it('builds only the IPv4 half, saying why, when a node has no IPv6 address', () => {
+    const t = dual();
+    t.nodes[1].ips = t.nodes[1].ips.filter((ip) => !ip.includes(':'));
+    const plan = buildPlan(t);
+    expect(plan.ipv6).toBe(false);
+    expect(plan.warnings.join('\n')).toMatch(/builds its IPv4 part only: node node-2 has no IPv6 address/);
+    expect(plan.nodes.every((n) => !n.ip6 && !n.tunnel6 && n.routes.every((r) => !r.dst.includes(':')))).toBe(true);
+    expect(plan.pods.every((p) => !p.ip6 && !('args' in p.cniConfig))).toBe(true);
+  });
+  it('the root-namespace check covers IPv6 addresses, routes and the IPv6 tunnel devices', () => {
+    const before: RootSnapshot = { addresses: ['eth0 fd00::2/64'], routes: ['main fd00::/64 unicast - eth0'], links: ['lo', 'eth0'] };
+    const after: RootSnapshot = {
+      addresses: [...before.addresses, 'br0 fd00:10::1/64'],
+      routes: [...before.routes, 'main fd00:10:244:2::/122 unicast fd00:10::1:6 eth0', 'main 2001:db8::/32 unicast fd00:10::1:6 eth0', 'main 2001:db9::/32 unicast fe80::1 eth0'],
+      links: [...before.links, 'vxlan-v6.calico', 'flannel-v6.1'],
+    };
+    expect(checkRootUntouched(before, after, ['fd00:10::/64', 'fd00:10:244::/56', 'fd00:10:96::/112'])).toEqual([
+      'new address in the root namespace: br0 fd00:10::1/64',
+      'new route in the root namespace: main fd00:10:244:2::/122 unicast fd00:10::1:6 eth0',
+      'new route in the root namespace: main 2001:db8::/32 unicast fd00:10::1:6 eth0',
+      'new interface in the root namespace: vxlan-v6.calico',
+      'new interface in the root namespace: flannel-v6.1',
     ]);
   });
 });

@@ -41,9 +41,14 @@ function chainsDeclared(doc: string): Map<string, Set<string>> {
 }
 
 /** kube-proxy's restore document plus the node state before it (from the kube-proxy model). */
-export const kubeProxyFromModel: KubeProxyProvider = (t, node) => {
-  const sync = kubeProxyIptables(t, node, 4);
-  const full = renderNodeIptablesSave(t, node, 4, { date: new Date(0) });
+export const kubeProxyFromModel: KubeProxyProvider = (t, node) => kubeProxyInput(t, node, 4);
+
+/** The same for IPv6 (dual-stack: kube-proxy's second proxier, applied with ip6tables-restore). */
+export const kubeProxy6FromModel: KubeProxyProvider = (t, node) => kubeProxyInput(t, node, 6);
+
+function kubeProxyInput(t: Topology, node: string, family: 4 | 6): KubeProxyInput {
+  const sync = kubeProxyIptables(t, node, family);
+  const full = renderNodeIptablesSave(t, node, family, { date: new Date(0) });
   const own = chainsDeclared(sync.restore);
   const out: string[] = [];
   let table = '';
@@ -59,7 +64,7 @@ export const kubeProxyFromModel: KubeProxyProvider = (t, node) => {
     }
   }
   return { prelude: `${out.join('\n')}\n`, restore: sync.restore };
-};
+}
 
 const policyCache = new WeakMap<Topology, CalicoDataplane>();
 

@@ -6,9 +6,9 @@ import { parseIpLinkJson, parseIpRouteJson, routePrefix } from '../../../core/pa
 import { run } from './exec';
 
 export interface RootSnapshot {
-  /** `ifname local/prefixlen` */
+  /** `ifname local/prefixlen`, both families (`ip -j addr show` lists IPv4 and IPv6 addresses). */
   addresses: string[];
-  /** `table dst type gateway dev` for IPv4 and IPv6, all tables. */
+  /** `table dst type gateway dev` for IPv4 and IPv6 (`ip -6 route show table all`), all tables. */
   routes: string[];
   links: string[];
 }
@@ -28,7 +28,7 @@ export async function rootSnapshot(): Promise<RootSnapshot> {
   };
 }
 
-const OUR_LINK = /^(nl-|cali|veth|cni0$|br0$|flannel\.|vxlan\.calico$)/;
+const OUR_LINK = /^(nl-|cali|veth|cni0$|br0$|flannel[.-]|vxlan(-v6)?\.calico$)/;
 
 /** Lists what changed in the root namespace that belongs to the test-bed's ranges or naming. Empty = untouched. */
 export function checkRootUntouched(before: RootSnapshot, after: RootSnapshot, ranges: string[]): string[] {

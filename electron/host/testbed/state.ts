@@ -10,6 +10,8 @@ import { RUN_DIR, STATE_FILE } from './names';
 export interface NodeState {
   name: string;
   ip: string;
+  /** IPv6 node address (dual-stack test-beds). */
+  ip6?: string;
   netns: string;
   /** 127.0.0.1 port forwarded to the node's sshd. */
   sshPort?: number;
@@ -23,6 +25,8 @@ export interface PodState {
   name: string;
   node: string;
   ip: string;
+  /** IPv6 pod address (dual-stack test-beds). */
+  ip6?: string;
   netns: string;
   /** CNI_CONTAINERID used for ADD (and DEL). */
   containerId: string;
@@ -57,8 +61,10 @@ export interface TestbedState {
   clientKey?: string;
   /** Where this test-bed differs from a real cluster of the modelled CNI (for compare). */
   differences: string[];
-  /** What the test-bed could not build from the topology (IPv6, unscheduled pods…). */
+  /** What the test-bed could not build from the topology (unscheduled pods, an incomplete IPv6 half…). */
   warnings: string[];
+  /** Address families built: [4] or [4, 6] (absent in state files of older versions: [4]). */
+  families?: (4 | 6)[];
   /** Step timings in ms (for the benchmark). */
   timings: Record<string, number>;
   error?: string;

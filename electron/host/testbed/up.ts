@@ -29,8 +29,8 @@ import { TestbedError } from './errors';
 import { type DaemonProcess, ipBatch, isAlive, run, sleep, spawnDaemon, tailLog, waitFor } from './exec';
 import { CNI_BIN_DIR, preflight } from './preflight';
 import { ETC_NETNS, NET_NS, RUN_DIR } from './names';
-import { type PlanNode, type PlanPod, type TestbedPlan, buildPlan } from './plan';
-import { type KubeProxyProvider, type PolicyProvider, calicoPolicyFromModel, kubeProxyFromModel } from './rules';
+import { type PlanNode, type PlanPod, type PlanTunnel, type TestbedPlan, buildPlan } from './plan';
+import { type KubeProxyProvider, type PolicyProvider, calicoPolicyFromModel, kubeProxy6FromModel, kubeProxyFromModel } from './rules';
 import { type RootSnapshot, checkRootUntouched, rootSnapshot } from './safety';
 import { type TestbedState, loadState, newState, saveState } from './state';
 
@@ -45,6 +45,8 @@ export interface UpOptions {
   onStep?: (e: StepEvent) => void;
   /** kube-proxy rules per node (default: core/kubeproxy). */
   kubeProxy?: KubeProxyProvider;
+  /** kube-proxy's IPv6 rules per node for ip6tables-restore (default: core/kubeproxy, dual-stack topologies only). */
+  kubeProxy6?: KubeProxyProvider;
   /** Policy ipsets and filter rules per node (default: core/policy, Calico only). */
   policy?: PolicyProvider;
   /** First 127.0.0.1 port tried for the SSH forwards (default 22201). */
@@ -83,6 +85,18 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
   await Promise.all(workers);
 }
 
+/**
+ * IPv6 duplicate address detection off, set in each namespace right after it
+ * is created (before any device exists, so every device inherits `default`;
+ * the kernel takes the larger of `all` and the device's value): addresses are
+ * usable at once instead of staying "tentative" for about a second, and no
+ * `nodad` flag is needed on each address.
+ */
+/** The link-local address of every Calico host veth (EUI-64 of ee:ee:ee:ee:ee:ee): the pods' IPv6 next hop. */
+export const CALICO_LINK_LOCAL = 'fe80::ecee:eeff:feee:eeee';
+
+const NO_DAD: Record<string, string> = { 'net.ipv6.conf.all.accept_dad': '0', 'net.ipv6.conf.default.accept_dad': '0' };
+
 function writeFile(path: string, text: string, mode = 0o644): void {
   writeFileSync(path, text, { mode });
   chmodSync(path, mode);
@@ -99,6 +113,7 @@ class Builder {
     readonly opts: UpOptions,
   ) {
     this.state = newState(plan.topology, plan.mode);
+    this.state.families = plan.ipv6 ? [4, 6] : [4];
     this.state.differences = plan.differences;
     this.state.warnings = plan.warnings;
   }
@@ -119,10 +134,11 @@ class Builder {
     if (this.step > 0) this.state.timings[UP_STEPS[this.step - 1]] = Date.now() - this.stepStart;
   }
 
-  async addNetns(name: string): Promise<void> {
+  async addNetns(name: string, ipv6 = this.plan.ipv6): Promise<void> {
     this.state.netns.push(name);
     this.save();
     await run('ip', ['netns', 'add', name], { what: `create network namespace ${name}` });
+    if (ipv6) await this.sysctl(name, NO_DAD);
   }
 
   /** Writes /proc/sys/net/… inside the namespace (each namespace has its own net sysctls). */
@@ -152,7 +168,9 @@ class Builder {
   async nodeNetwork(): Promise<void> {
     const { plan } = this;
     await this.addNetns(NET_NS);
-    await ipBatch(NET_NS, ['link set lo up', 'link add br0 type bridge', 'link set br0 up', `addr add ${plan.gateway}/${plan.nodes[0].prefixLen} dev br0`], 'create br0 in nl-net');
+    const br0 = ['link set lo up', 'link add br0 type bridge', 'link set br0 up', `addr add ${plan.gateway}/${plan.nodes[0].prefixLen} dev br0`];
+    if (plan.ipv6) br0.push(`addr add ${plan.gateway6}/${plan.nodes[0].prefixLen6} dev br0`);
+    await ipBatch(NET_NS, br0, 'create br0 in nl-net');
     await this.sysctl(NET_NS, { 'net.ipv4.ip_forward': '0' });
     const mtu = this.topology.settings.nodeMTU;
     await pool(plan.nodes, 4, async (n) => {
@@ -161,22 +179,30 @@ class Builder {
         what: `create ${n.name}'s eth0 (veth to br0 in nl-net)`,
       });
       await ipBatch(NET_NS, [`link set ${n.bridgePort} master br0`, `link set ${n.bridgePort} up`], `attach ${n.name} to br0`);
-      await ipBatch(n.netns, ['link set lo up', `addr add ${n.ip}/${n.prefixLen} dev eth0`, 'link set eth0 up', `route add default via ${plan.gateway} dev eth0`], `configure ${n.name}'s eth0`);
+      const eth0 = ['link set lo up', `addr add ${n.ip}/${n.prefixLen} dev eth0`];
+      if (n.ip6) eth0.push(`addr add ${n.ip6}/${n.prefixLen6} dev eth0`);
+      eth0.push('link set eth0 up', `route add default via ${plan.gateway} dev eth0`);
+      if (n.ip6) eth0.push(`route add ::/0 via ${plan.gateway6} dev eth0`);
+      await ipBatch(n.netns, eth0, `configure ${n.name}'s eth0`);
       await this.sysctl(n.netns, n.sysctls);
-      if (n.tunnel) await this.tunnel(n);
-      this.state.nodes.push({ name: n.name, ip: n.ip, netns: n.netns });
+      if (n.tunnel) await this.tunnel(n, n.tunnel, n.ip, 32);
+      if (n.tunnel6) await this.tunnel(n, n.tunnel6, n.ip6!, 128);
+      this.state.nodes.push({ name: n.name, ip: n.ip, ip6: n.ip6, netns: n.netns });
       this.save();
     });
     this.state.nodes.sort((a, b) => plan.nodes.findIndex((x) => x.name === a.name) - plan.nodes.findIndex((x) => x.name === b.name));
   }
 
-  /** The VXLAN device the CNI's daemon creates at start (before any pod, so interface indexes follow a real node's). */
-  private async tunnel(n: PlanNode): Promise<void> {
-    const t = n.tunnel!;
+  /**
+   * A VXLAN device the CNI's daemon creates at start (before any pod, so
+   * interface indexes follow a real node's); vxlan-v6.calico and flannel-v6.1
+   * have the node's IPv6 address as the outer source.
+   */
+  private async tunnel(n: PlanNode, t: PlanTunnel, local: string, hostLen: 32 | 128): Promise<void> {
     try {
       await ipBatch(
         n.netns,
-        [`link add ${t.dev} type vxlan id ${t.vni} local ${n.ip} dev eth0 dstport ${t.port} nolearning`, `link set ${t.dev} address ${t.mac} mtu ${t.mtu}`, `link set ${t.dev} up`, `addr add ${t.ip}/32 dev ${t.dev}`],
+        [`link add ${t.dev} type vxlan id ${t.vni} local ${local} dev eth0 dstport ${t.port} nolearning`, `link set ${t.dev} address ${t.mac} mtu ${t.mtu}`, `link set ${t.dev} up`, `addr add ${t.ip}/${hostLen} dev ${t.dev}`],
         `create ${n.name}'s ${t.dev}`,
       );
     } catch (e) {
@@ -230,7 +256,7 @@ class Builder {
       for (const pod of group) await this.wirePod(pod, byNode.get(pod.node)!);
     });
     for (const pod of plan.pods.filter((p) => p.hostNetwork)) {
-      this.state.pods.push({ namespace: pod.namespace, name: pod.name, node: pod.node, ip: pod.ip, netns: pod.netns, containerId: pod.containerId, servers: [] });
+      this.state.pods.push({ namespace: pod.namespace, name: pod.name, node: pod.node, ip: pod.ip, ip6: pod.ip6, netns: pod.netns, containerId: pod.containerId, servers: [] });
     }
     const order = new Map(plan.pods.map((p, i) => [`${p.namespace}/${p.name}`, i]));
     this.state.pods.sort((a, b) => order.get(`${a.namespace}/${a.name}`)! - order.get(`${b.namespace}/${b.name}`)!);
@@ -238,7 +264,7 @@ class Builder {
   }
 
   private async wirePod(pod: PlanPod, node: PlanNode): Promise<void> {
-    await this.addNetns(pod.netns);
+    await this.addNetns(pod.netns, !!pod.ip6);
     const etc = `${ETC_NETNS}/${pod.netns}`;
     this.state.files.push(etc);
     this.save();
@@ -268,6 +294,7 @@ class Builder {
       name: pod.name,
       node: pod.node,
       ip: pod.ip,
+      ip6: pod.ip6,
       netns: pod.netns,
       containerId: pod.containerId,
       hostVeth,
@@ -279,27 +306,34 @@ class Builder {
 
   /** After ptp: make the pod look like a Calico workload (see the differences kept in the state file). */
   private async calicoify(pod: PlanPod, node: PlanNode, ptpName: string, cali: string): Promise<void> {
-    // host side: rename to cali…, Calico's fixed MAC, no address, /32 route scope link, proxy ARP
-    await ipBatch(
-      node.netns,
-      [
-        `link set ${ptpName} down`,
-        `link set ${ptpName} name ${cali}`,
-        `link set ${cali} address ee:ee:ee:ee:ee:ee`,
-        `addr flush dev ${cali}`,
-        `link set ${cali} up`,
-        `route replace ${pod.ip}/32 dev ${cali} scope link`,
-      ],
-      `make ${pod.namespace}/${pod.name}'s host veth look like Calico's`,
-    );
-    await this.sysctl(node.netns, {
+    // host side: rename to cali…, Calico's fixed MAC, no address, /32 route scope link, proxy ARP;
+    // for IPv6 a /128 route, and the link-local the kernel derives from ee:ee:ee:ee:ee:ee when
+    // the link comes up (fe80::ecee:eeff:feee:eeee) is the pods' next hop
+    const host = [
+      `link set ${ptpName} down`,
+      `link set ${ptpName} name ${cali}`,
+      `link set ${cali} address ee:ee:ee:ee:ee:ee`,
+      `addr flush dev ${cali}`,
+      `link set ${cali} up`,
+      `route replace ${pod.ip}/32 dev ${cali} scope link`,
+    ];
+    if (pod.ip6) host.push(`route replace ${pod.ip6}/128 dev ${cali}`);
+    await ipBatch(node.netns, host, `make ${pod.namespace}/${pod.name}'s host veth look like Calico's`);
+    const sys: Record<string, string> = {
       [`net.ipv4.conf.${cali}.proxy_arp`]: '1',
       [`net.ipv4.neigh.${cali}.proxy_delay`]: '0',
       [`net.ipv4.conf.${cali}.forwarding`]: '1',
       [`net.ipv4.conf.${cali}.rp_filter`]: '1',
-    });
+    };
+    if (pod.ip6) {
+      // felix's IPv6 settings for a workload interface
+      sys[`net.ipv6.conf.${cali}.proxy_ndp`] = '1';
+      sys[`net.ipv6.conf.${cali}.forwarding`] = '1';
+    }
+    await this.sysctl(node.netns, sys);
     // pod side: /32 address, link-local next hop
-    const prefix = this.plan.nodes.find((n) => n.name === pod.node)!.podCIDR.split('/')[1];
+    const planNode = this.plan.nodes.find((n) => n.name === pod.node)!;
+    const prefix = planNode.podCIDR.split('/')[1];
     await ipBatch(
       pod.netns,
       [
@@ -310,6 +344,16 @@ class Builder {
       ],
       `give ${pod.namespace}/${pod.name} Calico's /32 address and 169.254.1.1 routes`,
     );
+    if (pod.ip6) {
+      // ptp's IPv6 routes (via its gateway, proto boot) stay when the address goes (unlike IPv4's): remove them
+      await run('ip', ['-6', '-n', pod.netns, 'route', 'flush', 'dev', 'eth0', 'proto', 'boot'], { what: `remove ptp's IPv6 routes in ${pod.netns}` });
+      const prefix6 = ((pod.cniConfig.ipam as { ranges: { subnet: string }[][] }).ranges[1]?.[0]?.subnet ?? `${planNode.podCIDR6}`).split('/')[1];
+      await ipBatch(
+        pod.netns,
+        [`addr del ${pod.ip6}/${prefix6} dev eth0`, `addr add ${pod.ip6}/128 dev eth0`, `route add ::/0 via ${CALICO_LINK_LOCAL} dev eth0`],
+        `give ${pod.namespace}/${pod.name} Calico's /128 address and the default route via ${CALICO_LINK_LOCAL}`,
+      );
+    }
   }
 
   async routes(): Promise<void> {
@@ -355,6 +399,13 @@ class Builder {
       writeFile(`${RUN_DIR}/iptables/${n.name}.restore`, input.restore);
       await run('iptables-restore', ['--noflush'], { netns: n.netns, input: input.prelude, what: `kubelet/kube-proxy chains and jumps on ${n.name}` });
       await run('iptables-restore', ['--noflush', '--counters'], { netns: n.netns, input: input.restore, what: `kube-proxy rules on ${n.name} (iptables-restore --noflush --counters)` });
+      if (!this.plan.ipv6) return;
+      // dual-stack: kube-proxy runs a second proxier for IPv6 and writes with ip6tables-restore
+      const input6 = (this.opts.kubeProxy6 ?? kubeProxy6FromModel)(this.topology, n.name);
+      writeFile(`${RUN_DIR}/iptables/${n.name}.prelude6`, input6.prelude);
+      writeFile(`${RUN_DIR}/iptables/${n.name}.restore6`, input6.restore);
+      await run('ip6tables-restore', ['--noflush'], { netns: n.netns, input: input6.prelude, what: `kubelet/kube-proxy IPv6 chains and jumps on ${n.name}` });
+      await run('ip6tables-restore', ['--noflush', '--counters'], { netns: n.netns, input: input6.restore, what: `kube-proxy IPv6 rules on ${n.name} (ip6tables-restore --noflush --counters)` });
     });
   }
 
@@ -388,6 +439,8 @@ class Builder {
     const started: DaemonProcess[] = [];
     for (const pod of this.plan.pods) {
       const st = this.state.pods.find((x) => x.namespace === pod.namespace && x.name === pod.name)!;
+      // pods with an IPv6 address listen on both families (one [::] socket, IPv4 mapped)
+      const dual = !!pod.ip6;
       for (const s of pod.servers) {
         if (s.kind === 'dns') continue;
         const label = `${pod.namespace}/${pod.name}:${s.port}/${s.protocol}`;
@@ -395,8 +448,8 @@ class Builder {
         if (s.kind === 'http') {
           const script = `${SERVER_DIR}/${pod.namespace}_${pod.name}_${s.port}.sh`;
           writeFile(script, httpScript(pod.name, pod.namespace, s.port), 0o755);
-          argv = httpServerArgv(script, s.port);
-        } else argv = udpEchoArgv(s.port, `${SERVER_DIR}/${pod.namespace}_${pod.name}_${s.port}_udp.lock`);
+          argv = httpServerArgv(script, s.port, dual);
+        } else argv = udpEchoArgv(s.port, `${SERVER_DIR}/${pod.namespace}_${pod.name}_${s.port}_udp.lock`, dual);
         started.push(await this.daemon(`${s.kind} ${label}`, pod.netns, argv, `server-${pod.namespace}_${pod.name}_${s.port}_${s.protocol}`));
         st.servers.push(`${s.port}/${s.protocol} ${s.kind}`);
       }
@@ -448,14 +501,15 @@ class Builder {
     const checks: Promise<void>[] = [];
     if (plan.mode === 'calico-bgp') {
       for (const n of plan.nodes) {
-        const want = plan.nodes.filter((p) => p !== n).flatMap((p) => p.blocks);
+        const want = plan.nodes.filter((p) => p !== n).flatMap((p) => [...p.blocks, ...(plan.ipv6 ? p.blocks6 : [])]);
         checks.push(
           (async () => {
             let missing = want;
             const ok = await waitFor(
               async () => {
-                const r = await run('ip', ['-n', n.netns, '-j', 'route', 'show', 'proto', 'bird'], { check: false });
-                const have = new Set(parseIpRouteJson(r.stdout).records.filter((x) => x.type === 'unicast').map((x) => routePrefix(x)));
+                const fams = plan.ipv6 ? ['-4', '-6'] : ['-4'];
+                const rs = await Promise.all(fams.map((f) => run('ip', [f, '-n', n.netns, '-j', 'route', 'show', 'proto', 'bird'], { check: false })));
+                const have = new Set(rs.flatMap((r) => parseIpRouteJson(r.stdout).records.filter((x) => x.type === 'unicast').map((x) => routePrefix(x))));
                 missing = want.filter((w) => !have.has(w));
                 return missing.length === 0 ? true : null;
               },
@@ -583,7 +637,7 @@ export async function testbedUp(t: Topology, opts: UpOptions = {}): Promise<Test
     await b.waitReady();
     b.begin(10);
     const after = await rootSnapshot();
-    const violations = checkRootUntouched(before, after, [plan.nodeCIDR, ...t.settings.clusterCIDRs, ...t.settings.serviceCIDRs]);
+    const violations = checkRootUntouched(before, after, [plan.nodeCIDR, ...t.settings.nodeCIDRs, ...t.settings.clusterCIDRs, ...t.settings.serviceCIDRs]);
     if (violations.length) {
       throw new TestbedError('safety', 'the root network namespace changed during up (the test-bed must never touch it)', 'this is a bug in netlab; everything built has been removed', violations.join('\n'));
     }

@@ -722,7 +722,7 @@ export class CalicoDataplane {
   /** Verdict for a query: walks the source node and then the destination node. */
   verdict(q: ReachQuery): { allowed: boolean; hops: { node: string; hook: string; verdict: string; trace: string[] }[] } {
     const ctx = this.ctx;
-    const fam = queryFamily(ctx, q.from, q.to);
+    const fam = q.family ?? queryFamily(ctx, q.from, q.to);
     if (fam === 6) throw new PolicyInputError('the Calico-style data plane is rendered for IPv4 only', 'query an IPv4 address');
     const src = resolveEndpoint(ctx, q.from, fam);
     const dst = resolveEndpoint(ctx, q.to, fam);

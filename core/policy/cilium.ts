@@ -326,7 +326,7 @@ export class CiliumDataplane {
   }
 
   verdict(q: ReachQuery): { allowed: boolean; egress?: LookupResult; ingress?: LookupResult } {
-    const fam = queryFamily(this.ctx, q.from, q.to);
+    const fam = q.family ?? queryFamily(this.ctx, q.from, q.to);
     const src = resolveEndpoint(this.ctx, q.from, fam);
     const dst = resolveEndpoint(this.ctx, q.to, fam);
     const protocol = q.protocol ?? 'TCP';

@@ -406,10 +406,10 @@ export class CompiledPolicies {
     const si = this.keyIndex.get(q.from);
     const di = si === undefined ? undefined : this.keyIndex.get(q.to);
     if (si !== undefined && di !== undefined && !this.hostPod[si] && !this.hostPod[di]) {
-      if (this.ip4[si] !== null && this.ip4[di] !== null) return this.allowedPods(si, di, q.port, q.protocol ?? 'TCP', 4);
-      if (this.ip6[si] !== null && this.ip6[di] !== null) return this.allowedPods(si, di, q.port, q.protocol ?? 'TCP', 6);
+      if (q.family !== 6 && this.ip4[si] !== null && this.ip4[di] !== null) return this.allowedPods(si, di, q.port, q.protocol ?? 'TCP', 4);
+      if (q.family !== 4 && this.ip6[si] !== null && this.ip6[di] !== null) return this.allowedPods(si, di, q.port, q.protocol ?? 'TCP', 6);
     }
-    const fam = queryFamily(this.ctx, q.from, q.to);
+    const fam = q.family ?? queryFamily(this.ctx, q.from, q.to);
     const src = resolveEndpoint(this.ctx, q.from, fam);
     const dst = resolveEndpoint(this.ctx, q.to, fam);
     return this.allowed(src, dst, q.port, q.protocol ?? 'TCP');

@@ -150,7 +150,7 @@ function denialText(dir: Direction, isolating: NetworkPolicyModel[], reasons: Po
 /** The full verdict for one query: source egress AND destination ingress. */
 export function evaluateWith(ctx: PolicyContext, q: ReachQuery): Verdict {
   const protocol = q.protocol ?? 'TCP';
-  const fam = queryFamily(ctx, q.from, q.to);
+  const fam = q.family ?? queryFamily(ctx, q.from, q.to);
   const src = resolveEndpoint(ctx, q.from, fam);
   const dst = resolveEndpoint(ctx, q.to, fam);
   const notes = new Set<string>();
@@ -209,7 +209,7 @@ function sideAllowedFast(ctx: PolicyContext, dir: Direction, subject: Endpoint, 
  */
 export function naiveAllowed(ctx: PolicyContext, q: ReachQuery): boolean {
   const protocol = q.protocol ?? 'TCP';
-  const fam = queryFamily(ctx, q.from, q.to);
+  const fam = q.family ?? queryFamily(ctx, q.from, q.to);
   const src = resolveEndpoint(ctx, q.from, fam);
   const dst = resolveEndpoint(ctx, q.to, fam);
   return naiveAllowedEndpoints(ctx, src, dst, q.port, protocol);

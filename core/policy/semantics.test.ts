@@ -450,3 +450,30 @@ describe('traffic from nodes and hostNetwork pods', () => {
     expect(() => evaluateNaive(t, { from: 'x/zz', to: 'x/a', port: 80 })).toThrow(/no pod "x\/zz"/);
   });
 });
+
+describe('address family of the query', () => {
+  // Dual-stack pods: ipBlock matches the address of the packet's family.
+  const dual = (): ReturnType<typeof mkTopology> => {
+    const t = mkTopology({
+      namespaces: { x: {} },
+      pods: [
+        { id: 'x/a', labels: { app: 'a' }, ip: '10.244.1.4' },
+        { id: 'x/b', labels: { app: 'b' }, ip: '10.244.2.5' },
+      ],
+      policies: [np('x/b-from-v6', { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: 'fd00:10:244::/56' } }] }] })],
+    });
+    t.pods[0].ips.push('fd00:10:244:1::4');
+    t.pods[1].ips.push('fd00:10:244:2::5');
+    return t;
+  };
+
+  it('family 6 matches the IPv6 ipBlock; the default (IPv4 when both ends have it) and family 4 do not', () => {
+    const t = dual();
+    expect(evaluateNaive(t, { from: 'x/a', to: 'x/b', port: 80, family: 6 }).allowed).toBe(true);
+    expect(evaluateNaive(t, { from: 'x/a', to: 'x/b', port: 80, family: 4 }).allowed).toBe(false);
+    expect(evaluateNaive(t, { from: 'x/a', to: 'x/b', port: 80 }).allowed).toBe(false);
+    const c = compilePolicies(t);
+    expect(c.verdict({ from: 'x/a', to: 'x/b', port: 80, family: 6 })).toBe(true);
+    expect(c.verdict({ from: 'x/a', to: 'x/b', port: 80, family: 4 })).toBe(false);
+  });
+});

@@ -20,6 +20,11 @@ export interface ReachQuery {
   to: string;
   port: number;
   protocol?: Protocol;
+  /**
+   * The address family of the packet (ipBlock peers match the address of
+   * that family). Default: IPv4 when both ends have an IPv4 address, else IPv6.
+   */
+  family?: 4 | 6;
 }
 
 export type Endpoint =

@@ -345,11 +345,11 @@ export class TraceContext {
   }
 
   /** The core/policy verdict (with explanations) for a connection; memoised. */
-  policyVerdict(from: string, to: string, port: number, protocol: 'TCP' | 'UDP' | 'SCTP'): Verdict {
-    const key = `${from}|${to}|${port}|${protocol}`;
+  policyVerdict(from: string, to: string, port: number, protocol: 'TCP' | 'UDP' | 'SCTP', family?: 4 | 6): Verdict {
+    const key = `${from}|${to}|${port}|${protocol}|${family ?? ''}`;
     let v = this.verdicts.get(key);
     if (!v) {
-      v = evaluateWith(this.policyContext, { from, to, port, protocol });
+      v = evaluateWith(this.policyContext, { from, to, port, protocol, ...(family ? { family } : {}) });
       if (this.verdicts.size > 100000) this.verdicts.clear();
       this.verdicts.set(key, v);
     }

@@ -189,6 +189,31 @@ spec:
     expect(trace(t, `${client.namespace}/${client.name}`, `tcp://${server.ips[0]}:8080`).dropped?.reason).toBe('policy');
   });
 
+  it('ipBlock peers match the packet\'s family: a policy allowing only the IPv6 pod range lets the IPv6 flow in and drops the IPv4 one', () => {
+    const policy = `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: web-from-v6-pods, namespace: default }
+spec:
+  podSelector: { matchLabels: { app: web } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ ipBlock: { cidr: "fd00:10:244::/56" } }]
+`;
+    const t = loadText(DUAL + policy, ['cni=calico-vxlan']);
+    const webs = t.pods.filter((p) => p.labels.app === 'web');
+    const client = webs.find((p) => p.nodeName === 'node-1')!;
+    const server = webs.find((p) => p.nodeName === 'node-2')!;
+    const ip6 = server.ips.find((ip) => ip.includes(':'))!;
+    const v6 = trace(t, `${client.namespace}/${client.name}`, `tcp://[${ip6}]:8080`);
+    expect(v6.ok, v6.dropped?.text).toBe(true);
+    const allowed = v6.events.find((e) => e.kind === 'policy' && e.at.element === `pod/${server.namespace}/${server.name}`);
+    expect(allowed?.verdict).not.toBe('drop');
+    const v4 = trace(t, `${client.namespace}/${client.name}`, `tcp://${server.ips[0]}:8080`);
+    expect(v4.dropped?.reason).toBe('policy');
+    expect(v4.dropped?.text).toContain('web-from-v6-pods');
+  });
+
   it.each(['weave', 'weave-sleeve', 'antrea-geneve'])('%s refuses IPv6 walks, naming what the real plugin does', (cni) => {
     const { t, from, clusterIP } = setup(cni);
     let err: unknown;

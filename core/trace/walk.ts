@@ -620,10 +620,8 @@ class Walker {
     try {
       const from = this.endpointRef(p.h.ip.src);
       const to = this.endpointRef(p.h.ip.dst);
-      const verdict = this.ctx.policyVerdict(from, to, port, protocol);
-      if (this.family === 6 && !from.startsWith('ip:') && !to.startsWith('ip:') && /ipBlock/.test(`${verdict.ingress.text} ${verdict.egress.text}`)) {
-        this.notes.add('IPv6 walk: core/policy evaluates ipBlock peers of dual-stack pods against their IPv4 address (its reach query has no address family), so an ipBlock verdict on this IPv6 packet may be the IPv4 one; podSelector/namespaceSelector peers do not depend on the family.');
-      }
+      // ipBlock peers match the packet's own family (a dual-stack pod has an address of each).
+      const verdict = this.ctx.policyVerdict(from, to, port, protocol, this.family);
       return { verdict, protocol, port, icmp };
     } catch {
       return null;

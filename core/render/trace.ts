@@ -62,10 +62,14 @@ export function registerTraceRenderers(): void {
     (t, o) => {
       const out = walkFor(t, o);
       const node = str(o, 'node') ?? out.source.node;
-      const lines = out.conntrack[node] ?? [];
+      const fam = str(o, 'ct-family') ?? String(out.family);
+      if (fam !== '4' && fam !== '6') throw new RenderError(`--ct-family ${fam}: give 4 or 6`, 'conntrack -L lists IPv4 flows; conntrack -L -f ipv6 the IPv6 ones');
+      const v6 = fam === '6';
+      // `conntrack -L` lists one family (IPv4 unless -f ipv6), like the real tool: the walk's own family by default.
+      const lines = (out.conntrack[node] ?? []).filter((l) => / src=[0-9a-f]*:/.test(l) === v6);
       return lines.length ? `${lines.join('\n')}\n` : '';
     },
-    { summary: 'conntrack -L on a node after a packet walk (its DNS, Service and pod flows)', options: `${WALK} [--node NODE]` },
+    { summary: 'conntrack -L on a node after a packet walk (its DNS, Service and pod flows); an IPv6 walk lists conntrack -L -f ipv6 (--ct-family picks the listed family)', options: `${WALK} [--family 4|6] [--node NODE] [--ct-family 4|6]` },
   );
   registerRenderer(
     'hubble-observe',

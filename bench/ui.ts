@@ -125,6 +125,8 @@ async function measure(url: string, label: string, pods: number, query = '', sho
     await page.waitForFunction((n) => (window.__netlab?.podCount ?? -1) === n && (window.__netlabGraph?.firstRenderAt ?? 0) > 0 && (window.__netlabGraph?.twoFramesAt ?? 0) > 0, pods, { timeout: 30_000 }).catch(async (e) => {
       throw new Error(`${label}: ${String(e)}; state ${JSON.stringify(await page.evaluate(() => [window.__netlab, window.__netlabGraph?.firstRenderAt, window.__netlabGraph?.drawStartedAt]))}`);
     });
+    // What the page shows as soon as the first render was measured (the topology, not a placeholder).
+    if (shot) await page.screenshot({ path: screenshotPath(`${shot}-first-render.png`) });
     const g = await page.evaluate(() => ({ first: window.__netlabGraph!.firstRenderAt, two: window.__netlabGraph!.twoFramesAt, start: window.__netlabGraph!.drawStartedAt, renderer: window.__netlabGraph!.renderer, lod: window.__netlabGraph!.large }));
     await page.waitForTimeout(500);
 

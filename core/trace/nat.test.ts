@@ -40,3 +40,23 @@ describe('natOutgoing with --random-fully (Calico, seed topology)', () => {
     expect(snat.detail).toContain('ICMP echo identifier');
   });
 });
+
+describe('a node\'s own connection to a ClusterIP (kube-proxy iptables, seed topology)', () => {
+  const t = loadText(SEED);
+
+  it('nat/OUTPUT DNATs, KUBE-POSTROUTING masquerades on node-1 only (the 0x4000 mark does not cross the wire), and the reply is un-DNATed at INPUT', () => {
+    const r = trace(t, 'node:node-1', 'tcp://10.96.5.20:80', { endpoint: '10.244.3.9' });
+    expect(r.ok, r.dropped?.text).toBe(true);
+    const snats = r.events.filter((e) => e.kind === 'snat' && e.phase === 'request');
+    expect(snats.map((e) => e.at.node)).toEqual(['node-1']);
+    // The backend's node forwards the packet without NAT: no mark, no KUBE-POSTROUTING masquerade there.
+    expect(r.conntrack['node-3'].find((l) => l.includes('dport=8080'))).not.toMatch(/dst=10\.0\.1\.7 /);
+    // node-1 restores the Service address on the reply at LOCAL_IN, so the socket sees what it connected to.
+    const rnat = r.events.find((e) => e.kind === 'reverse-nat' && e.at.node === 'node-1' && e.action.startsWith('reverse NAT'))!;
+    expect(rnat.action).toBe('reverse NAT (un-DNAT): 10.244.3.9:8080 → 10.96.5.20:80');
+    const got = r.events.find((e) => e.phase === 'reply' && e.kind === 'deliver')!;
+    expect(got.headers.ip.src).toBe('10.96.5.20');
+    expect(got.headers.tcp!.sport).toBe(80);
+    expect(got.action).toContain('from 10.96.5.20:80');
+  });
+});

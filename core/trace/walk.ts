@@ -845,6 +845,20 @@ class Walker {
         this.hookEvent(p, node, inIface, inp, 'filter/INPUT');
         if (inp.verdict !== 'ACCEPT') return this.reject(p, node, inp, inIface);
       }
+      if (ct && !ct.created && ct.direction === 'reply' && ct.entry.dnat) {
+        // The node's own connection was DNATed in nat/OUTPUT: its reply gets the Service address back at LOCAL_IN.
+        const t = invertTuple(ct.entry.orig);
+        if (t.src !== p.h.ip.src || t.sport !== this.sport(p)) {
+          const before = joinHP(p.h.ip.src, this.sport(p));
+          this.setSrc(p, t.src, t.sport);
+          this.emit(p, 'reverse-nat', this.ctx.nodeLoc(node, inIface), `reverse NAT (un-DNAT): ${before} → ${joinHP(t.src, t.sport)}`, `The reply matches the reply tuple of the entry ${node} created when its own connection was DNATed in nat/OUTPUT; conntrack rewrites the source back at INPUT (NF_INET_LOCAL_IN, NF_NAT_MANIP_SRC), so the socket sees the reply from ${joinHP(t.src, t.sport)}, the address it connected to.`, 'snat', {
+            conntrack: this.ctLine(node, ct.entry),
+            latencyUs: this.lat.natUs,
+            category: p.phase === 'dns' ? 'dns' : 'service',
+            command: `${this.ctList} -d ${t.src}`,
+          });
+        }
+      }
       this.confirm(p, node, ct, origDst, origDport);
       return { ok: true, at: { kind: 'host', node, pod: this.ctx.hostPod(node) }, pkt: p };
     }
@@ -1287,6 +1301,8 @@ class Walker {
   /** A packet arriving at a node from the wire or a tunnel. */
   arrive(p: Pkt, node: string, iface: string): Sent {
     p.frag = undefined;
+    // skb->mark is local to a host: it never crosses the wire (kube-proxy's 0x4000 masquerade mark stays on the node that set it).
+    p.mark = 0;
     if (this.plugin === 'cilium') return this.ciliumIngress(p, node, iface);
     if (this.plugin === 'antrea') return this.antreaPipeline(p, node, iface, undefined);
     if (this.plugin === 'weave') {

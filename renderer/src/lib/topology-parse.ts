@@ -73,6 +73,11 @@ export function warmUpParser(): void {
   getWorker();
 }
 
+/** Whether the worker is parsing (the window's first topology, sent by boot.ts, may be on its way). */
+export function workerBusy(): boolean {
+  return pending.size > 0;
+}
+
 /** Whether this text is parsed in the worker (large, and the worker works); a small one is parsed on the spot. */
 export function parsesInWorker(source: TopologySource): boolean {
   return source.text.length >= WORKER_MIN_CHARS && worker !== null;

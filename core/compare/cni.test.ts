@@ -58,3 +58,33 @@ describe('CNI results (real plugin output from core/cni/fixtures)', () => {
     expect(() => expectedPluginResult({ ...PTP, type: 'macvlan' }, { ip: '10.244.98.2', sandbox: '/x' })).toThrow(/macvlan/);
   });
 });
+
+describe('CNI results of dual-stack pods (real ptp / bridge output with two host-local range sets, captured on the test-bed)', () => {
+  const FIX = join(__dirname, 'fixtures');
+  const ranges = (v4: string, v6: string) => [[{ subnet: v4 }], [{ subnet: v6 }]];
+  const sandbox = '/var/run/netns/nl-p-default-web-66cd5dbf-wvq2c';
+  it('ptp: one address per range set, in order, both on the container interface; the IPAM routes as given', () => {
+    const conf = { cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'ptp', mtu: 1430, ipam: { type: 'host-local', ranges: ranges('10.244.1.0/24', 'fd00:10:244:1::/64'), routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] } };
+    const model = expectedPluginResult(conf, { ip: '10.244.1.2', ip6: 'fd00:10:244:1::2', sandbox });
+    expect(model.ips).toEqual([
+      { interface: 1, address: '10.244.1.2/24', gateway: '10.244.1.1' },
+      { interface: 1, address: 'fd00:10:244:1::2/64', gateway: 'fd00:10:244:1::1' },
+    ]);
+    const real = readFileSync(join(FIX, 'dual-stack-calico-vxlan', 'cni-result-ptp-web-66cd5dbf-wvq2c.json'), 'utf8');
+    expect(compareCniResults([{ pod: 'default/web', model, real, source: 'fixture' }]).status).toBe('match');
+    // without the IPv6 address the second range set cannot be modelled
+    expect(() => expectedPluginResult(conf, { ip: '10.244.1.2', sandbox })).toThrow(/range set 1 \(fd00:10:244:1::\/64\)/);
+  });
+  it('bridge with isDefaultGateway: a default route per family, after the IPAM routes', () => {
+    const conf = { cniVersion: '1.0.0', name: 'cbr0', type: 'bridge', bridge: 'cni0', isGateway: true, isDefaultGateway: true, mtu: 1430, ipam: { type: 'host-local', ranges: ranges('10.244.1.0/24', 'fd00:10:244:1::/64'), routes: [{ dst: '10.244.0.0/16' }, { dst: 'fd00:10:244::/56' }] } };
+    const model = expectedPluginResult(conf, { ip: '10.244.1.2', ip6: 'fd00:10:244:1::2', sandbox });
+    expect(model.routes).toEqual([{ dst: '10.244.0.0/16' }, { dst: 'fd00:10:244::/56' }, { dst: '0.0.0.0/0', gw: '10.244.1.1' }, { dst: '::/0', gw: 'fd00:10:244:1::1' }]);
+    const real = readFileSync(join(FIX, 'dual-stack-flannel-vxlan', 'cni-result-bridge-web-66cd5dbf-wvq2c.json'), 'utf8');
+    expect(compareCniResults([{ pod: 'default/web', model, real, source: 'fixture' }]).status).toBe('match');
+    // a wrong IPv6 gateway is found
+    const bad = expectedPluginResult({ ...conf, ipam: { ...conf.ipam, ranges: [[{ subnet: '10.244.1.0/24' }], [{ subnet: 'fd00:10:244:1::/64', gateway: 'fd00:10:244:1::9' }]] } }, { ip: '10.244.1.2', ip6: 'fd00:10:244:1::2', sandbox });
+    const res = compareCniResults([{ pod: 'default/web', model: bad, real, source: 'fixture' }]);
+    expect(res.status).toBe('different');
+    expect(res.items.map((i) => i.where)).toContain('default/web ips[1].gateway');
+  });
+});

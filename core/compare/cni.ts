@@ -6,7 +6,7 @@
 // gateway, the routes, dns — must agree.
 
 import { Cidr, formatIP, parseIP } from '../net';
-import { bridgePluginResult, ptpPluginResult, type ResultRoute } from '../cni';
+import { bridgePluginResult, formatCniResult, ptpPluginResult, type ResultRoute } from '../cni';
 import type { CniResult } from '../cni/types';
 import { checkResult, type CheckResult, type DiffItem } from './types';
 
@@ -121,7 +121,7 @@ export class CniConfigError extends Error {
  * the range's `gateway` or its first address, routes are the IPAM section's.
  * MACs and the host veth name are placeholders (compare sets them aside).
  */
-export function expectedPluginResult(netconf: Record<string, unknown>, pod: { ip: string; sandbox: string; ifname?: string }): CniResult {
+export function expectedPluginResult(netconf: Record<string, unknown>, pod: { ip: string; ip6?: string; sandbox: string; ifname?: string }): CniResult {
   const type = netconf.type;
   const cniVersion = String(netconf.cniVersion ?? '0.4.0');
   const ipam = (netconf.ipam ?? {}) as Record<string, unknown>;
@@ -133,11 +133,22 @@ export function expectedPluginResult(netconf: Record<string, unknown>, pod: { ip
   const gateway = range.gateway ?? formatIP(subnet.nth(1));
   if (!parseIP(pod.ip)) throw new CniConfigError(`pod address ${pod.ip} is not an IP`);
   const address = `${pod.ip}/${subnet.prefix}`;
+  // host-local allocates once per range set, in order (dual-stack: an IPv4 set, then an IPv6 set)
+  const more: { address: string; gateway: string }[] = [];
+  for (const [i, set] of (ranges ?? []).slice(1).entries()) {
+    const r = set[0];
+    if (!r) throw new CniConfigError(`range set ${i + 1} of the IPAM section is empty`);
+    const sub = Cidr.parse(r.subnet);
+    const ip = [pod.ip6, pod.ip].find((a) => a && parseIP(a) && sub.contains(parseIP(a)!));
+    if (!ip) throw new CniConfigError(`no address of the pod is inside range set ${i + 1} (${r.subnet})`);
+    more.push({ address: `${ip}/${sub.prefix}`, gateway: r.gateway ?? formatIP(sub.nth(1)) });
+  }
   const ipamRoutes: ResultRoute[] = ((ipam.routes ?? []) as { dst: string; gw?: string }[]).map((r) => (r.gw ? { dst: r.dst, gw: r.gw } : { dst: r.dst }));
   const container = { ifname: pod.ifname ?? 'eth0', mac: '', sandbox: pod.sandbox };
-  if (type === 'ptp') return ptpPluginResult({ cniVersion, hostVeth: { name: 'veth', mac: '' }, container, address, gateway, ipamRoutes });
-  if (type === 'bridge') {
-    return bridgePluginResult({
+  let result: CniResult;
+  if (type === 'ptp') result = ptpPluginResult({ cniVersion, hostVeth: { name: 'veth', mac: '' }, container, address, gateway, ipamRoutes });
+  else if (type === 'bridge') {
+    result = bridgePluginResult({
       cniVersion,
       bridge: { name: String(netconf.bridge ?? 'cni0'), mac: '' },
       hostVeth: { name: 'veth', mac: '' },
@@ -147,6 +158,19 @@ export function expectedPluginResult(netconf: Record<string, unknown>, pod: { ip
       ipamRoutes,
       isDefaultGateway: netconf.isDefaultGateway === true,
     });
+  } else throw new CniConfigError(`CNI plugin type ${String(type)} is not modelled here (ptp and bridge are)`);
+  if (more.length) {
+    // every range set's address, on the same interface as the first (the plugin's result lists them in range-set order)
+    const ips = result.ips as Record<string, unknown>[];
+    const routes = (result.routes ?? []) as Record<string, unknown>[];
+    const iface = Number(ips[0].interface);
+    for (const m of more) {
+      const extra = formatCniResult(cniVersion, { interfaces: [], ips: [{ interface: iface, address: m.address, gateway: m.gateway }], routes: [] });
+      ips.push(...(extra.ips as Record<string, unknown>[]));
+      // the bridge plugin's isDefaultGateway adds a default route per address
+      if (type === 'bridge' && netconf.isDefaultGateway === true) routes.push({ dst: m.address.includes(':') ? '::/0' : '0.0.0.0/0', gw: m.gateway });
+    }
+    if (routes.length) result.routes = routes;
   }
-  throw new CniConfigError(`CNI plugin type ${String(type)} is not modelled here (ptp and bridge are)`);
+  return result;
 }

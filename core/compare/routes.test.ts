@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildDataplane } from '../cni';
 import type { Route } from '../cni/types';
-import { parseIpRoute } from '../parse';
+import { loadTopology } from '../model';
+import { parseIpRoute, parseIpRouteJson } from '../parse';
 import { compareRoutes } from './routes';
 
 function r(dst: string, extra: Partial<Route> = {}): Route {
@@ -85,5 +89,42 @@ describe('compareRoutes', () => {
   it('a caller can explain a known difference', () => {
     const res = cmp(`${REAL}10.96.0.0/12 dev kube-ipvs0 \n`, { explain: (it: { real?: string }) => (it.real?.includes('kube-ipvs0') ? 'IPVS dummy device' : undefined) });
     expect(res.status).toBe('explained');
+  });
+});
+
+describe('compareRoutes, IPv6 (ip -6 -j route show captured on the dual-stack test-bed)', () => {
+  const FIX = join(__dirname, 'fixtures');
+  const sample = readFileSync(join(__dirname, '..', '..', 'resources', 'samples', 'dual-stack.yaml'), 'utf8');
+  const dataplane = (cni: string) => buildDataplane(loadTopology([{ file: 'dual-stack.yaml', text: sample }], { set: ['podIPOffset=2', `cni=${cni}`] }).topology!);
+  const real = (dir: string, file: string) => parseIpRouteJson(readFileSync(join(FIX, dir, file), 'utf8')).records;
+  it('calico-vxlan node-1: the model\'s IPv6 main table is what the kernel printed (vxlan-v6.calico, /128 host routes, blackholed /122, default via the node gateway)', () => {
+    const dp = dataplane('calico-vxlan');
+    const res = compareRoutes(dp.node('node-1').routes, real('dual-stack-calico-vxlan', 'ip-6-j-route-node-1.json'), { family: 6 });
+    expect(res.items).toEqual([]);
+    expect(res.compared).toBe(14);
+    expect(res.summary).toContain('(table main, IPv6)');
+    // the IPv4 default of the same records is not mixed in
+    expect(compareRoutes(dp.node('node-1').routes, real('dual-stack-calico-vxlan', 'ip-6-j-route-node-1.json')).items.every((i) => i.kind === 'missing')).toBe(true);
+  });
+  it('calico-vxlan pod: /128 address route and the default via fe80::ecee:eeff:feee:eeee', () => {
+    const dp = dataplane('calico-vxlan');
+    const res = compareRoutes(dp.pods.get('default/web-66cd5dbf-wvq2c')!.routes, real('dual-stack-calico-vxlan', 'ip-6-j-route-pod-web-66cd5dbf-wvq2c.json'), { family: 6 });
+    expect(res.items).toEqual([]);
+    expect(res.compared).toBe(3);
+  });
+  it('flannel-vxlan node-1: flannel-v6.1 and cni0; only the random veth names differ (explained through the aliases)', () => {
+    const dp = dataplane('flannel-vxlan');
+    const recs = real('dual-stack-flannel-vxlan', 'ip-6-j-route-node-1.json');
+    const res = compareRoutes(dp.node('node-1').routes, recs, { family: 6 });
+    expect(res.items.filter((i) => !i.explained).every((i) => /fe80::\/64/.test(i.where ?? ''))).toBe(true);
+    expect(res.items.filter((i) => !/fe80::\/64/.test(i.where ?? ''))).toEqual([]);
+  });
+  it('a missing IPv6 route is named with the route that now catches its traffic', () => {
+    const dp = dataplane('calico-vxlan');
+    const recs = real('dual-stack-calico-vxlan', 'ip-6-j-route-node-1.json').filter((x) => x.dst !== 'fd00:10:244:2::/122');
+    const res = compareRoutes(dp.node('node-1').routes, recs, { family: 6 });
+    expect(res.status).toBe('different');
+    expect(res.items).toHaveLength(1);
+    expect(res.items[0].explanation).toContain('packets to fd00:10:244:2:: now follow `default via fd00:10::1 dev eth0`');
   });
 });

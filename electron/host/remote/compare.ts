@@ -196,30 +196,48 @@ async function checkRoutes(o: NodeCompareOptions, podNs: Map<string, string>): P
       if (p.node === o.node && p.hostVeth && pd && p.hostVeth !== pd.hostPeer) devAliases[p.hostVeth] = pd.hostPeer;
     }
   }
-  const routeText = ensureOk(await o.runner.run(['ip', '-j', 'route', 'show'], { timeoutMs: o.timeoutMs, signal: o.signal }), 'ip -j route show');
-  o.onRaw?.('ip-j-route.json', routeText);
-  const real = parseIpRouteJson(routeText);
-  const nodeRes = compareRoutes(nodeDp.routes, real.records, { podVeths, devAliases });
-  const items: DiffItem[] = [...nodeRes.items];
-  let compared = nodeRes.compared;
-  const notes = [...(nodeRes.notes ?? [])];
+  // IPv6 too when the topology is dual-stack (and the test-bed, if that is the target, built its IPv6 half)
+  const families: (4 | 6)[] = [4];
+  const dual = o.topology.settings.clusterCIDRs.some((c) => c.includes(':'));
+  const notes: string[] = [];
+  if (dual && o.testbed && !(o.testbed.families ?? [4]).includes(6)) notes.push('IPv6 routes not compared: the test-bed built only the IPv4 half of this dual-stack topology (see its warnings)');
+  else if (dual) families.push(6);
+  const items: DiffItem[] = [];
+  let compared = 0;
+  const summaries: string[] = [];
+  for (const fam of families) {
+    const flag = fam === 6 ? ['-6'] : [];
+    const cmd = `ip ${fam === 6 ? '-6 ' : ''}-j route show`;
+    const routeText = ensureOk(await o.runner.run(['ip', ...flag, '-j', 'route', 'show'], { timeoutMs: o.timeoutMs, signal: o.signal }), cmd);
+    o.onRaw?.(fam === 6 ? 'ip-6-j-route.json' : 'ip-j-route.json', routeText);
+    const real = parseIpRouteJson(routeText);
+    const nodeRes = compareRoutes(nodeDp.routes, real.records, { podVeths, devAliases, family: fam });
+    items.push(...nodeRes.items);
+    compared += nodeRes.compared;
+    notes.push(...(nodeRes.notes ?? []));
+    summaries.push(nodeRes.summary);
+  }
   let pods = 0;
   for (const [ref, ns] of podNs) {
     const pd = dp.pods.get(ref);
     if (!pd) continue;
     try {
-      const r = await o.runner.run(['ip', 'netns', 'exec', ns, 'ip', '-j', 'route', 'show'], { timeoutMs: o.timeoutMs, signal: o.signal });
-      const text = ensureOk(r, `ip -j route show in ${ns}`);
-      o.onRaw?.(`pod-${ref.replace('/', '_')}-ip-j-route.json`, text);
-      const res = compareRoutes(pd.routes, parseIpRouteJson(text).records);
-      for (const it of res.items) items.push({ ...it, where: `pod ${ref} ${it.where ?? ''}`.trim() });
-      compared += res.compared;
+      for (const fam of families) {
+        const flag = fam === 6 ? ['-6'] : [];
+        const r = await o.runner.run(['ip', 'netns', 'exec', ns, 'ip', ...flag, '-j', 'route', 'show'], { timeoutMs: o.timeoutMs, signal: o.signal });
+        const text = ensureOk(r, `ip ${fam === 6 ? '-6 ' : ''}-j route show in ${ns}`);
+        o.onRaw?.(`pod-${ref.replace('/', '_')}-ip-${fam === 6 ? '6-' : ''}j-route.json`, text);
+        const res = compareRoutes(pd.routes, parseIpRouteJson(text).records, { family: fam });
+        for (const it of res.items) items.push({ ...it, where: `pod ${ref} ${it.where ?? ''}`.trim() });
+        compared += res.compared;
+      }
       pods++;
     } catch (e) {
       notes.push(`pod ${ref}: routes not read (${errText(e)})`);
     }
   }
-  return checkResult('routes', items, compared, `${nodeRes.summary}; and the routes of ${pods} pod namespace(s) on the node`, notes);
+  const nodeRes = { summary: summaries.join('; ') };
+  return checkResult('routes', items, compared, `${nodeRes.summary}; and the ${families.length === 2 ? 'IPv4 and IPv6 ' : ''}routes of ${pods} pod namespace(s) on the node`, notes);
 }
 
 async function checkIptables(o: NodeCompareOptions): Promise<CheckResult> {
@@ -229,7 +247,20 @@ async function checkIptables(o: NodeCompareOptions): Promise<CheckResult> {
   const prefixes = o.topology.settings.cni.plugin === 'calico' ? ['KUBE-', 'cali-'] : ['KUBE-'];
   const res = compareIptables(modelRuleset(o.topology, o.node), text, { chainPrefixes: prefixes });
   if (/^# Warning: iptables-legacy tables present/m.test(text)) (res.notes ??= []).push('the node also has iptables-legacy tables (iptables-legacy-save shows them); only the nft tables were compared');
-  return res;
+  const dual = o.topology.settings.clusterCIDRs.some((c) => c.includes(':'));
+  if (!dual || (o.testbed && !(o.testbed.families ?? [4]).includes(6))) return res;
+  // dual-stack: kube-proxy's second (IPv6) proxier writes the same chains with ip6tables
+  const r6 = await o.runner.run(['ip6tables-save'], { timeoutMs: o.timeoutMs, signal: o.signal, maxBytes: 256 * 1024 * 1024 });
+  const text6 = ensureOk(r6, 'ip6tables-save');
+  o.onRaw?.('ip6tables-save.txt', text6);
+  const mode = o.topology.settings.kubeProxy?.mode ?? 'iptables';
+  const model6 = mode === 'ipvs' ? kubeProxyIpvs(o.topology, o.node, 6).ruleset : nodeIptablesRuleset(o.topology, o.node, 6).ruleset;
+  // the policy model is IPv4 only (no cali- chains for IPv6), so only kube-proxy's chains are compared
+  const res6 = compareIptables(model6, text6, { chainPrefixes: ['KUBE-'] });
+  const items = [...res.items, ...res6.items.map((it) => ({ ...it, where: `ip6tables ${it.where ?? ''}`.trim() }))];
+  const notes = [...(res.notes ?? []), ...(res6.notes ?? []).map((n) => `ip6tables: ${n}`)];
+  if (o.topology.settings.cni.plugin === 'calico') notes.push('ip6tables: only KUBE- chains compared (the Calico policy model has no IPv6 chains)');
+  return checkResult('iptables', items, res.compared + res6.compared, `IPv4: ${res.summary}; IPv6 (ip6tables-save): ${res6.summary}`, notes);
 }
 
 interface ProbeRun {
@@ -379,7 +410,7 @@ async function checkCni(o: NodeCompareOptions): Promise<CheckResult> {
       } catch (e) {
         notes.push(`${sp.namespace}/${sp.name}: ${errText(e)}`);
       }
-      pairs.push({ pod: `${sp.namespace}/${sp.name}`, model: expectedPluginResult(pp.cniConfig, { ip: sp.ip, sandbox: `/var/run/netns/${sp.netns}` }), real, source: sp.cniResultPath });
+      pairs.push({ pod: `${sp.namespace}/${sp.name}`, model: expectedPluginResult(pp.cniConfig, { ip: sp.ip, ip6: sp.ip6, sandbox: `/var/run/netns/${sp.netns}` }), real, source: sp.cniResultPath });
     }
     notes.push(`the test-bed wires pods with the ${String(plan.pods[0]?.cniConfig.type ?? 'ptp')} plugin; the model's result for that plugin and network config is compared (the ${t.settings.cni.plugin} plugin's own result would differ, see the test-bed's known differences)`);
   } else {

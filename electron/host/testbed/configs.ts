@@ -151,6 +151,11 @@ export function sshForwardArgv(node: PlanNode, port: number): string[] {
   return ['socat', `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `EXEC:ip netns exec ${node.netns} socat STDIO TCP\\:${node.ip}\\:22`];
 }
 
+/** `dnsmasq` for the first DNS pod, `dnsmasq-N` for the others (pid and log file names). */
+export function dnsmasqName(dns: PlanDns): string {
+  return dns.id ? `dnsmasq-${dns.id}` : 'dnsmasq';
+}
+
 export function dnsmasqArgv(dns: PlanDns): string[] {
   return [
     'dnsmasq',
@@ -164,9 +169,9 @@ export function dnsmasqArgv(dns: PlanDns): string[] {
     '--except-interface=lo',
     '--user=root',
     '--group=root',
-    `--pid-file=${RUN_DIR}/dns/dnsmasq.pid`,
+    `--pid-file=${RUN_DIR}/dns/${dnsmasqName(dns)}.pid`,
     '--log-queries',
-    `--log-facility=${LOG_DIR}/dnsmasq.log`,
+    `--log-facility=${LOG_DIR}/${dnsmasqName(dns)}.log`,
     ...dns.recordArgs,
   ];
 }

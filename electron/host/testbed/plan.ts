@@ -101,6 +101,8 @@ export interface PlanDns {
   clusterIP: string;
   /** kube-dns's IPv6 ClusterIP (dual-stack kube-dns). */
   clusterIP6?: string;
+  /** 0 for the first DNS pod (dnsmasq.log), n for the others (dnsmasq-n.log). */
+  id?: number;
 }
 
 export interface TestbedPlan {
@@ -117,7 +119,10 @@ export interface TestbedPlan {
   gateway6?: string;
   nodes: PlanNode[];
   pods: PlanPod[];
+  /** The first kube-dns endpoint pod's dnsmasq. */
   dns?: PlanDns;
+  /** dnsmasq in the other kube-dns endpoint pods (same records). */
+  dnsReplicas: PlanDns[];
   podMtu: number;
   clusterDomain: string;
   /** AS number of the iBGP full mesh (Calico's default). */
@@ -414,6 +419,8 @@ export function buildPlan(t: Topology, opts: PlanOptions = {}): TestbedPlan {
   }
   const pods: PlanPod[] = [];
   let dns: PlanDns | undefined;
+  const dnsReplicas: PlanDns[] = [];
+  let dnsRecords: string[] | undefined;
   for (const p of t.pods) {
     const node = byName.get(p.nodeName);
     if (!node) {
@@ -474,12 +481,15 @@ export function buildPlan(t: Topology, opts: PlanOptions = {}): TestbedPlan {
       hostsFile: kubeletHostsFile(ip6 ? [ip, ip6] : [ip], p.name),
     };
     pods.push(pod);
-    if (isDns && !dns) {
-      dns = { pod, listen: ip, recordArgs: dnsRecordArgs(t), clusterIP: dnsIP };
+    if (isDns) {
+      // every kube-dns endpoint answers (kube-proxy spreads queries over all of them)
+      const d: PlanDns = { pod, listen: ip, recordArgs: dnsRecords ?? (dnsRecords = dnsRecordArgs(t)), clusterIP: dnsIP, id: dnsReplicas.length + (dns ? 1 : 0) };
       if (ip6 && !p.hostNetwork) {
-        dns.listen6 = ip6;
-        dns.clusterIP6 = dnsSvc?.clusterIPs.find((c) => parseIP(c)?.family === 6);
+        d.listen6 = ip6;
+        d.clusterIP6 = dnsSvc?.clusterIPs.find((c) => parseIP(c)?.family === 6);
       }
+      if (!dns) dns = d;
+      else dnsReplicas.push(d);
     }
   }
   if (!dns) warnings.push('no kube-system/kube-dns endpoint pod in the topology: no cluster DNS server is started (names will not resolve)');
@@ -525,6 +535,7 @@ export function buildPlan(t: Topology, opts: PlanOptions = {}): TestbedPlan {
     nodes,
     pods,
     dns,
+    dnsReplicas,
     podMtu,
     clusterDomain: domain,
     asNumber: 64512,

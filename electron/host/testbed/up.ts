@@ -17,6 +17,7 @@ import {
   birdConfig,
   birdSocket,
   dnsmasqArgv,
+  dnsmasqName,
   httpScript,
   httpServerArgv,
   sshForwardArgv,
@@ -424,14 +425,15 @@ class Builder {
   }
 
   async dns(): Promise<void> {
-    const dns = this.plan.dns;
-    if (!dns) return;
+    if (!this.plan.dns) return;
     mkdirSync(`${RUN_DIR}/dns`, { recursive: true });
-    const p = await this.daemon(`dnsmasq ${dns.pod.namespace}/${dns.pod.name}`, dns.pod.netns, dnsmasqArgv(dns), 'dnsmasq-stderr');
-    await this.expectAlive(p);
-    const st = this.state.pods.find((x) => x.namespace === dns.pod.namespace && x.name === dns.pod.name);
-    st?.servers.push('53/UDP dns', '53/TCP dns');
-    this.save();
+    for (const dns of [this.plan.dns, ...this.plan.dnsReplicas]) {
+      const p = await this.daemon(`dnsmasq ${dns.pod.namespace}/${dns.pod.name}`, dns.pod.netns, dnsmasqArgv(dns), `${dnsmasqName(dns)}-stderr`);
+      await this.expectAlive(p);
+      const st = this.state.pods.find((x) => x.namespace === dns.pod.namespace && x.name === dns.pod.name);
+      st?.servers.push('53/UDP dns', '53/TCP dns');
+      this.save();
+    }
   }
 
   async servers(): Promise<void> {
@@ -537,11 +539,12 @@ class Builder {
         })(),
       );
     }
-    if (plan.dns) {
+    for (const dns of plan.dns ? [plan.dns, ...plan.dnsReplicas] : []) {
+      const name = dnsmasqName(dns);
       checks.push(
         (async () => {
-          const ok = await waitFor(() => (/started, version/.test(tailLog(`${LOG_DIR}/dnsmasq.log`, 100_000)) ? true : null), 5000, 50);
-          if (!ok) throw new TestbedError('timeout', 'dnsmasq did not start', `see ${LOG_DIR}/dnsmasq.log`, tailLog(`${LOG_DIR}/dnsmasq-stderr.log`));
+          const ok = await waitFor(() => (/started, version/.test(tailLog(`${LOG_DIR}/${name}.log`, 100_000)) ? true : null), 5000, 50);
+          if (!ok) throw new TestbedError('timeout', `dnsmasq in ${dns.pod.namespace}/${dns.pod.name} did not start`, `see ${LOG_DIR}/${name}.log`, tailLog(`${LOG_DIR}/${name}-stderr.log`));
         })(),
       );
     }

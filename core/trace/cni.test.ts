@@ -74,6 +74,19 @@ describe('plugin data planes on the path', () => {
     expect(r.events.find((e) => e.kind === 'reverse-nat')!.action).toMatch(/^BPF reverse NAT 10\.244\.2\.8:8080 → 10\.96\.5\.20:80$/);
   });
 
+  it('Cilium native routing: without kube-proxy replacement the backend node\'s host stack forwards the request (netfilter, conntrack) both ways; with it, BPF redirects', () => {
+    const legacy = trace(loadText(SEED, ['cni=cilium-native', 'kubeProxy=iptables']), 'default/pod-a', CURL, { endpoint: '10.244.2.8' });
+    expect(legacy.ok, legacy.dropped?.text).toBe(true);
+    const onNode2 = (r: typeof legacy, phase: string) => r.events.filter((e) => e.phase === phase && e.at.node === 'node-2').map((e) => e.kind);
+    // Request and reply both pass node-2's FORWARD chain, so conntrack sees the connection from its first packet.
+    expect(onNode2(legacy, 'request')).toEqual(expect.arrayContaining(['bpf', 'netfilter', 'route', 'conntrack']));
+    expect(legacy.events.find((e) => e.phase === 'request' && e.at.node === 'node-2' && e.kind === 'bpf')!.detail).toContain('legacy host routing');
+    expect(legacy.conntrack['node-2'].some((l) => l.includes('dport=8080') && l.includes('[ASSURED]'))).toBe(true);
+    const kpr = trace(loadText(SEED, ['cni=cilium-native', 'kubeProxy=ebpf']), 'default/pod-a', CURL, { endpoint: '10.244.2.8' });
+    expect(kpr.ok, kpr.dropped?.text).toBe(true);
+    expect(onNode2(kpr, 'request')).not.toContain('netfilter');
+  });
+
   it('core/cni and the walk agree on who translates ClusterIPs for Cilium, with and without kube-proxy replacement', () => {
     for (const kp of ['iptables', 'ipvs', 'ebpf'] as const) {
       const t = loadText(SEED, ['cni=cilium-native', `kubeProxy=${kp}`]);

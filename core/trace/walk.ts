@@ -1161,6 +1161,8 @@ class Walker {
 
   /** Into a pod on this node: the host side of its veth (or a bridge / OVS port), into its namespace. */
   toLocalPod(p: Pkt, node: string, pod: PodModel, outIface: string, bridged: boolean): Sent {
+    // Cilium: the host stack routed the packet to cilium_host; bpf_lxc's to-container program delivers it (policy, reverse NAT).
+    if (this.plugin === 'cilium') return this.ciliumToEndpoint(p, node, pod);
     const pdp = this.ctx.podDp(pod);
     const ndp = this.ctx.nodeDp(node);
     const netns = `node/${node}`;
@@ -1606,12 +1608,18 @@ class Walker {
 
   /** Arrival at a Cilium node from the wire or the overlay. */
   ciliumIngress(p: Pkt, node: string, iface: string): Sent {
-    const prog = iface.startsWith('cilium_') ? 'bpf_overlay (from-overlay)' : 'bpf_host (from-netdev)';
+    const overlay = iface.startsWith('cilium_');
+    const prog = overlay ? 'bpf_overlay (from-overlay)' : 'bpf_host (from-netdev)';
     const at: EventLocation = { element: nodeEl(node), node, netns: `node/${node}`, iface };
     const dst = this.placeOf(p.h.ip.dst);
-    this.emit(p, 'bpf', at, `${prog} on ${iface}`, `${prog} looks the destination up in the endpoint map / ipcache${dst.kind === 'pod' && dst.node === node ? ` and redirects the packet to ${this.ctx.podDp(dst.pod).hostPeer}` : ''}; the source identity comes from ${iface.startsWith('cilium_') ? 'the tunnel VNI' : 'the ipcache'}.`, 'forward', { latencyUs: this.lat.bpfUs });
-    if (dst.kind === 'pod' && dst.node === node) return this.ciliumToEndpoint(p, node, dst.pod);
-    if (dst.kind === 'host' && dst.node === node) return { ok: true, at: dst, pkt: p };
+    const localPod = dst.kind === 'pod' && dst.node === node;
+    // Without kube-proxy replacement (legacy host routing) bpf_host hands packets from the network to the host stack,
+    // which routes them to cilium_host (netfilter PREROUTING/FORWARD/POSTROUTING run); bpf_overlay delivers to local endpoints itself.
+    const viaStack = (dst.kind === 'host' && dst.node === node) || (localPod && !overlay && this.kp !== 'ebpf');
+    const what = localPod && !viaStack ? ` and redirects the packet to ${this.ctx.podDp((dst as { pod: PodModel }).pod).hostPeer}` : viaStack ? `, then passes the packet to the host stack (${localPod ? 'legacy host routing: the kernel routes it towards cilium_host, where BPF delivers it to the endpoint' : 'it is addressed to the node itself'})` : '';
+    this.emit(p, 'bpf', at, `${prog} on ${iface}`, `${prog} looks the destination up in the endpoint map / ipcache${what}; the source identity comes from ${overlay ? 'the tunnel VNI' : 'the ipcache'}.`, 'forward', { latencyUs: this.lat.bpfUs });
+    if (viaStack) return this.nodeStack(p, node, iface, undefined);
+    if (localPod) return this.ciliumToEndpoint(p, node, dst.pod);
     return this.drop(p, at, 'no-route', `${p.h.ip.dst} is not an endpoint of ${node}`);
   }
 

@@ -5,7 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { trace } from './index';
+import { randomNatPort } from '../dataplane';
+import { trace, traceContext, walk } from './index';
 import { loadText } from './testing';
 
 const SEED = readFileSync(new URL('../../resources/samples/seed.yaml', import.meta.url), 'utf8');
@@ -58,5 +59,22 @@ describe('a node\'s own connection to a ClusterIP (kube-proxy iptables, seed top
     expect(got.headers.ip.src).toBe('10.96.5.20');
     expect(got.headers.tcp!.sport).toBe(80);
     expect(got.action).toContain('from 10.96.5.20:80');
+  });
+});
+
+describe('memoised netfilter results and --random-fully', () => {
+  it('two connections from one node on one TraceContext get the ports their own tuples give (no port reused from the memo)', () => {
+    const t = loadText(SEED);
+    const ctx = traceContext(t);
+    const masq = (sport: number) => {
+      const r = walk(ctx, 'node:node-1', 'tcp://10.96.5.20:80', { endpoint: '10.244.3.9', srcPort: sport });
+      const e = r.events.find((x) => x.kind === 'snat' && x.at.node === 'node-1')!;
+      return e.headers.tcp!.sport;
+    };
+    const a = masq(40000);
+    const b = masq(40001);
+    expect(a).toBe(randomNatPort({ proto: 'tcp', src: '10.0.1.5', sport: 40000, dst: '10.244.3.9', dport: 8080 }, '10.0.1.5'));
+    expect(b).toBe(randomNatPort({ proto: 'tcp', src: '10.0.1.5', sport: 40001, dst: '10.244.3.9', dport: 8080 }, '10.0.1.5'));
+    expect(a).not.toBe(b);
   });
 });

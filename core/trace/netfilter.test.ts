@@ -168,10 +168,11 @@ spec:
     const p: Packet = { family: 4, proto: 'udp', src: '10.244.1.5', dst: '10.96.0.10', sport: 53241, dport: 53, mark: 0, ctstate: 'NEW' };
     expect(hookKey(c, 'PREROUTING', p)).toBe(hookKey(c, 'PREROUTING', { ...p, sport: 47658 }));
     expect(hookKey(c, 'PREROUTING', p)).not.toBe(hookKey(c, 'PREROUTING', { ...p, dport: 54 }));
-    // MASQUERADE --random-fully picks the port from the tuple: the source port is then part of the key.
+    // MASQUERADE --random-fully picks the port from the tuple: flagged, so memo users re-evaluate SNAT results, not keyed on ports.
     const rf = compileRuleset(nodeIptablesRuleset(t, 'node-1', 4).ruleset);
-    expect(rf.uses.sport).toBe(true);
-    expect(hookKey(rf, 'POSTROUTING', p)).not.toBe(hookKey(rf, 'POSTROUTING', { ...p, sport: 47658 }));
+    expect(rf.uses.randomNat).toBe(true);
+    expect(c.uses.randomNat).toBe(false);
+    expect(rf.uses.sport).toBe(false);
   });
 
   it('MASQUERADE --random-fully rewrites the source port (kube-proxy\'s KUBE-POSTROUTING); without it the port is kept', () => {

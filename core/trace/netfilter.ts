@@ -74,6 +74,13 @@ export interface FieldUse {
   random: boolean;
   /** recent matches: results depend on (and change) xt_recent state. */
   recent: boolean;
+  /**
+   * SNAT/MASQUERADE with --random / --random-fully: the new source port
+   * depends on the packet's ports, but only when such a target fires — memo
+   * users re-evaluate results that carry an SNAT instead of keying every
+   * packet on its ports.
+   */
+  randomNat: boolean;
 }
 
 export interface CompiledRuleset {
@@ -83,7 +90,7 @@ export interface CompiledRuleset {
 }
 
 function fieldUse(rs: Ruleset): FieldUse {
-  const u: FieldUse = { src: false, dst: false, sport: false, dport: false, inIface: false, outIface: false, mark: false, ct: false, tcpFlags: false, icmpType: false, random: false, recent: false };
+  const u: FieldUse = { src: false, dst: false, sport: false, dport: false, inIface: false, outIface: false, mark: false, ct: false, tcpFlags: false, icmpType: false, random: false, recent: false, randomNat: false };
   for (const t of rs.tables.values())
     for (const c of t.chains.values())
       for (const r of c.rules) {
@@ -92,8 +99,8 @@ function fieldUse(rs: Ruleset): FieldUse {
         if (r.inIface) u.inIface = true;
         if (r.outIface) u.outIface = true;
         if (r.target?.kind === 'REDIRECT') u.inIface = true;
-        // --random / --random-fully pick the NAT source port from the tuple.
-        if ((r.target?.kind === 'MASQUERADE' || r.target?.kind === 'SNAT') && (r.target.random || r.target.randomFully)) u.sport = u.dport = true;
+        // --random / --random-fully pick the NAT source port from the tuple (see FieldUse.randomNat).
+        if ((r.target?.kind === 'MASQUERADE' || r.target?.kind === 'SNAT') && (r.target.random || r.target.randomFully)) u.randomNat = true;
         if (r.target?.kind === 'LOG') {
           u.inIface = u.outIface = u.src = u.dst = u.sport = u.dport = true;
         }

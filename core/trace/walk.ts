@@ -486,6 +486,8 @@ class Walker {
     const key = `h|${node}|${hookKey(crs, hook, pk)}`;
     const memo = this.ctx.hookMemo;
     const hit = memo.get(key) as HookResult | undefined;
+    // A memoised SNAT with --random(-fully) picked its port for another packet's ports: evaluate this one.
+    if (hit && crs.uses.randomNat && !crs.uses.sport && hit.nat.some((n) => n.kind === 'SNAT' || n.kind === 'MASQUERADE')) return runHookCompiled(crs, hook, pk, this.evalCtx(node, nf));
     if (hit) return hit;
     let used = false;
     const random: RandomSource = {
@@ -510,6 +512,7 @@ class Walker {
     const key = `o|${node}|${hookKey(crs, hook, pk)}`;
     const memo = this.ctx.hookMemo;
     let r = memo.get(key) as ReturnType<typeof run> | undefined;
+    if (r && crs.uses.randomNat && !crs.uses.sport && r.some((o) => o.result.nat.some((n) => n.kind === 'SNAT' || n.kind === 'MASQUERADE'))) return run();
     if (!r) {
       r = run();
       if (memo.size > 200000) memo.clear();

@@ -1,7 +1,10 @@
 // Benchmark: `testbed up` and `testbed down` for 3 nodes and 9 pods (the seed
 // topology plus three pods), in calico-bgp and calico-vxlan mode, beside the
 // baseline of creating and deleting the same number of bare network
-// namespaces (ip netns add / del) in the same process. Needs root.
+// namespaces (ip netns add / del) in the same process. Then the dual-stack
+// sample (2 nodes, 5 pods) built with both families against the same
+// topology built IPv4-only (its nodes' IPv6 addresses removed, so the
+// test-bed builds the IPv4 half), in calico-vxlan and calico-bgp mode. Needs root.
 // Run: sudo npx tsx bench/testbed.ts [runs]
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -82,6 +85,44 @@ async function main() {
     console.log(`${mode.padEnd(12)} up:   median ${median(ups).toFixed(0)} ms, max ${Math.max(...ups).toFixed(0)} ms (${RUNS} runs; goal <= 15000 ms)`);
     console.log(`${mode.padEnd(12)} down: median ${median(downs).toFixed(0)} ms, max ${Math.max(...downs).toFixed(0)} ms`);
     console.log(`${mode.padEnd(12)} last up by step (ms): ${Object.entries(timings).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+  }
+
+  // dual-stack vs the same topology built IPv4-only
+  const dualText = readFileSync(path.join(ROOT, 'resources', 'samples', 'dual-stack.yaml'), 'utf8');
+  const dual = (mode: string, ipv6: boolean): Topology => {
+    const r = loadTopology([{ file: 'dual-stack.yaml', text: dualText }], { set: ['podIPOffset=2', `cni=${mode}`] });
+    if (!r.topology) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+    if (!ipv6) for (const n of r.topology.nodes) n.ips = n.ips.filter((ip) => !ip.includes(':'));
+    return r.topology;
+  };
+  const d0 = dual('calico-vxlan', true);
+  console.log(`dual-stack.yaml: ${d0.nodes.length} nodes, ${d0.pods.length} pods`);
+  for (const mode of ['calico-vxlan', 'calico-bgp']) {
+    for (const ipv6 of [false, true]) {
+      const ups: number[] = [];
+      const downs: number[] = [];
+      let timings: Record<string, number> = {};
+      for (let r = 0; r < RUNS; r++) {
+        const t = dual(mode, ipv6);
+        const s = process.hrtime.bigint();
+        const st = await testbedUp(t);
+        ups.push(Number(process.hrtime.bigint() - s) / 1e6);
+        timings = st.timings;
+        if ((st.families ?? [4]).includes(6) !== ipv6) throw new Error(`expected families ${ipv6 ? '4,6' : '4'}, got ${st.families}`);
+        const pod = st.pods.find((p) => p.node === 'node-1' && p.namespace === 'default')!;
+        const url = ipv6 ? 'http://[fd00:10:96::c]/' : 'http://10.96.0.11/';
+        const c = await testbedExec(`${pod.namespace}/${pod.name}`, ['curl', '-sS', '-m', '5', url]);
+        if (c.code !== 0) throw new Error(`curl ${url} failed after up: ${c.stderr}`);
+        const d = process.hrtime.bigint();
+        const rep = await testbedDown();
+        downs.push(Number(process.hrtime.bigint() - d) / 1e6);
+        if (rep.leftovers.length) throw new Error(`down left: ${rep.leftovers.join('; ')}`);
+      }
+      const label = `${mode} ${ipv6 ? 'dual-stack' : 'IPv4-only'}`.padEnd(24);
+      console.log(`${label} up:   median ${median(ups).toFixed(0)} ms, max ${Math.max(...ups).toFixed(0)} ms (${RUNS} runs)`);
+      console.log(`${label} down: median ${median(downs).toFixed(0)} ms, max ${Math.max(...downs).toFixed(0)} ms`);
+      console.log(`${label} last up by step (ms): ${Object.entries(timings).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+    }
   }
   console.log(`load average: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }

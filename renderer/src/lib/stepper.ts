@@ -90,12 +90,14 @@ export function headerGroups(h: PacketHeaders): HeaderGroup[] {
       ['outer.eth.src', 'src MAC', o.eth.src],
       ['outer.eth.dst', 'dst MAC', o.eth.dst],
     ]);
-    g('outer.ip', `Outer IPv${o.ip.src.includes(':') ? 6 : 4}`, 'outer', [
+    // IPv6 has a hop limit and no DF bit (routers never fragment IPv6).
+    const o6 = o.ip.src.includes(':');
+    g('outer.ip', `Outer IPv${o6 ? 6 : 4}`, 'outer', [
       ['outer.ip.src', 'src', o.ip.src],
       ['outer.ip.dst', 'dst', o.ip.dst],
-      ['outer.ip.protocol', 'proto', protoName(o.ip.protocol)],
-      ['outer.ip.ttl', 'ttl', o.ip.ttl],
-      ['outer.ip.df', 'DF', o.ip.df ? 'set' : 'clear'],
+      ['outer.ip.protocol', o6 ? 'next header' : 'proto', protoName(o.ip.protocol)],
+      ['outer.ip.ttl', o6 ? 'hop limit' : 'ttl', o.ip.ttl],
+      ['outer.ip.df', 'DF', o6 ? undefined : o.ip.df ? 'set' : 'clear'],
       ['outer.ip.length', 'length', o.ip.length],
     ]);
     if (o.udp)
@@ -126,7 +128,7 @@ export function headerGroups(h: PacketHeaders): HeaderGroup[] {
     ['ip.dst', 'dst', h.ip.dst],
     ['ip.protocol', 'proto', h.ip.protocol],
     ['ip.ttl', h.ip.version === 6 ? 'hop limit' : 'ttl', h.ip.ttl],
-    ['ip.df', 'DF', h.ip.df ? 'set' : 'clear'],
+    ['ip.df', 'DF', h.ip.version === 6 ? undefined : h.ip.df ? 'set' : 'clear'],
     ['ip.length', 'length', h.ip.length],
   ]);
   if (h.tcp)

@@ -72,6 +72,26 @@ describe('packet stepper logic', () => {
     expect(g.find((x) => x.id === 'tcp')!.fields.find((f) => f.name === 'flags')?.value).toBe('[S]');
   });
 
+  it('IPv6 headers (inner and outer) show a hop limit and no DF bit', () => {
+    const v6: PacketHeaders = {
+      ip: { version: 6, src: 'fd00:10:244:1::1', dst: 'fd00:10:244:2::1', ttl: 63, df: true, length: 80, protocol: 'TCP' },
+      tcp: { sport: 52345, dport: 8080, flags: ['S'], seq: 1, window: 64800, payload: 0 },
+      outer: { kind: 'vxlan', eth: { src: 'aa:aa:aa:aa:aa:01', dst: 'aa:aa:aa:aa:aa:02' }, ip: { src: 'fd00:10::1:5', dst: 'fd00:10::1:6', protocol: 17, ttl: 64, df: true, length: 150 }, udp: { sport: 40000, dport: 4789, length: 110 }, vxlan: { flags: 8, vni: 4096 } },
+    };
+    const g = headerGroups(v6);
+    const outer = g.find((x) => x.id === 'outer.ip')!;
+    const inner = g.find((x) => x.id === 'ip')!;
+    expect(outer.title).toBe('Outer IPv6');
+    for (const grp of [outer, inner]) {
+      expect(grp.fields.map((f) => f.name)).toContain('hop limit');
+      expect(grp.fields.map((f) => f.name)).not.toContain('DF');
+      expect(grp.fields.map((f) => f.name)).not.toContain('ttl');
+    }
+    expect(outer.fields.find((f) => f.path === 'outer.ip.protocol')).toMatchObject({ name: 'next header', value: 'UDP (17)' });
+    // IPv4 keeps TTL and DF.
+    expect(headerGroups(encap).find((x) => x.id === 'outer.ip')!.fields.map((f) => f.name)).toEqual(expect.arrayContaining(['ttl', 'DF']));
+  });
+
   it('highlights what changed since the previous hop: named by the step, or different', () => {
     const d = headersAt(events, 2);
     expect(d.changed).toEqual(['ip.dst', 'tcp.dport']);

@@ -58,5 +58,19 @@ describe('netlab testbed (arguments; the live suite builds the real thing)', () 
     expect(text).toContain('ssh -i /run/netlab/ssh/client_ed25519 -p 22201 root@127.0.0.1');
     expect(text).toContain('warning: the topology is dual-stack or IPv6');
     expect(formatStatus({ up: false, nodes: [], pods: [], processes: [], differences: [], warnings: [] })).toBe('test-bed: down (nothing built)\n');
+    // dual-stack: both addresses in the IP column
+    const dual = formatStatus({
+      up: true,
+      phase: 'up',
+      topology: 'dual-stack',
+      mode: 'calico-vxlan',
+      nodes: [{ name: 'node-1', ip: '10.0.1.5', ip6: 'fd00:10::1:5', netns: 'nl-n-node-1', present: true }],
+      pods: [{ pod: 'default/web', node: 'node-1', ip: '10.244.1.2', ip6: 'fd00:10:244:1::2', netns: 'nl-p-default-web', present: true, servers: [] }],
+      processes: [],
+      differences: [],
+      warnings: [],
+    });
+    expect(dual).toMatch(/node-1 +10\.0\.1\.5 fd00:10::1:5 +nl-n-node-1/);
+    expect(dual).toMatch(/default\/web +node-1 +10\.244\.1\.2 fd00:10:244:1::2 +nl-p-default-web/);
   });
 });

@@ -33,14 +33,14 @@ export function formatStatus(s: TestbedStatus): string {
   lines.push(
     table(
       ['NODE', 'IP', 'NAMESPACE', 'SSH', 'HOST KEY'],
-      s.nodes.map((n) => [n.name, n.ip, `${n.netns}${n.present ? '' : ' (missing)'}`, n.ssh ?? '-', n.hostKeyFingerprint ?? '-']),
+      s.nodes.map((n) => [n.name, n.ip6 ? `${n.ip} ${n.ip6}` : n.ip, `${n.netns}${n.present ? '' : ' (missing)'}`, n.ssh ?? '-', n.hostKeyFingerprint ?? '-']),
     ).trimEnd(),
   );
   lines.push('');
   lines.push(
     table(
       ['POD', 'NODE', 'IP', 'NAMESPACE', 'SERVERS'],
-      s.pods.map((p) => [p.pod, p.node, p.ip, `${p.netns}${p.present ? '' : ' (missing)'}`, p.servers.join(', ') || '-']),
+      s.pods.map((p) => [p.pod, p.node, p.ip6 ? `${p.ip} ${p.ip6}` : p.ip, `${p.netns}${p.present ? '' : ' (missing)'}`, p.servers.join(', ') || '-']),
     ).trimEnd(),
   );
   for (const w of s.warnings) lines.push(`warning: ${w}`);
@@ -70,8 +70,11 @@ up      builds the topology (default: the seed sample) on this machine, as root:
         as cluster DNS, small servers on the pods' ports, and sshd on each node
         reachable only through 127.0.0.1 (see status for the ports).
         Modes: calico-bgp, calico-vxlan, calico-vxlan-crosssubnet, flannel-vxlan,
-        flannel-host-gw (choose with --set cni=…). Nothing is ever added to the
-        root namespace except the 127.0.0.1 SSH forwards.
+        flannel-host-gw (choose with --set cni=…). Dual-stack topologies are built
+        with both families (IPv6 node addresses, pods with both addresses,
+        vxlan-v6.calico / flannel-v6.1 or BIRD IPv6 sessions, ip6tables rules).
+        Nothing is ever added to the root namespace except the 127.0.0.1 SSH
+        forwards.
 down    removes everything the test-bed created (namespaces, processes, files,
         rules), also after a crash; safe to run any time.
 status  lists nodes, SSH endpoints and host-key fingerprints, pods, processes.

@@ -28,8 +28,9 @@ export interface TestbedStatus {
   topology?: string;
   mode?: string;
   createdAt?: string;
-  nodes: { name: string; ip: string; netns: string; present: boolean; ssh?: string; hostKeyFingerprint?: string }[];
-  pods: { pod: string; node: string; ip: string; netns: string; present: boolean; servers: string[] }[];
+  /** `ip6`: the IPv6 address of a dual-stack test-bed's node or pod. */
+  nodes: { name: string; ip: string; ip6?: string; netns: string; present: boolean; ssh?: string; hostKeyFingerprint?: string }[];
+  pods: { pod: string; node: string; ip: string; ip6?: string; netns: string; present: boolean; servers: string[] }[];
   processes: { name: string; pid: number; running: boolean }[];
   clientKey?: string;
   differences: string[];
@@ -50,12 +51,13 @@ export function testbedStatus(): TestbedStatus {
     nodes: s.nodes.map((n) => ({
       name: n.name,
       ip: n.ip,
+      ...(n.ip6 ? { ip6: n.ip6 } : {}),
       netns: n.netns,
       present: present(n.netns),
       ssh: n.sshPort ? `127.0.0.1:${n.sshPort}` : undefined,
       hostKeyFingerprint: n.hostKeyFingerprint,
     })),
-    pods: s.pods.map((p) => ({ pod: `${p.namespace}/${p.name}`, node: p.node, ip: p.ip, netns: p.netns, present: present(p.netns), servers: p.servers })),
+    pods: s.pods.map((p) => ({ pod: `${p.namespace}/${p.name}`, node: p.node, ip: p.ip, ...(p.ip6 ? { ip6: p.ip6 } : {}), netns: p.netns, present: present(p.netns), servers: p.servers })),
     processes: s.processes.map((p) => ({ name: p.name, pid: p.pid, running: isSameProcess(p) })),
     clientKey: s.clientKey,
     differences: s.differences,

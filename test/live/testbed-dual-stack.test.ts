@@ -98,7 +98,12 @@ function addrs(ns: string, dev: string): AddrInfo[] {
   return j.flatMap((l) => l.addr_info);
 }
 
-const CHECKS: CheckName[] = ['routes', 'iptables', 'cni'];
+const CHECKS: CheckName[] = ['routes', 'iptables', 'conntrack', 'tcpdump', 'dns', 'cni'];
+/**
+ * flannel: the probe checks are left out. With flannel the probe model is off for reasons unrelated to
+ * IPv6 (a hairpinned DNS query is masqueraded to cni0's address, not the node's; see the report).
+ */
+const FLANNEL_CHECKS: CheckName[] = ['routes', 'iptables', 'cni'];
 
 describe.sequential('dual-stack test-bed (live): the IPv6 half of resources/samples/dual-stack.yaml', () => {
   beforeAll(async () => {
@@ -194,10 +199,14 @@ describe.sequential('dual-stack test-bed (live): the IPv6 half of resources/samp
         expect(both.stdout.trim()).toBe(t.services.find((s) => s.name === 'web')!.clusterIPs.find((ip) => ip.includes(':')));
       });
 
-      it('compare via testbed: node-1\'s IPv4 and IPv6 routes (node and pod namespaces), iptables and ip6tables, CNI results: no unexplained difference', async () => {
-        const report = await compareNode({ topology: t, node: 'node-1', runner: new NetnsRunner(nodeNetns('node-1')), via: 'testbed', checks: CHECKS, testbed: state });
-        expect(report.checks.map((c) => c.check)).toEqual(CHECKS);
+      it('compare via testbed: node-1\'s IPv4 and IPv6 routes (node and pod namespaces), iptables and ip6tables, a request (conntrack, tcpdump, DNS), CNI results: no unexplained difference', async () => {
+        const checks = mode === 'flannel-vxlan' ? FLANNEL_CHECKS : CHECKS;
+        const report = await compareNode({ topology: t, node: 'node-1', runner: new NetnsRunner(nodeNetns('node-1'), { defaults: { allowProbe: true } }), via: 'testbed', checks, testbed: state });
+        expect(report.skipped ?? []).toEqual([]);
+        expect(report.checks.map((c) => c.check)).toEqual(checks);
         expect(unexplained(report)).toEqual([]);
+        // the probe asks for web-v4 (A record only): a dual-stack client would connect to a dual-stack name over IPv6
+        if (checks.includes('conntrack')) expect(report.checks.find((c) => c.check === 'conntrack')!.notes?.join(' ')).toMatch(/curl web-v4\.default\.svc\.cluster\.local:80 .*exit 0, 200 10\.96\./);
         const routes = report.checks.find((c) => c.check === 'routes')!;
         expect(routes.summary).toMatch(/\(table main, IPv6\)/);
         expect(routes.summary).toMatch(/IPv4 and IPv6 routes of 3 pod namespace\(s\)/);

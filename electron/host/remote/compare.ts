@@ -127,7 +127,12 @@ export function chooseProbe(t: Topology, node: string, choice: ProbeChoice = {})
   let port = choice.port;
   let endpoints = new Set<string>();
   if (!host) {
-    const svc = t.services.find(
+    // The probe model follows IPv4. A dual-stack pod resolving a name with A and AAAA records connects over
+    // IPv6 (glibc's default address sorting ranks IPv6, ULA included, above IPv4), so prefer a Service whose
+    // name has an A record only; dual-stack Services come after.
+    const v6Too = (s: Topology['services'][number]) => s.clusterIPs.some((ip) => parseIP(ip)?.family === 6);
+    const ordered = [...t.services].sort((a, b) => Number(v6Too(a)) - Number(v6Too(b)));
+    const svc = ordered.find(
       (s) =>
         s.type !== 'ExternalName' &&
         s.clusterIPs.some((ip) => ip !== 'None' && parseIP(ip)?.family === 4) &&

@@ -86,6 +86,9 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
   await Promise.all(workers);
 }
 
+/** The link-local address of every Calico host veth (EUI-64 of ee:ee:ee:ee:ee:ee): the pods' IPv6 next hop. */
+export const CALICO_LINK_LOCAL = 'fe80::ecee:eeff:feee:eeee';
+
 /**
  * IPv6 duplicate address detection off, set in each namespace right after it
  * is created (before any device exists, so every device inherits `default`;
@@ -93,9 +96,6 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
  * usable at once instead of staying "tentative" for about a second, and no
  * `nodad` flag is needed on each address.
  */
-/** The link-local address of every Calico host veth (EUI-64 of ee:ee:ee:ee:ee:ee): the pods' IPv6 next hop. */
-export const CALICO_LINK_LOCAL = 'fe80::ecee:eeff:feee:eeee';
-
 const NO_DAD: Record<string, string> = { 'net.ipv6.conf.all.accept_dad': '0', 'net.ipv6.conf.default.accept_dad': '0' };
 
 function writeFile(path: string, text: string, mode = 0o644): void {

@@ -15,7 +15,7 @@
 // the reason. The test-bed is shared (fixed nl- names): the suite waits while
 // another process has one up.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,7 @@ import { loadState, nodeNetns, podNetns, preflight, testbedDown, testbedUp, type
 const execFileP = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
 const DUAL = join(ROOT, 'resources', 'samples', 'dual-stack.yaml');
+const NETLAB = join(ROOT, 'bin', 'netlab.mjs');
 /** host-local keeps each range's first host address as its gateway: start the pods at .2 / ::2. */
 const SET = ['podIPOffset=2'];
 
@@ -251,4 +252,31 @@ describe.sequential('dual-stack test-bed (live): the IPv6 half of resources/samp
       });
     });
   }
+
+  it('cleans up after a dual-stack `netlab testbed up` (calico-bgp) is killed with SIGKILL mid-build; IPv6 routes and addresses of the root namespace unchanged', async () => {
+    const before = rootText();
+    const child = spawn(process.execPath, [NETLAB, 'testbed', 'up', DUAL, ...SET.flatMap((x) => ['--set', x]), '--set', 'cni=calico-bgp'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stderr.on('data', (d) => (out += d));
+    await new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`up never reached step 8: ${out}`)), 60_000);
+      child.stdout.on('data', (d) => {
+        out += d;
+        // step 8 starts the servers: BIRD (with its IPv6 sessions) and dnsmasq already run
+        if (out.includes('[8/11]')) {
+          clearTimeout(timer);
+          child.kill('SIGKILL');
+          res();
+        }
+      });
+    });
+    await new Promise((r) => child.on('close', r));
+    expect(execFileSync('ip', ['netns', 'list']).toString()).toMatch(/nl-n-node-1/);
+    expect(execFileSync('ip', ['-n', 'nl-n-node-1', '-6', 'addr', 'show', 'dev', 'eth0']).toString()).toContain('fd00:10::1:5/64');
+    expect(leftovers().some((l) => l.startsWith('process'))).toBe(true);
+    const down = await execFileP(process.execPath, [NETLAB, 'testbed', 'down'], { cwd: ROOT });
+    expect(down.stdout).toMatch(/^removed \d+ namespaces, stopped \d+ processes/);
+    expect(leftovers()).toEqual([]);
+    expect(rootText()).toEqual(before);
+  }, 90_000);
 });

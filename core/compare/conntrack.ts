@@ -54,7 +54,8 @@ function stateDiff(f: ExpectedFlow, e: ConntrackEntry): { explanation: string; e
 export function compareConntrackEntries(expected: ExpectedProbe, entries: readonly ConntrackEntry[]): CheckResult {
   const items: DiffItem[] = [];
   const client = expected.clientIP;
-  const fromClient = entries.filter((e) => e.original.src === client);
+  // a dual-stack client sends the request from its IPv6 address when the target is IPv6
+  const fromClient = entries.filter((e) => e.original.src === client || (!!expected.clientIP6 && e.original.src === expected.clientIP6));
   const used = new Set<ConntrackEntry>();
   // flows with the same 5-tuple-without-sport share entries (one per source port the client used)
   const groups = new Map<string, ExpectedFlow[]>();
@@ -92,9 +93,9 @@ export function compareConntrackEntries(expected: ExpectedProbe, entries: readon
         });
       } else {
         if (e.reply.dst !== alt.replyDst) {
-          changes.push({ explanation: `replies go to ${e.reply.dst} on the node, to ${alt.replyDst} in the model: ${e.reply.dst !== client ? 'the node source-NATs (masquerades) this flow' : 'the model masquerades this flow, the node does not'}`, explained: false });
+          changes.push({ explanation: `replies go to ${e.reply.dst} on the node, to ${alt.replyDst} in the model: ${e.reply.dst !== f.src ? 'the node source-NATs (masquerades) this flow' : 'the model masquerades this flow, the node does not'}`, explained: false });
         }
-        if (e.original.sport !== undefined && e.reply.dport !== undefined && e.reply.dport !== e.original.sport && alt.replyDst === client) {
+        if (e.original.sport !== undefined && e.reply.dport !== undefined && e.reply.dport !== e.original.sport && alt.replyDst === f.src) {
           changes.push({ explanation: `the source port was rewritten (${e.original.sport} → ${e.reply.dport}) although the model does no SNAT`, explained: false });
         }
       }

@@ -53,13 +53,18 @@ export interface ExpectedProbe {
   spec: ProbeSpec;
   client: PodModel;
   clientIP: string;
+  /** The client's IPv6 address (dual-stack pods): the request's source when the target is IPv6. */
+  clientIP6?: string;
   node: string;
   nodeIP: string;
   /** The client's host-side interface on its node (the pod's veth). */
   clientVeth?: string;
   resolution?: Resolution;
   dnsServer?: string;
-  /** The address the TCP connection goes to (first A answer, or the given address). */
+  /**
+   * The address the TCP connection goes to: the given address, or the answer
+   * glibc's getaddrinfo sorts first (a dual-stack pod: the AAAA answer, see expectProbe).
+   */
   target?: string;
   flows: ExpectedFlow[];
   notes: string[];
@@ -118,13 +123,17 @@ function alternatives(t: Topology, node: string, nodeIP: string, outcomes: Servi
     const endpointNode = o.endpoint?.nodeName ?? t.pods.find((p) => p.ips.includes(to.ip))?.nodeName;
     let egress: FlowAlternative['egress'] = { dev: route.dev, gateway: route.gateway, encapsulation: 'none' };
     if (endpointNode && endpointNode !== node) {
-      const enc = model.encapsulationBetween(t, node, endpointNode);
+      const family = parseIP(to.ip)?.family ?? 4;
+      const enc = model.encapsulationBetween(t, node, endpointNode, family);
       egress = { ...egress, encapsulation: enc };
       if (enc === 'vxlan') {
         const vx = nodeNs.interfaces.find((i) => i.kind === 'vxlan' && i.name === route.dev) ?? nodeNs.interfaces.find((i) => i.kind === 'vxlan');
         const peer = t.nodes.find((n) => n.name === endpointNode);
-        const peerIP = peer?.ips.find((ip) => parseIP(ip)?.family === parseIP(nodeIP)?.family);
-        if (peerIP) egress.outer = { src: nodeIP, dst: canonicalIP(peerIP), dport: vx?.vxlan?.dstport ?? 4789, vni: vx?.vxlan?.id };
+        // the outer header's family: vxlan-v6.calico and flannel-v6.1 use the nodes' IPv6 addresses
+        const outer = model.underlayFor?.(family) ?? 4;
+        const self = t.nodes.find((n) => n.name === node)?.ips.find((ip) => parseIP(ip)?.family === outer) ?? nodeIP;
+        const peerIP = peer?.ips.find((ip) => parseIP(ip)?.family === outer);
+        if (peerIP) egress.outer = { src: canonicalIP(self), dst: canonicalIP(peerIP), dport: vx?.vxlan?.dstport ?? 4789, vni: vx?.vxlan?.id };
       }
     }
     out.push({
@@ -145,6 +154,8 @@ export function expectProbe(t: Topology, spec: ProbeSpec): ExpectedProbe {
   const client = findPodRef(t, spec.client);
   if (client.hostNetwork) throw new ProbeError(`pod ${spec.client} uses hostNetwork`, 'pick a client pod with its own network namespace');
   const clientIP = client.ips.find((ip) => parseIP(ip)?.family === 4) ?? client.ips[0];
+  const v6of = (ips: readonly string[]) => ips.find((ip) => parseIP(ip)?.family === 6);
+  const clientIP6 = clientIP && parseIP(clientIP)?.family === 4 ? v6of(client.ips) : undefined;
   if (!clientIP) throw new ProbeError(`pod ${spec.client} has no IP address`, 'give the pod status.podIP or let IPAM assign one');
   const node = client.nodeName;
   const nodeModel = t.nodes.find((n) => n.name === node);
@@ -182,24 +193,35 @@ export function expectProbe(t: Topology, spec: ProbeSpec): ExpectedProbe {
         });
       }
     }
-    target = resolution.addresses.find((a) => parseIP(a)?.family === 4) ?? resolution.addresses[0];
+    // glibc's getaddrinfo sorts the answers (RFC 3484 default table): IPv6, ULA included (precedence 40 under
+    // ::/0), ranks above IPv4 (::ffff:0:0/96, precedence 10) when the pod has an IPv6 source address, so a
+    // dual-stack pod connects to the AAAA answer first (curl's happy eyeballs starts with it)
+    const a4 = resolution.addresses.find((a) => parseIP(a)?.family === 4);
+    const a6 = resolution.addresses.find((a) => parseIP(a)?.family === 6);
+    target = clientIP6 && a6 ? a6 : (a4 ?? resolution.addresses[0]);
+    if (target && target === a6 && a4) notes.push(`${spec.host} has A and AAAA answers and the client has an IPv6 address: glibc sorts the IPv6 answer first, so the request goes to ${a6}`);
     if (!target) notes.push(`the model resolves ${spec.host} to no address (${resolution.outcome}): no TCP connection follows`);
   }
   if (target) {
-    const lk = serviceLookup(t, node, { proto: 'tcp', src: clientIP, dst: target, dport: spec.port, origin: 'pod' });
-    const alts = alternatives(t, node, nodeIP, lk.matched ? lk.outcomes : [{ probability: 1, verdict: 'NONE', masquerade: false, steps: [] }], clientIP, target, spec.port);
+    const six = parseIP(target)?.family === 6;
+    const src = six && clientIP6 ? clientIP6 : clientIP;
+    const srcNodeIP = six ? (nodeModel.ips.find((ip) => parseIP(ip)?.family === 6) ?? nodeIP) : nodeIP;
+    const lk = serviceLookup(t, node, { proto: 'tcp', src, dst: target, dport: spec.port, origin: 'pod' });
+    const alts = alternatives(t, node, srcNodeIP, lk.matched ? lk.outcomes : [{ probability: 1, verdict: 'NONE', masquerade: false, steps: [] }], src, target, spec.port);
     const to = alts[0] ? { ip: alts[0].replySrc, port: alts[0].replySport } : { ip: target, port: spec.port };
     if (lk.matched && alts.length === 0) notes.push(`the Service at ${target}:${spec.port} has no endpoints in the model: the connection is ${lk.chosen.verdict === 'REJECT' ? 'rejected' : 'dropped'}`);
     flows.push({
       purpose: 'request',
       proto: 'tcp',
-      src: clientIP,
+      src,
       dst: target,
       dport: spec.port,
       alternatives: alts,
-      final: alts.length ? finalState('tcp', clientIP, target, spec.port, to, alts[0].replyDst !== clientIP ? alts[0].replyDst : undefined) : { state: 'SYN_SENT', assured: false, unreplied: true },
-      description: `TCP ${clientIP} → ${target}:${spec.port}${lk.service ? ` (Service ${lk.service.namespace}/${lk.service.name})` : ''}`,
+      final: alts.length ? finalState('tcp', src, target, spec.port, to, alts[0].replyDst !== src ? alts[0].replyDst : undefined) : { state: 'SYN_SENT', assured: false, unreplied: true },
+      description: `TCP ${src} → ${six ? `[${target}]` : target}:${spec.port}${lk.service ? ` (Service ${lk.service.namespace}/${lk.service.name})` : ''}`,
     });
   }
-  return { spec, client, clientIP, node, nodeIP: canonicalIP(nodeIP), clientVeth, resolution, dnsServer, target, flows, notes };
+  const out: ExpectedProbe = { spec, client, clientIP, node, nodeIP: canonicalIP(nodeIP), clientVeth, resolution, dnsServer, target, flows, notes };
+  if (clientIP6) out.clientIP6 = canonicalIP(clientIP6);
+  return out;
 }

@@ -94,10 +94,13 @@ export function compareCapture(expected: ExpectedProbe, packets: readonly Tcpdum
   // 2. the SYN to the Service address, and 3. the SYN after DNAT / 4. tunnel headers
   const req = expected.flows.find((f) => f.purpose === 'request');
   if (req) {
+    // the request's source: the client's IPv6 address when the target is IPv6
+    const client = req.src;
+    const ipv = req.dst.includes(':') ? 'IP6' : 'IP';
     compared++;
     const syns = all.filter(({ p }) => isSyn(p) && p.src === client && p.dst === req.dst && p.dport === req.dport);
     if (syns.length === 0) {
-      items.push({ kind: 'missing', where: `TCP ${req.dst}:${req.dport}`, model: `IP ${client}.* > ${req.dst}.${req.dport}: Flags [S]`, explanation: `no SYN from ${client} to ${req.dst}:${req.dport} in the capture: the client did not connect to the address the model resolves`, explained: false });
+      items.push({ kind: 'missing', where: `TCP ${req.dst}:${req.dport}`, model: `${ipv} ${client}.* > ${req.dst}.${req.dport}: Flags [S]`, explanation: `no SYN from ${client} to ${req.dst}:${req.dport} in the capture: the client did not connect to the address the model resolves`, explained: false });
     }
     const translated = req.alternatives.filter((a) => a.replySrc !== req.dst || a.replySport !== req.dport);
     if (translated.length) {
@@ -108,7 +111,7 @@ export function compareCapture(expected: ExpectedProbe, packets: readonly Tcpdum
         items.push({
           kind: 'missing',
           where: `TCP ${req.dst}:${req.dport} after DNAT`,
-          model: `IP ${client}.* > {${translated.map(altText).join(' | ')}}: Flags [S]`,
+          model: `${ipv} ${client}.* > {${translated.map(altText).join(' | ')}}: Flags [S]`,
           explanation: strays.length
             ? `the SYN left for ${strays.map(({ p }) => `${p.dst}.${p.dport}`).join(', ')}, which is not an endpoint of the Service in the model`
             : `no SYN to any endpoint (${translated.map(altText).join(', ')}) in the capture: the Service address was not translated on this node`,
@@ -127,7 +130,7 @@ export function compareCapture(expected: ExpectedProbe, packets: readonly Tcpdum
             items.push({
               kind: 'changed',
               where: `egress of ${client} → ${alt.replySrc}.${alt.replySport}`,
-              model: `${alt.egress.dev} Out IP ${client}.* > ${alt.replySrc}.${alt.replySport}: Flags [S]`,
+              model: `${alt.egress.dev} Out ${ipv} ${client}.* > ${alt.replySrc}.${alt.replySport}: Flags [S]`,
               real: leaving.map(({ p }) => packetText(p)).join(' | '),
               explanation: podVeth && realVeth ? 'the SYN leaves through the endpoint pod\'s veth; the host veth names differ' : `the SYN leaves the node on ${devs.join(', ')}, the model sends it out on ${alt.egress.dev}${alt.egress.gateway ? ` via ${alt.egress.gateway}` : ''}`,
               explained: podVeth && realVeth,
@@ -140,7 +143,7 @@ export function compareCapture(expected: ExpectedProbe, packets: readonly Tcpdum
           compared++;
           const o = alt.egress.outer;
           if (tunneled.length === 0) {
-            items.push({ kind: 'missing', where: 'VXLAN', model: o ? `IP ${o.src}.* > ${o.dst}.${o.dport}: VXLAN, flags [I] (0x08), vni ${o.vni}` : 'VXLAN-encapsulated SYN', explanation: `the model carries ${client} → ${alt.replySrc} in VXLAN between the nodes; the capture shows no VXLAN packet with that SYN inside`, explained: false });
+            items.push({ kind: 'missing', where: 'VXLAN', model: o ? `${o.src.includes(':') ? 'IP6' : 'IP'} ${o.src}.* > ${o.dst}.${o.dport}: VXLAN, flags [I] (0x08), vni ${o.vni}` : 'VXLAN-encapsulated SYN', explanation: `the model carries ${client} → ${alt.replySrc} in VXLAN between the nodes; the capture shows no VXLAN packet with that SYN inside`, explained: false });
           } else if (o) {
             const op = tunneled[0].outer!;
             const diffs: string[] = [];
@@ -150,7 +153,7 @@ export function compareCapture(expected: ExpectedProbe, packets: readonly Tcpdum
             if (o.vni !== undefined && op.vxlan?.vni !== o.vni) diffs.push(`VNI ${op.vxlan?.vni} (model ${o.vni})`);
             if (op.vxlan && op.vxlan.flags !== 'I') diffs.push(`VXLAN flags [${op.vxlan.flags}] (a VNI is carried only with flag I)`);
             if (diffs.length) {
-              items.push({ kind: 'changed', where: 'VXLAN outer header', model: `IP ${o.src}.* > ${o.dst}.${o.dport}: VXLAN, flags [I] (0x08), vni ${o.vni}`, real: packetText(op), explanation: diffs.join('; '), explained: false });
+              items.push({ kind: 'changed', where: 'VXLAN outer header', model: `${o.src.includes(':') ? 'IP6' : 'IP'} ${o.src}.* > ${o.dst}.${o.dport}: VXLAN, flags [I] (0x08), vni ${o.vni}`, real: packetText(op), explanation: diffs.join('; '), explained: false });
             }
           }
         } else if (tunneled.length) {

@@ -206,8 +206,15 @@ describe.sequential('dual-stack test-bed (live): the IPv6 half of resources/samp
         expect(report.skipped ?? []).toEqual([]);
         expect(report.checks.map((c) => c.check)).toEqual(checks);
         expect(unexplained(report)).toEqual([]);
-        // the probe asks for web-v4 (A record only): a dual-stack client would connect to a dual-stack name over IPv6
-        if (checks.includes('conntrack')) expect(report.checks.find((c) => c.check === 'conntrack')!.notes?.join(' ')).toMatch(/curl web-v4\.default\.svc\.cluster\.local:80 .*exit 0, 200 10\.96\./);
+        if (checks.includes('conntrack')) {
+          // the probe asks for web (A and AAAA): the dual-stack client connects to its IPv6 ClusterIP, as the model says
+          expect(report.checks.find((c) => c.check === 'conntrack')!.notes?.join(' ')).toMatch(/curl web\.default\.svc\.cluster\.local:80 .*exit 0, 200 fd00:10:96::b /);
+          expect(report.checks.find((c) => c.check === 'tcpdump')!.summary).not.toMatch(/: 0 packets/);
+          // and web-v4 (A only) over IPv4
+          const v4 = await compareNode({ topology: t, node: 'node-1', runner: new NetnsRunner(nodeNetns('node-1'), { defaults: { allowProbe: true } }), via: 'testbed', checks: ['conntrack', 'tcpdump', 'dns'], testbed: state, probe: { host: 'web-v4.default.svc.cluster.local', port: 80 } });
+          expect(unexplained(v4)).toEqual([]);
+          expect(v4.checks.find((c) => c.check === 'conntrack')!.notes?.join(' ')).toMatch(/curl web-v4\.default\.svc\.cluster\.local:80 .*exit 0, 200 10\.96\./);
+        }
         const routes = report.checks.find((c) => c.check === 'routes')!;
         expect(routes.summary).toMatch(/\(table main, IPv6\)/);
         expect(routes.summary).toMatch(/IPv4 and IPv6 routes of 3 pod namespace\(s\)/);

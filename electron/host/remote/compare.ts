@@ -127,12 +127,8 @@ export function chooseProbe(t: Topology, node: string, choice: ProbeChoice = {})
   let port = choice.port;
   let endpoints = new Set<string>();
   if (!host) {
-    // The probe model follows IPv4. A dual-stack pod resolving a name with A and AAAA records connects over
-    // IPv6 (glibc's default address sorting ranks IPv6, ULA included, above IPv4), so prefer a Service whose
-    // name has an A record only; dual-stack Services come after.
-    const v6Too = (s: Topology['services'][number]) => s.clusterIPs.some((ip) => parseIP(ip)?.family === 6);
-    const ordered = [...t.services].sort((a, b) => Number(v6Too(a)) - Number(v6Too(b)));
-    const svc = ordered.find(
+    // (a dual-stack Service's name has A and AAAA records: a dual-stack client connects over IPv6, as the probe model says)
+    const svc = t.services.find(
       (s) =>
         s.type !== 'ExternalName' &&
         s.clusterIPs.some((ip) => ip !== 'None' && parseIP(ip)?.family === 4) &&
@@ -306,7 +302,7 @@ async function runProbe(o: NodeCompareOptions, spec: { client: string; host: str
     let stderr = '';
     const secs = 15;
     captureDone = o.runner
-      .run(['timeout', String(secs), 'tcpdump', '-n', '-l', '-i', 'any', '-c', '5000', 'host', expected.clientIP, 'or', 'udp', 'port', '4789', 'or', 'udp', 'port', '8472'], {
+      .run(['timeout', String(secs), 'tcpdump', '-n', '-l', '-i', 'any', '-c', '5000', 'host', expected.clientIP, ...(expected.clientIP6 ? ['or', 'host', expected.clientIP6] : []), 'or', 'udp', 'port', '4789', 'or', 'udp', 'port', '8472'], {
         timeoutMs: (secs + 5) * 1000,
         signal: stop.signal,
         onOutput: (s, chunk) => {
@@ -346,6 +342,11 @@ async function runProbe(o: NodeCompareOptions, spec: { client: string; host: str
     try {
       const r = await o.runner.run(['conntrack', '-L'], { ...opt, maxBytes: 256 * 1024 * 1024 });
       out.conntrack = ensureOk(r, 'conntrack -L');
+      // conntrack -L lists IPv4 only: a request to an IPv6 target needs -f ipv6
+      if (expected.target && parseIP(expected.target)?.family === 6) {
+        const r6 = await o.runner.run(['conntrack', '-L', '-f', 'ipv6'], { ...opt, maxBytes: 256 * 1024 * 1024 });
+        out.conntrack += ensureOk(r6, 'conntrack -L -f ipv6');
+      }
     } catch (e) {
       out.conntrackError = errText(e);
     }

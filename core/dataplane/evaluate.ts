@@ -184,7 +184,7 @@ export interface EvalContext {
   /** Seconds on the caller's clock (recent match); default 0. */
   now?: number;
   /** The address MASQUERADE picks on an outgoing interface. */
-  masqueradeAddress?(outIface: string | undefined, family: Family): string | undefined;
+  masqueradeAddress?(outIface: string | undefined, family: Family, dst?: string): string | undefined;
   /** The address REDIRECT picks for packets arriving on an interface (undefined iface = locally generated). */
   redirectAddress?(inIface: string | undefined, family: Family): string | undefined;
   /** Matches the model cannot interpret (opaque): treat as matching or not. Default: not matching. */
@@ -562,7 +562,7 @@ export function applyTarget(tg: Exclude<Target, { kind: 'RETURN' | 'jump' }>, p:
         ip = e.ip;
         port = e.port;
       } else {
-        ip = ctx.masqueradeAddress?.(p.outIface, p.family);
+        ip = ctx.masqueradeAddress?.(p.outIface, p.family, p.dst);
         if (!ip) res.notes.push(`MASQUERADE: source becomes the primary address of ${p.outIface ?? 'the outgoing interface'} (not known to the model)`);
         if (tg.toPorts) port = Number(tg.toPorts.split('-')[0]);
       }

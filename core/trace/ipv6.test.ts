@@ -214,6 +214,17 @@ spec:
     expect(v4.dropped?.text).toContain('web-from-v6-pods');
   });
 
+  it('hairpin over IPv6: kube-proxy masquerades to the node address RFC 6724 picks (vxlan-v6.calico\'s, longest common prefix), as the kernel does; IPv4 keeps eth0\'s', () => {
+    const t = loadText(DUAL, ['cni=calico-vxlan']);
+    const web = t.pods.find((p) => p.labels.app === 'web' && p.nodeName === 'node-1')!;
+    const ip6 = web.ips.find((ip) => ip.includes(':'))!;
+    const r = trace(t, `${web.namespace}/${web.name}`, 'http://web-v6', { endpoint: `[${ip6}]:8080` });
+    const line = r.conntrack['node-1'].find((l) => l.includes('dport=80 '))!;
+    expect(line).toContain(`src=${ip6} dst=fd00:10:244:1:: sport=8080`);
+    const r4 = trace(t, `${web.namespace}/${web.name}`, 'http://web-v4', { endpoint: `${web.ips[0]}:8080` });
+    expect(r4.conntrack['node-1'].find((l) => l.includes('dport=80 '))).toContain(`src=${web.ips[0]} dst=10.0.1.5 sport=8080`);
+  });
+
   it.each(['weave', 'weave-sleeve', 'antrea-geneve'])('%s refuses IPv6 walks, naming what the real plugin does', (cni) => {
     const { t, from, clusterIP } = setup(cni);
     let err: unknown;

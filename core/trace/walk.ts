@@ -449,15 +449,41 @@ class Walker {
       random,
       recent: recentClone ? recent.clone() : recent,
       now: this.state.now,
-      masqueradeAddress: (out) => this.masqAddress(node, out),
+      masqueradeAddress: (out, _family, dst) => this.masqAddress(node, out, dst),
     };
   }
 
-  masqAddress(node: string, out: string | undefined): string | undefined {
+  /**
+   * The source MASQUERADE picks: the outgoing interface's address. Without one
+   * (a pod's veth), IPv4 takes the first global address in device order
+   * (inet_select_addr: eth0's); IPv6 follows RFC 6724 (ipv6_dev_get_saddr):
+   * the global address with the longest prefix in common with the destination
+   * — for a hairpinned pod, the node's vxlan-v6.calico address in its pod range.
+   */
+  masqAddress(node: string, out: string | undefined, dst?: string): string | undefined {
     const dp = this.ctx.nodeDp(node);
     const iface = dp.interfaces.find((i) => i.name === (out ?? 'eth0'));
     const a = iface?.addresses.find((x) => x.family === this.family && x.scope === 'global');
-    return a?.local ?? this.ctx.node(node).ips.find((ip) => ipFamily(ip) === this.family);
+    if (a) return a.local;
+    const d = this.family === 6 && dst ? parseIP(dst) : null;
+    if (d && d.family === 6) {
+      let best: string | undefined;
+      let bestLen = -1;
+      for (const i of dp.interfaces)
+        for (const x of i.addresses) {
+          if (x.family !== 6 || x.scope !== 'global') continue;
+          const c = parseIP(x.local);
+          if (!c || c.family !== 6) continue;
+          const diff = (c.value as bigint) ^ (d.value as bigint);
+          const common = diff === 0n ? 128 : 128 - diff.toString(2).length;
+          if (common > bestLen) {
+            best = x.local;
+            bestLen = common;
+          }
+        }
+      if (best) return best;
+    }
+    return this.ctx.node(node).ips.find((ip) => ipFamily(ip) === this.family);
   }
 
   nfPacket(p: Pkt, inIface: string | undefined, outIface: string | undefined, ct?: Extract<TrackResult, { verdict: 'ok' }>, node?: string): Packet {

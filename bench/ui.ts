@@ -175,7 +175,8 @@ async function measure(url: string, label: string, pods: number, query = '', sho
 async function main(): Promise<void> {
   const cpus = os.cpus();
   console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.release()}`);
-  console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (above the core count, other processes share the CPU and every figure is slower)`);
+  const load = os.loadavg();
+  console.log(`load average at start: ${load.map((l) => l.toFixed(1)).join(' ')}${load[0] >= os.cpus().length ? ' (at or above the core count: other processes share the CPU and every figure is slower)' : ''}`);
   console.log('browser: Debian Chromium headless, --disable-gpu (software rendering), viewport 1440x900, deviceScaleFactor 1\n');
   const data = tempDataDir('bench-ui');
   const server = await startServer(data.dir);

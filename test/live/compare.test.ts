@@ -23,7 +23,8 @@ import { tokenizeRuleLine } from '../../core/dataplane';
 import type { CheckName, CheckResult, NodeReport } from '../../core/compare';
 import { main } from '../../cli/netlab';
 import { CommandRejected, compareNode, connectSsh, NetnsRunner, type SshRunner } from '../../electron/host/remote';
-import { loadState, nodeNetns, podNetns, preflight, testbedDown, testbedUp, type TestbedState } from '../../electron/host/testbed';
+import { nodeNetns, podNetns, preflight, testbedDown, testbedUp, type TestbedState } from '../../electron/host/testbed';
+import { waitForFreeTestbed } from './testbed-helpers';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SEED = join(ROOT, 'resources', 'samples', 'seed.yaml');
@@ -48,18 +49,6 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   let err = '';
   const code = await main(args, { out: (t) => void (out += t), err: (t) => void (err += t), cwd: ROOT });
   return { code, out, err };
-}
-
-/** Waits while another process has a test-bed up or is building one (the names are fixed). */
-async function waitForFreeTestbed(maxMs = 180_000): Promise<void> {
-  const until = Date.now() + maxMs;
-  for (;;) {
-    const s = loadState();
-    const busy = s && s.builderPid !== process.pid && (s.phase === 'up' || s.phase === 'building');
-    if (!busy) return;
-    if (Date.now() > until) throw new Error(`another test-bed (${s.topology}, ${s.mode}, phase ${s.phase}) stayed up for ${maxMs / 1000} s; run netlab testbed down`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 /** What the test-bed built (its state's namespaces and files) that is still there, plus its run directory. */

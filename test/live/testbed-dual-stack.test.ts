@@ -15,7 +15,7 @@
 // the reason. The test-bed is shared (fixed nl- names): the suite waits while
 // another process has one up.
 
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,7 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTopology, type Topology } from '../../core/model';
 import type { CheckName, NodeReport } from '../../core/compare';
 import { compareNode, NetnsRunner } from '../../electron/host/remote';
-import { loadState, nodeNetns, podNetns, preflight, testbedDown, testbedUp, type TestbedState } from '../../electron/host/testbed';
+import { nodeNetns, podNetns, preflight, testbedDown, testbedUp, type TestbedState } from '../../electron/host/testbed';
+import { upKilledMidBuild, waitForFreeTestbed } from './testbed-helpers';
 
 const execFileP = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
@@ -50,18 +51,6 @@ function rootText(): { route: string; route6: string; addr: string; addr6: strin
     addr: execFileSync('ip', ['addr']).toString(),
     addr6: execFileSync('ip', ['-6', 'addr']).toString(),
   };
-}
-
-/** Waits while another process has a test-bed up or is building one (the names are fixed). */
-async function waitForFreeTestbed(maxMs = 180_000): Promise<void> {
-  const until = Date.now() + maxMs;
-  for (;;) {
-    const s = loadState();
-    const busy = s && s.builderPid !== process.pid && (s.phase === 'up' || s.phase === 'building');
-    if (!busy) return;
-    if (Date.now() > until) throw new Error(`another test-bed (${s.topology}, ${s.mode}, phase ${s.phase}) stayed up for ${maxMs / 1000} s; run netlab testbed down`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 function leftovers(): string[] {
@@ -262,22 +251,8 @@ describe.sequential('dual-stack test-bed (live): the IPv6 half of resources/samp
 
   it('cleans up after a dual-stack `netlab testbed up` (calico-bgp) is killed with SIGKILL mid-build; IPv6 routes and addresses of the root namespace unchanged', async () => {
     const before = rootText();
-    const child = spawn(process.execPath, [NETLAB, 'testbed', 'up', DUAL, ...SET.flatMap((x) => ['--set', x]), '--set', 'cni=calico-bgp'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stderr.on('data', (d) => (out += d));
-    await new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`up never reached step 8: ${out}`)), 60_000);
-      child.stdout.on('data', (d) => {
-        out += d;
-        // step 8 starts the servers: BIRD (with its IPv6 sessions) and dnsmasq already run
-        if (out.includes('[8/11]')) {
-          clearTimeout(timer);
-          child.kill('SIGKILL');
-          res();
-        }
-      });
-    });
-    await new Promise((r) => child.on('close', r));
+    // Killed at step 8 (the servers): BIRD with its IPv6 sessions and dnsmasq already run.
+    await upKilledMidBuild(NETLAB, ROOT, [DUAL, ...SET.flatMap((x) => ['--set', x]), '--set', 'cni=calico-bgp']);
     expect(execFileSync('ip', ['netns', 'list']).toString()).toMatch(/nl-n-node-1/);
     expect(execFileSync('ip', ['-n', 'nl-n-node-1', '-6', 'addr', 'show', 'dev', 'eth0']).toString()).toContain('fd00:10::1:5/64');
     expect(leftovers().some((l) => l.startsWith('process'))).toBe(true);

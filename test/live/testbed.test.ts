@@ -41,6 +41,7 @@ import {
   testbedStatus,
   testbedUp,
 } from '../../electron/host/testbed';
+import { upKilledMidBuild } from './testbed-helpers';
 
 const execFileP = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
@@ -461,22 +462,8 @@ describe.sequential('local test-bed (live: root, real plugins)', () => {
 
   describe.sequential('crash safety and refusals (CLI)', () => {
     it('cleans up after `netlab testbed up` is killed with SIGKILL mid-build', async () => {
-      const child = spawn(process.execPath, [NETLAB, 'testbed', 'up'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stderr.on('data', (d) => (out += d));
-      await new Promise<void>((res, rej) => {
-        const t = setTimeout(() => rej(new Error(`up never reached step 8: ${out}`)), 60_000);
-        child.stdout.on('data', (d) => {
-          out += d;
-          // step 8 starts the servers: BIRD and dnsmasq are already running, namespaces exist
-          if (out.includes('[8/11]')) {
-            clearTimeout(t);
-            child.kill('SIGKILL');
-            res();
-          }
-        });
-      });
-      await new Promise((r) => child.on('close', r));
+      // Killed at step 8 (the servers): BIRD and dnsmasq are already running, namespaces exist.
+      await upKilledMidBuild(NETLAB, ROOT);
       // the build left things behind: the daemons survive their parent
       expect(execFileSync('ip', ['netns', 'list']).toString()).toMatch(/nl-n-node-1/);
       expect(leftovers().some((l) => l.startsWith('process'))).toBe(true);

@@ -19,7 +19,7 @@
 import { encapsulate, routeLookup } from '../cni';
 import { parseIP } from '../net';
 import { resolveName } from '../dns';
-import { topologyHasMesh, trace } from '../trace';
+import { topologyHasMesh, trace, type TraceRequest } from '../trace';
 import { effectiveTypes, policySelectsPod } from '../policy';
 import type { ClusterSettings } from '../model/types';
 import { LabError, type FieldDiff } from './types';
@@ -513,9 +513,9 @@ function call(env: PropertyEnv, c: Extract<Node, { t: 'call' }>, w: LabWorld): E
           ip = to[0].pod.ips[0];
         }
         const src = from[0].pod;
-        const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
         const host = ip.includes(':') ? `[${ip}]` : ip;
-        const req = ['curl', '-X', m[1], ...Object.entries(headers).flatMap(([k, v]) => ['-H', q(`${k}: ${v}`)]), `http://${host}:${p.port}${m[2]}`].join(' ');
+        const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+        const req: TraceRequest = { kind: 'http', text: `curl -X ${m[1]} http://${host}:${p.port}${m[2]}`, host: ip, hostIsIP: true, port: p.port, method: m[1], path: m[2], ...(Object.keys(lower).length ? { headers: lower } : {}) };
         const r = trace(w.topology, `${src.namespace}/${src.name}`, req);
         const status = r.httpStatus ?? (r.ok ? 200 : 0);
         const text = r.dropped ? r.dropped.text : `${m[1]} ${m[2]} reaches the application`;

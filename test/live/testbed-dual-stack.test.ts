@@ -16,7 +16,7 @@
 // another process has one up.
 
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ import { loadTopology, type Topology } from '../../core/model';
 import type { CheckName, NodeReport } from '../../core/compare';
 import { compareNode, NetnsRunner } from '../../electron/host/remote';
 import { nodeNetns, podNetns, preflight, testbedDown, testbedUp, type TestbedState } from '../../electron/host/testbed';
-import { upKilledMidBuild, waitForFreeTestbed } from './testbed-helpers';
+import { leftovers, rootText, upKilledMidBuild, waitForFreeTestbed } from './testbed-helpers';
 
 const execFileP = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
@@ -42,32 +42,6 @@ function load(set: string[]): Topology {
 
 async function inNs(ns: string, argv: string[], timeout = 15_000): Promise<{ stdout: string; stderr: string }> {
   return execFileP('ip', ['netns', 'exec', ns, ...argv], { maxBuffer: 16 * 1024 * 1024, timeout });
-}
-
-function rootText(): { route: string; route6: string; addr: string; addr6: string } {
-  return {
-    route: execFileSync('ip', ['route', 'show', 'table', 'all']).toString(),
-    route6: execFileSync('ip', ['-6', 'route', 'show', 'table', 'all']).toString(),
-    addr: execFileSync('ip', ['addr']).toString(),
-    addr6: execFileSync('ip', ['-6', 'addr']).toString(),
-  };
-}
-
-function leftovers(): string[] {
-  const out: string[] = [];
-  for (const l of execFileSync('ip', ['netns', 'list']).toString().split('\n')) if (l.startsWith('nl-')) out.push(`netns ${l}`);
-  for (const pattern of ['nl-', '/run/netlab']) {
-    let pg = '';
-    try {
-      pg = execFileSync('pgrep', ['-af', pattern]).toString();
-    } catch {
-      /* pgrep exits 1 when nothing matches */
-    }
-    for (const l of pg.split('\n').filter(Boolean)) if (!l.startsWith(`${process.pid} `)) out.push(`process ${l}`);
-  }
-  if (existsSync('/run/netlab')) out.push('/run/netlab exists');
-  if (existsSync('/etc/netns')) for (const f of readdirSync('/etc/netns')) if (f.startsWith('nl-')) out.push(`/etc/netns/${f}`);
-  return out;
 }
 
 function unexplained(r: NodeReport): { check: string; where?: string; explanation: string }[] {

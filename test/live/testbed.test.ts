@@ -10,7 +10,7 @@
 
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'ssh2';
@@ -41,7 +41,7 @@ import {
   testbedStatus,
   testbedUp,
 } from '../../electron/host/testbed';
-import { upKilledMidBuild } from './testbed-helpers';
+import { leftovers, rootText, upKilledMidBuild } from './testbed-helpers';
 
 const execFileP = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
@@ -83,34 +83,6 @@ function topology(mode: string): Topology {
 
 async function inNs(ns: string, argv: string[]): Promise<{ stdout: string; stderr: string }> {
   return execFileP('ip', ['netns', 'exec', ns, ...argv], { maxBuffer: 64 * 1024 * 1024 });
-}
-
-function rootText(): { route: string; addr: string; route6: string } {
-  return {
-    route: execFileSync('ip', ['route', 'show', 'table', 'all']).toString(),
-    route6: execFileSync('ip', ['-6', 'route', 'show', 'table', 'all']).toString(),
-    addr: execFileSync('ip', ['addr']).toString(),
-  };
-}
-
-/** Everything with the prefix that could remain: namespaces, processes, files. */
-function leftovers(): string[] {
-  const out: string[] = [];
-  const ns = execFileSync('ip', ['netns', 'list']).toString();
-  for (const l of ns.split('\n')) if (l.startsWith('nl-')) out.push(`netns ${l}`);
-  // every process of the test-bed names the prefix or /run/netlab on its command line
-  for (const pattern of ['nl-', '/run/netlab']) {
-    let pg = '';
-    try {
-      pg = execFileSync('pgrep', ['-af', pattern]).toString();
-    } catch {
-      /* pgrep exits 1 when nothing matches */
-    }
-    for (const l of pg.split('\n').filter(Boolean)) if (!l.startsWith(`${process.pid} `)) out.push(`process ${l}`);
-  }
-  if (existsSync('/run/netlab')) out.push('/run/netlab exists');
-  if (existsSync('/etc/netns')) for (const f of readdirSync('/etc/netns')) if (f.startsWith('nl-')) out.push(`/etc/netns/${f}`);
-  return out;
 }
 
 /** Starts tcpdump in a namespace; resolves once it listens; stop() ends it and returns what it printed. */

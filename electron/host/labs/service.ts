@@ -25,24 +25,13 @@ import {
   type Submission,
   type TaskResult,
 } from '../../../core/labs';
+import type { LabListEntry } from '../../../core/api';
 import type { Diagnostic } from '../../../core/model';
 import { gradersFor, graderNames } from '../../../labs/graders';
 import { LABS_DIR, SAMPLES_DIR, readLabsDir, sampleResolver } from './library';
 
-export interface LabSummary {
-  id: string;
-  title: string;
-  summary: string;
-  level: string;
-  estimatedMinutes: number;
-  tags: string[];
-  tasks: number;
-  points: number;
-  kinds: string[];
-  source: 'built-in' | 'imported';
-  /** Problems that keep the lab from loading (it is listed but cannot be started). */
-  errors: string[];
-}
+/** A lab as the library lists it; the LabApi adds the session's progress (LabListEntry). */
+export type LabSummary = Omit<LabListEntry, 'percent' | 'attempts' | 'started'>;
 
 export interface LabServiceOptions {
   labsDir?: string;

@@ -89,6 +89,7 @@ export const LATENCY_NOTE =
 export const CATEGORY_LABELS: Record<LatencyCategory, string> = {
   dns: 'DNS resolution',
   service: 'Service load balancing',
+  mesh: 'Service mesh (Istio sidecars)',
   encap: 'encap/decap',
   transit: 'Network transit',
   backend: 'Backend processing',

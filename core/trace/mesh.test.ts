@@ -48,6 +48,23 @@ describe('Istio sidecars on the walk', () => {
     const ct = r.conntrack['node-1'].find((l) => l.startsWith('tcp'))!;
     expect(ct).toContain(`dst=${envoySyn.headers.ip.dst} sport=${envoySyn.headers.tcp!.sport} dport=8080`);
     expect(ct).not.toContain('10.96.20.10');
+    // The sidecars' cost is its own row of the breakdown, not "Service load balancing".
+    const meshSteps = r.events.filter((e) => e.phase !== 'dns' && e.category === 'mesh');
+    expect(meshSteps.some((e) => e.kind === 'proxy')).toBe(true);
+    expect(r.events.filter((e) => e.kind === 'proxy').every((e) => e.category === 'mesh')).toBe(true);
+    expect(r.latency.meshUs).toBeCloseTo(meshSteps.reduce((a, e) => a + e.latencyUs, 0), 3);
+    expect(r.latency.meshUs).toBeGreaterThan(0);
+    expect(r.latency.serviceUs).toBe(0); // no kube-proxy DNAT: Envoy chose the endpoint
+    expect(r.latency.table).toMatch(/^Service mesh \(Istio sidecars\):\s+\S+/m);
+    const parts = r.latency.dnsUs + r.latency.serviceUs + r.latency.meshUs! + r.latency.encapUs + r.latency.transitUs + r.latency.backendUs;
+    expect(r.latency.totalUs).toBeCloseTo(parts, 2);
+  });
+
+  it('without sidecars the breakdown keeps the seed\'s five rows', () => {
+    const plain = trace(loadText(read('seed.yaml')), 'default/pod-a', 'curl http://backend.default.svc.cluster.local');
+    expect(plain.latency.meshUs).toBeUndefined();
+    expect(plain.latency.table).not.toContain('Service mesh');
+    expect(plain.latency.table.split('\n').filter((l) => /:\s+\S+$/.test(l))).toHaveLength(6); // five rows and the total
   });
 
   it('the seed\'s AuthorizationPolicy: without the Bearer header the server sidecar answers 403 RBAC: access denied', () => {

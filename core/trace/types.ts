@@ -185,7 +185,7 @@ export type DropReason = 'policy' | 'no-route' | 'no-endpoints' | 'mtu' | 'connt
 export type Phase = 'dns' | 'request' | 'reply' | 'exchange';
 
 /** Latency categories, in the form of the seed's latency breakdown. */
-export type LatencyCategory = 'dns' | 'service' | 'encap' | 'transit' | 'backend';
+export type LatencyCategory = 'dns' | 'service' | 'mesh' | 'encap' | 'transit' | 'backend';
 
 /**
  * Where an event happens, in the UI graph's element ids: `node/<name>`,
@@ -254,6 +254,12 @@ export interface LatencyBreakdown {
   /** Microseconds per category. */
   dnsUs: number;
   serviceUs: number;
+  /**
+   * Istio sidecars (istio-iptables redirects, Envoy listener/route/cluster,
+   * mTLS, policy checks): present only when a sidecar took part. The seed's
+   * five categories have no row for it.
+   */
+  meshUs?: number;
   encapUs: number;
   transitUs: number;
   backendUs: number;

@@ -30,7 +30,7 @@ import { calicoInterfaceName, type Verdict as PolicyVerdict } from '../policy';
 import { SEED_NOTES, type DnsAnswer, type QueryStep } from '../dns';
 import { TraceContext, type NodeNetfilter, type Place } from './context';
 import { hookKey, runHookCompiled } from './netfilter';
-import { DEFAULT_LATENCY, LATENCY_NOTE, formatUs, type LatencyModel } from './latency';
+import { CATEGORY_LABELS, DEFAULT_LATENCY, LATENCY_NOTE, formatUs, type LatencyModel } from './latency';
 import { changedFields, dnsQueryLength, dnsResponseHeader, initialWindow, ipLength, scaledWindow, synOptions } from './packet';
 import { parseRequest, TraceInputError } from './request';
 import { clientSidecar, meshStepEvent, meshVerdictEnd, serverSidecar, topologyHasMesh } from './mesh';
@@ -817,7 +817,8 @@ class Walker {
         this.emit(p, 'conntrack', this.ctx.nodeLoc(node, inIface), `conntrack: ${r.direction} direction of a known connection (${r.ctstate})`, `nf_conntrack finds the entry${r.direction === 'reply' ? ' by its reply tuple' : ''}: the packet is ${r.ctstate}; nat chains are not consulted again, NAT comes from the entry.`, 'pass', {
           conntrack: this.ctLine(node, r.entry),
           latencyUs: this.lat.conntrackHitUs,
-          category: p.phase === 'dns' ? 'dns' : 'service',
+          // A lookup is Service load balancing only when the entry carries the Service's DNAT.
+          category: p.phase === 'dns' ? 'dns' : r.entry.dnat ? 'service' : 'transit',
           command: `${this.ctList} -s ${r.entry.orig.src} -d ${r.entry.orig.dst}`,
         });
       }
@@ -1766,7 +1767,7 @@ class Walker {
   /** One Istio sidecar step (core/mesh) as a walk event at `at`. */
   meshEvent(p: Pkt, at: EventLocation, s: MeshStep): void {
     const e = meshStepEvent(s);
-    this.emit(p, e.kind, { ...at, element: s.at }, e.action, e.detail, e.verdict, { rule: e.rule, rules: e.rules, latencyUs: e.latencyUs, category: 'service', seedNote: e.seedNote });
+    this.emit(p, e.kind, { ...at, element: s.at }, e.action, e.detail, e.verdict, { rule: e.rule, rules: e.rules, latencyUs: e.latencyUs, category: 'mesh', seedNote: e.seedNote });
   }
 
   /** The ephemeral port of a later DNS socket (the kernel picks one at random in ip_local_port_range). */
@@ -1917,7 +1918,7 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
       const end = mesh.verdict ? meshVerdictEnd(mesh.verdict) : undefined;
       if (end && req.kind === 'http') w.httpStatus = mesh.verdict?.status;
       if (end?.ok) {
-        w.emit(p, 'proxy', at, `local reply from istio-proxy: ${end.text}`, `${src.pod.name}'s sidecar answers the request itself (VirtualService); nothing leaves the pod.`, 'info', { latencyUs: 0, category: 'service' });
+        w.emit(p, 'proxy', at, `local reply from istio-proxy: ${end.text}`, `${src.pod.name}'s sidecar answers the request itself (VirtualService); nothing leaves the pod.`, 'info', { latencyUs: 0, category: 'mesh' });
         return finish(w, req, src, srcIP, family, target, true, ctx);
       }
       if (end) {
@@ -1935,7 +1936,7 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
         w.setSrc(p, srcIP, upstream.sport);
         w.setDst(p, upstream.dst, upstream.dport);
         p.label = 'TCP SYN (istio-proxy → endpoint)';
-        w.emit(p, 'socket', at, `istio-proxy connect() to ${joinHP(upstream.dst, upstream.dport)}`, `Envoy (uid ${PROXY_UID}) opens its own connection from ${joinHP(srcIP, upstream.sport)} to the endpoint it chose${upstream.tls === 'ISTIO_MUTUAL' ? ' and speaks mTLS on it' : ''}. On the node the destination is a pod IP, so kube-proxy's Service rules have nothing to translate; the application's socket stays connected to 127.0.0.1:15001 through conntrack's REDIRECT entry in the pod.`, 'pass', { latencyUs: w.lat.socketUs, category: 'service' });
+        w.emit(p, 'socket', at, `istio-proxy connect() to ${joinHP(upstream.dst, upstream.dport)}`, `Envoy (uid ${PROXY_UID}) opens its own connection from ${joinHP(srcIP, upstream.sport)} to the endpoint it chose${upstream.tls === 'ISTIO_MUTUAL' ? ' and speaks mTLS on it' : ''}. On the node the destination is a pod IP, so kube-proxy's Service rules have nothing to translate; the application's socket stays connected to 127.0.0.1:15001 through conntrack's REDIRECT entry in the pod.`, 'pass', { latencyUs: w.lat.socketUs, category: 'mesh' });
         clientSyn = p.h;
       }
     }
@@ -2288,16 +2289,19 @@ function finish(w: Walker, req: TraceRequest, src: Place, srcIP: string, family:
   const dnsEvents = events.filter((e) => e.phase === 'dns');
   const dnsUs = dnsEvents.length ? Math.max(...dnsEvents.map((e) => e.timeUs)) : 0;
   const serviceUs = sum('service');
+  const hasMesh = events.some((e) => e.category === 'mesh');
+  const meshUs = sum('mesh');
   const encapUs = sum('encap');
   const transitUs = sum('transit');
   const backendUs = sum('backend');
-  const totalUs = dnsUs + serviceUs + encapUs + transitUs + backendUs;
+  const totalUs = dnsUs + serviceUs + meshUs + encapUs + transitUs + backendUs;
   const kinds = new Set(events.filter((e) => e.kind === 'encap').map((e) => /^(\S+) encapsulation/.exec(e.action)?.[1] ?? ''));
   const kind = [...kinds].filter(Boolean).join('/');
   const encapLabel = kind ? `${kind === 'IPIP' ? 'IPIP' : kind === 'GENEVE' ? 'Geneve' : kind} encap/decap` : 'Encap/decap (none)';
   const rows: [string, number][] = [
     ['DNS resolution', dnsUs],
     ['Service load balancing', serviceUs],
+    ...(hasMesh ? [[CATEGORY_LABELS.mesh, meshUs] as [string, number]] : []),
     [encapLabel, encapUs],
     ['Network transit', transitUs],
     ['Backend processing', backendUs],
@@ -2305,7 +2309,7 @@ function finish(w: Walker, req: TraceRequest, src: Place, srcIP: string, family:
   const width = Math.max(24, ...rows.map(([l]) => l.length + 2));
   const line = (l: string, v: number) => `${`${l}:`.padEnd(width)}${formatUs(v).padStart(9)}`;
   const table = ['Component'.padEnd(width) + 'Time'.padStart(9), '─'.repeat(width + 9), ...rows.map(([l, v]) => line(l, v)), '─'.repeat(width + 9), line('Total', totalUs)].join('\n');
-  const latency: LatencyBreakdown = { dnsUs: r3(dnsUs), serviceUs: r3(serviceUs), encapUs: r3(encapUs), transitUs: r3(transitUs), backendUs: r3(backendUs), totalUs: r3(totalUs), encapLabel, table, note: LATENCY_NOTE };
+  const latency: LatencyBreakdown = { dnsUs: r3(dnsUs), serviceUs: r3(serviceUs), ...(hasMesh ? { meshUs: r3(meshUs) } : {}), encapUs: r3(encapUs), transitUs: r3(transitUs), backendUs: r3(backendUs), totalUs: r3(totalUs), encapLabel, table, note: LATENCY_NOTE };
   const conntrack: Record<string, string[]> = {};
   for (const n of [...w.state.conntrack.keys()].sort()) {
     const t = w.state.conntrack.get(n)!;

@@ -211,6 +211,7 @@ export interface LatencyBar {
 const CATEGORY: Record<string, { label: string; color: string }> = {
   dns: { label: 'DNS resolution', color: '#8b5cf6' },
   service: { label: 'Service load balancing', color: '#2563eb' },
+  mesh: { label: 'Service mesh (Istio sidecars)', color: '#db2777' },
   encap: { label: 'Encap/decap', color: '#f59e0b' },
   transit: { label: 'Network transit', color: '#0891b2' },
   backend: { label: 'Backend processing', color: '#16a34a' },
@@ -221,6 +222,7 @@ export function latencyBars(l: LatencyBreakdown): LatencyBar[] {
   const rows: [string, number][] = [
     ['dns', l.dnsUs],
     ['service', l.serviceUs],
+    ...(l.meshUs !== undefined ? [['mesh', l.meshUs] as [string, number]] : []),
     ['encap', l.encapUs],
     ['transit', l.transitUs],
     ['backend', l.backendUs],

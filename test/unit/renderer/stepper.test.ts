@@ -106,6 +106,9 @@ describe('packet stepper logic', () => {
     const bars = latencyBars({ dnsUs: 600, serviceUs: 20, encapUs: 8, transitUs: 300, backendUs: 400, totalUs: 1328, encapLabel: 'VXLAN encap/decap', table: '', note: '' });
     expect(bars.map((b) => b.label)).toEqual(['DNS resolution', 'Service load balancing', 'VXLAN encap/decap', 'Network transit', 'Backend processing']);
     expect(bars[0].share).toBeCloseTo(600 / 1328);
+    const mesh = latencyBars({ dnsUs: 600, serviceUs: 0, meshUs: 1830, encapUs: 0, transitUs: 268, backendUs: 500, totalUs: 3198, encapLabel: 'Encap/decap (none)', table: '', note: '' });
+    expect(mesh.map((b) => b.label)).toEqual(['DNS resolution', 'Service load balancing', 'Service mesh (Istio sidecars)', 'Encap/decap (none)', 'Network transit', 'Backend processing']);
+    expect(mesh[2].share).toBeCloseTo(1830 / 3198);
     expect(formatUs(1328)).toBe('1.3 ms');
     expect(formatUs(20)).toBe('20 µs');
     expect(formatUs(2.5)).toBe('2.5 µs');

@@ -103,6 +103,22 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       io.err(`netlab ${cmd.name}: ${e.message}\n\n${cmd.usage.trimEnd()}\n`);
       return EXIT.USAGE;
     }
+    // The core's typed errors are a user's input the model cannot take (a node that is not in the
+    // topology, a plugin mode that does not exist…): a message and a hint, not a stack trace.
+    const known = userError(e);
+    if (known) {
+      io.err(`netlab ${cmd.name}: ${known.message}${known.hint ? `\n  hint: ${known.hint}` : ''}\n`);
+      return EXIT.ERRORS;
+    }
     throw e;
   }
+}
+
+/** Errors the core throws for input it cannot model (typed, with a hint), as opposed to bugs. */
+const USER_ERRORS = new Set(['CniModelError', 'TraceInputError', 'PolicyInputError', 'RenderError', 'LabError', 'LabApiError', 'ProbeError', 'CniConfigError', 'IptablesParseError']);
+
+function userError(e: unknown): { message: string; hint?: string } | undefined {
+  if (!(e instanceof Error) || !USER_ERRORS.has(e.name)) return undefined;
+  const hint = (e as { hint?: unknown }).hint;
+  return { message: e.message, hint: typeof hint === 'string' ? hint : undefined };
 }

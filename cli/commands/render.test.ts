@@ -16,6 +16,12 @@ async function run(...argv: string[]) {
 }
 
 describe('netlab render (services and DNS)', () => {
+  it('a node that is not in the topology is an error with a hint, not a stack trace', async () => {
+    const r = await run('render', SEED, 'ip-route', '--node', 'node-9');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('netlab render: node "node-9" is not in the topology\n  hint: use one of: node-1, node-2, node-3\n');
+    expect(r.out).toBe('');
+  });
   it('prints the node iptables-save with the given date', async () => {
     const r = await run('render', SEED, 'iptables-save', '--node', 'node-1', '--date', '2024-11-04T10:30:01Z');
     expect(r.code).toBe(0);

@@ -254,6 +254,19 @@ describe('dual-stack sample', () => {
     expect(e.map((d) => d.code)).toContain('family-not-configured');
     const d = e.find((x) => x.message.includes('RequireDualStack'))!;
     expect(d).toMatchObject({ file: 'resources/samples/dual-stack.yaml', path: 'spec.ipFamilyPolicy' });
+    expect(d.hint).toContain('Add an IPv6 serviceCIDR');
+  });
+
+  it('an IPv6-only cluster and IPv6-only nodes are errors naming the place (not modelled), not a crash later', () => {
+    const text = sample('dual-stack.yaml').text.replace('ips: [10.0.1.6, "fd00:10::1:6"]', 'ips: ["fd00:10::1:6"]');
+    const r = loadTopology({ file: 'v6.yaml', text }, { set: ['clusterCIDR=fd00:10:244::/56', 'serviceCIDR=fd00:10:96::/112', 'nodeCIDR=fd00:10::/64'] });
+    const e = r.diagnostics.filter((d) => d.severity === 'error');
+    expect(e.find((d) => d.code === 'ipv6-only-cluster')?.message).toContain('IPv6-only clusters are not modelled');
+    const node = e.find((d) => d.code === 'ipv6-only-node')!;
+    expect(node).toMatchObject({ file: 'v6.yaml', path: 'nodes[1].ips[0]' });
+    expect(node.message).toContain('node node-2 has no IPv4 address');
+    expect(e.filter((d) => d.code === 'ipv6-only-node')).toHaveLength(1); // node-1 still has both families
+    expect(e.find((d) => d.message.includes('RequireDualStack'))?.hint).toContain('Add an IPv4 serviceCIDR');
   });
 });
 

@@ -363,6 +363,9 @@ export function loadTopology(sources: SourceText[] | SourceText, opts: LoadOptio
       sink.error('duplicate-name', `node ${n.name} is defined twice: here and at ${placeText(prev)}`, ref, fieldPath('name'), 'Node names are unique; rename or remove one.');
       return;
     }
+    if (ref && n.ips.length && !n.ips.some((ip) => parseIP(ip)?.family === 4)) {
+      sink.error('ipv6-only-node', `node ${n.name} has no IPv4 address: the lab's CNI models build every node on an IPv4 underlay (dual-stack nodes carry IPv6 pod traffic too; IPv6-only nodes are not modelled, although Kubernetes supports them)`, ref, fieldPath('ips'), `Give the node an IPv4 address as well, e.g. ips: [10.0.1.5, "${n.ips[0]}"].`);
+    }
     if (ref) {
       nodeRefs.set(n.name, ref);
       loc.set(n, { ref, fieldPath });
@@ -700,6 +703,10 @@ export function validateSettings(
     }
   }
   const [cl, sv] = [groups[0].cidrs, groups[1].cidrs];
+  if (cl.length && cl.every((c) => c.family === 6)) {
+    const [r, p] = at('clusterCIDR');
+    sink.error('ipv6-only-cluster', `the cluster CIDR ${s.clusterCIDRs.join(', ')} is IPv6 only: IPv6-only clusters are not modelled (the lab's CNI models give every pod an IPv4 address on an IPv4 node underlay; Kubernetes itself supports IPv6-only clusters)`, r, p, `Model it as dual-stack: put an IPv4 range first, e.g. clusterCIDR: [10.244.0.0/16, ${s.clusterCIDRs[0]}], with an IPv4 serviceCIDR and node addresses as well.`);
+  }
   if (cl.length && sv.length && cl[0].family !== sv[0].family) {
     const [r, p] = at('serviceCIDR');
     sink.warn('family-mismatch', `the primary service CIDR is IPv${sv[0].family} but the primary cluster CIDR is IPv${cl[0].family}`, r, p, 'List the CIDRs of the same family first in clusterCIDR and serviceCIDR.');

@@ -256,7 +256,7 @@ export function convertService(o: Obj, sink: DiagnosticSink, ref: ObjRef, ctx: S
   }
   if (type === 'ExternalName') ipFamilies = [];
   if (spec.ipFamilyPolicy === 'RequireDualStack' && ctx.families.length < 2 && type !== 'ExternalName') {
-    sink.error('family-not-configured', `${what}: ipFamilyPolicy RequireDualStack needs a dual-stack cluster, but serviceCIDR has only ${ctx.families.join('')}`, ref, ['spec', 'ipFamilyPolicy'], 'Add an IPv6 serviceCIDR and clusterCIDR, or use PreferDualStack.');
+    sink.error('family-not-configured', `${what}: ipFamilyPolicy RequireDualStack needs a dual-stack cluster, but serviceCIDR has only ${ctx.families.join('')}`, ref, ['spec', 'ipFamilyPolicy'], `Add an ${ctx.families[0] === 'IPv6' ? 'IPv4' : 'IPv6'} serviceCIDR and clusterCIDR, or use PreferDualStack.`);
   }
   if (spec.ipFamilyPolicy === 'SingleStack' && ipFamilies.length > 1) {
     sink.error('invalid-value', `${what}: ipFamilyPolicy SingleStack with two ipFamilies`, ref, ['spec', 'ipFamilyPolicy']);

@@ -211,11 +211,22 @@ export interface LatencyBar {
 const CATEGORY: Record<string, { label: string; color: string }> = {
   dns: { label: 'DNS resolution', color: '#8b5cf6' },
   service: { label: 'Service load balancing', color: '#2563eb' },
-  mesh: { label: 'Service mesh (Istio sidecars)', color: '#db2777' },
+  mesh: { label: 'Istio sidecars', color: '#db2777' },
   encap: { label: 'Encap/decap', color: '#f59e0b' },
   transit: { label: 'Network transit', color: '#0891b2' },
   backend: { label: 'Backend processing', color: '#16a34a' },
 };
+
+/**
+ * Steps that are a library call, not a packet: getaddrinfo() reading
+ * resolv.conf and returning its answer. The walk keeps the first query's
+ * addresses on them, but no packet with those headers exists there.
+ */
+export function packetless(e: Pick<TraceEvent, 'kind'>): string | null {
+  if (e.kind === 'dns-lookup') return 'No packet yet: getaddrinfo() reads /etc/resolv.conf and builds the candidate names. The queries follow.';
+  if (e.kind === 'dns-result') return 'No packet: the resolver hands the answer to the application.';
+  return null;
+}
 
 /** Bars for the latency chart, from the walk's breakdown. */
 export function latencyBars(l: LatencyBreakdown): LatencyBar[] {

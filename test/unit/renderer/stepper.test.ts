@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PacketHeaders, TraceEvent } from '../../../core/trace/types';
-import { commandNode, formatUs, headerGroups, headersAt, hopEdgeId, hopEdges, latencyBars, playDelayMs, trailAt } from '../../../renderer/src/lib/stepper';
+import { commandNode, formatUs, headerGroups, headersAt, hopEdgeId, hopEdges, latencyBars, packetless, playDelayMs, trailAt } from '../../../renderer/src/lib/stepper';
 
 const inner: PacketHeaders = {
   eth: { src: 'ee:ee:ee:ee:ee:ee', dst: '02:00:00:00:00:01', synthetic: true },
@@ -107,7 +107,7 @@ describe('packet stepper logic', () => {
     expect(bars.map((b) => b.label)).toEqual(['DNS resolution', 'Service load balancing', 'VXLAN encap/decap', 'Network transit', 'Backend processing']);
     expect(bars[0].share).toBeCloseTo(600 / 1328);
     const mesh = latencyBars({ dnsUs: 600, serviceUs: 0, meshUs: 1830, encapUs: 0, transitUs: 268, backendUs: 500, totalUs: 3198, encapLabel: 'Encap/decap (none)', table: '', note: '' });
-    expect(mesh.map((b) => b.label)).toEqual(['DNS resolution', 'Service load balancing', 'Service mesh (Istio sidecars)', 'Encap/decap (none)', 'Network transit', 'Backend processing']);
+    expect(mesh.map((b) => b.label)).toEqual(['DNS resolution', 'Service load balancing', 'Istio sidecars', 'Encap/decap (none)', 'Network transit', 'Backend processing']);
     expect(mesh[2].share).toBeCloseTo(1830 / 3198);
     expect(formatUs(1328)).toBe('1.3 ms');
     expect(formatUs(20)).toBe('20 µs');
@@ -117,6 +117,14 @@ describe('packet stepper logic', () => {
     expect(commandNode(events[2])).toBe('node-1');
     expect(commandNode(ev(9, { at: { element: 'node/node-3' } }))).toBe('node-3');
     expect(commandNode(ev(9, { at: { element: 'pod/x/y' } }))).toBeNull();
+  });
+});
+
+describe('steps without a packet', () => {
+  it('getaddrinfo() and its result show no headers; every packet step does', () => {
+    expect(packetless({ kind: 'dns-lookup' })).toContain('getaddrinfo()');
+    expect(packetless({ kind: 'dns-result' })).toContain('No packet');
+    for (const kind of ['dns-query', 'dns-answer', 'route', 'veth', 'netfilter', 'encap', 'deliver'] as const) expect(packetless({ kind })).toBeNull();
   });
 });
 

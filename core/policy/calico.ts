@@ -30,9 +30,22 @@
 // - policies are always inlined in the endpoint chains (felix groups
 //   consecutive policies with identical selectors into cali-gi-/cali-go- chains);
 // - dispatch chains are flat (felix splits them into a prefix tree when there
-//   are many endpoints); IPv4 only (cali40 sets, iptables; not ip6tables).
+//   are many endpoints);
+// - cali-INPUT leaves out felix's VXLAN/IPIP/WireGuard accept rules for
+//   traffic between hosts (both families).
+//
+// IPv6 (family 6): felix renders the same chains into ip6tables
+// (rules.PolicyToIptablesChains(…, ipVersion)): the same chain names and
+// endpoint/profile rules (so the same rule hashes), ipsets "cali60" + id
+// created with `family inet6`, ipBlock CIDRs filtered per family
+// (FilterRuleToIPVersion: a rule whose only nets are of the other family is
+// not rendered), and cali-wl-to-host starts with felix's ICMPv6Filter
+// (`-p 58 -m icmp6 --icmpv6-type` 130, 131, 132, 133, 135, 136 → ACCEPT: MLD,
+// router and neighbour solicitation/advertisement from workloads to the host,
+// ahead of egress policy). Those ICMPv6 rules are only on the INPUT path: in
+// iptables mode felix adds none to cali-fw-/cali-tw- or cali-FORWARD.
 
-import { parseIP } from '../net';
+import { Cidr, canonicalIP, compareIP, parseIP } from '../net';
 import { selectorMatches } from '../model/labels';
 import type { LabelSelector, NetworkPolicyModel, NetworkPolicyPeer, PodModel, Protocol } from '../model/types';
 import { base64RawUrl, concatBytes, hex, sha1, sha224, sha256 } from '../hash';
@@ -70,7 +83,9 @@ export type Match =
   | { k: 'portset'; name: string }
   | { k: 'src'; cidr: string }
   | { k: 'dst'; cidr: string }
-  | { k: 'dports'; ranges: [number, number][] };
+  | { k: 'dports'; ranges: [number, number][] }
+  /** `-m icmp6 --icmpv6-type N` (ip6tables only). */
+  | { k: 'icmp6'; type: number };
 
 export type Action =
   | { k: 'jump'; target: string }
@@ -124,6 +139,8 @@ function felixMatch(m: Match): string {
       return `--destination ${m.cidr}`;
     case 'dports':
       return `-m multiport --destination-ports ${portsText(m.ranges)}`;
+    case 'icmp6':
+      return `-m icmp6 --icmpv6-type ${m.type}`;
   }
 }
 
@@ -177,7 +194,7 @@ function saveString(s: string): string {
 }
 
 function cidrText(c: string): string {
-  return c.includes('/') ? c : `${c}/32`;
+  return c.includes('/') ? c : c.includes(':') ? `${c}/128` : `${c}/32`;
 }
 
 /** One rule as iptables-save prints it: generic fields (-s -d -i -o -p) first, then matches in order, then the target. */
@@ -187,7 +204,7 @@ export function saveRule(chain: string, r: Rule): string {
   for (const m of r.matches) if (m.k === 'dst') parts.push('-d', cidrText(m.cidr));
   for (const m of r.matches) if (m.k === 'in') parts.push('-i', m.iface);
   for (const m of r.matches) if (m.k === 'out') parts.push('-o', m.iface);
-  const protoName: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp', '4': 'ipencap' };
+  const protoName: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp', '4': 'ipencap', '1': 'icmp', '58': 'ipv6-icmp' };
   for (const m of r.matches) if (m.k === 'proto') parts.push('-p', protoName[m.proto] ?? m.proto);
   if (r.hash) parts.push('-m', 'comment', '--comment', saveString(`cali:${r.hash}`));
   for (const c of r.comments) parts.push('-m', 'comment', '--comment', saveString(c));
@@ -207,6 +224,9 @@ export function saveRule(chain: string, r: Rule): string {
         break;
       case 'dports':
         parts.push('-m', 'multiport', '--dports', portsText(m.ranges));
+        break;
+      case 'icmp6':
+        parts.push('-m', 'icmp6', '--icmpv6-type', String(m.type));
         break;
       default:
         break;
@@ -253,8 +273,9 @@ export function makeUniqueId(prefix: string, content: string): string {
   return `${prefix}:${base64RawUrl(sha224(`${prefix}:${content}`))}`;
 }
 
-export function ipsetName(id: string): string {
-  return `cali40${id}`.slice(0, MAX_IPSET);
+/** felix IPVersionConfig.NameForMainIPSet: "cali40" (IPv4) or "cali60" (IPv6) + id, at most 31 characters. */
+export function ipsetName(id: string, family: CalicoFamily = 4): string {
+  return `cali${family}0${id}`.slice(0, MAX_IPSET);
 }
 
 /** libcalico-go k8sSelectorToCalico */
@@ -287,9 +308,13 @@ export function peerSelectorString(peer: NetworkPolicyPeer, policyNs: string): s
 // ---------------------------------------------------------------------------
 // IP sets
 
+export type CalicoFamily = 4 | 6;
+
 export interface IpSet {
   name: string;
   type: 'hash:net' | 'hash:ip,port';
+  /** `family inet` (4) or `family inet6` (6). */
+  family: CalicoFamily;
   /** What it stands for (selector text), for explanations. */
   selector: string;
   members: Set<string>;
@@ -300,6 +325,8 @@ export interface IpSet {
 
 export interface NodeRules {
   node: string;
+  /** iptables (4) or ip6tables (6). */
+  family: CalicoFamily;
   chains: Map<string, Chain>;
   ipsets: Map<string, IpSet>;
   /** local workload interfaces: iface -> pod */
@@ -318,12 +345,22 @@ interface CalicoRule {
   any: boolean;
 }
 
+/** What felix renders for one IP version: the ipsets, the policy chains (shared by all nodes) and each node's filter table. */
+interface FamilyPlane {
+  ipsets: Map<string, IpSet>;
+  /** Policy chains, shared by all nodes (felix programs a policy chain where an endpoint uses it). */
+  policyChains: Map<string, Chain>;
+  nodes: Map<string, NodeRules>;
+}
+
+/** felix ICMPv6Filter: ICMPv6 a workload may always send to its host (MLD 130-132, router solicitation 133, neighbour solicitation/advertisement 135/136). */
+export const ICMPV6_WORKLOAD_TO_HOST_TYPES = [130, 131, 132, 133, 135, 136] as const;
+
 export class CalicoDataplane {
   readonly ctx: PolicyContext;
-  readonly ipsets = new Map<string, IpSet>();
-  /** Policy chains, shared by all nodes (felix programs a policy chain where an endpoint uses it). */
-  private readonly policyChains = new Map<string, Chain>();
-  private readonly nodes = new Map<string, NodeRules>();
+  /** The IPv4 (cali40…) sets; see ipsetsFor(6) for the IPv6 ones. */
+  readonly ipsets: Map<string, IpSet>;
+  private readonly planes = new Map<CalicoFamily, FamilyPlane>();
   private readonly nodeNames: string[];
 
   constructor(topology: PolicyTopology) {
@@ -331,14 +368,29 @@ export class CalicoDataplane {
     const names = new Set<string>((topology.nodes ?? []).map((n) => n.name));
     for (const p of topology.pods) if (p.nodeName) names.add(p.nodeName);
     this.nodeNames = [...names].sort();
-    for (const p of topology.networkPolicies) {
+    this.ipsets = this.plane(4).ipsets;
+  }
+
+  /** The family's ipsets, policy chains and nodes, compiled on first use. */
+  private plane(family: CalicoFamily): FamilyPlane {
+    const hit = this.planes.get(family);
+    if (hit) return hit;
+    const pl: FamilyPlane = { ipsets: new Map(), policyChains: new Map(), nodes: new Map() };
+    this.planes.set(family, pl);
+    for (const p of this.ctx.topology.networkPolicies) {
       const t = effectiveTypes(p);
       for (const dir of ['Ingress', 'Egress'] as const) {
         if (dir === 'Ingress' ? !t.ingress : !t.egress) continue;
-        const ch = this.compilePolicyChain(p, dir);
-        this.policyChains.set(ch.name, ch);
+        const ch = this.compilePolicyChain(p, dir, family, pl);
+        pl.policyChains.set(ch.name, ch);
       }
     }
+    return pl;
+  }
+
+  /** Every ipset felix would create for the family (cali40… for 4, cali60… for 6), by name. */
+  ipsetsFor(family: CalicoFamily): Map<string, IpSet> {
+    return this.plane(family).ipsets;
   }
 
   private podsMatchingPeer(peer: NetworkPolicyPeer, policyNs: string): PodModel[] {
@@ -351,28 +403,28 @@ export class CalicoDataplane {
     });
   }
 
-  private selectorSet(selector: string, pods: PodModel[]): string {
-    const name = ipsetName(makeUniqueId('s', selector));
-    if (!this.ipsets.has(name)) {
+  private selectorSet(selector: string, pods: PodModel[], family: CalicoFamily, pl: FamilyPlane): string {
+    const name = ipsetName(makeUniqueId('s', selector), family);
+    if (!pl.ipsets.has(name)) {
       const members = new Set<string>();
-      for (const p of pods) for (const ip of p.ips) if (!ip.includes(':')) members.add(ip);
-      this.ipsets.set(name, { name, type: 'hash:net', selector, members });
+      for (const p of pods) for (const ip of familyIPs(p.ips, family)) members.add(ip);
+      pl.ipsets.set(name, { name, type: 'hash:net', family, selector, members });
     }
     return name;
   }
 
   /** Named-port set: pods (matching `pods`) with a container port called `name` of `protocol`. */
-  private namedPortSet(name: string, protocol: string, selector: string, pods: PodModel[]): string {
-    const setName = ipsetName(makeUniqueId('n', `${protocol}:${name}|${selector}`));
-    if (!this.ipsets.has(setName)) {
+  private namedPortSet(name: string, protocol: string, selector: string, pods: PodModel[], family: CalicoFamily, pl: FamilyPlane): string {
+    const setName = ipsetName(makeUniqueId('n', `${protocol}:${name}|${selector}`), family);
+    if (!pl.ipsets.has(setName)) {
       const members = new Set<string>();
       const proto = protocol.toUpperCase() as Protocol;
       for (const p of pods) {
         const cp = p.ports.find((c) => c.name === name && c.protocol === proto);
         if (!cp) continue;
-        for (const ip of p.ips) if (!ip.includes(':')) members.add(`${ip},${protocol}:${cp.containerPort}`);
+        for (const ip of familyIPs(p.ips, family)) members.add(`${ip},${protocol}:${cp.containerPort}`);
       }
-      this.ipsets.set(setName, { name: setName, type: 'hash:ip,port', selector: `${selector} named port ${name}/${protocol}`, members });
+      pl.ipsets.set(setName, { name: setName, type: 'hash:ip,port', family, selector: `${selector} named port ${name}/${protocol}`, members });
     }
     return setName;
   }
@@ -417,13 +469,18 @@ export class CalicoDataplane {
     return out;
   }
 
-  private compilePolicyChain(p: NetworkPolicyModel, dir: Direction): Chain {
+  private compilePolicyChain(p: NetworkPolicyModel, dir: Direction, family: CalicoFamily, pl: FamilyPlane): Chain {
     const name = policyChainName(p, dir);
     const rules: Rule[] = [];
     const src = dir === 'Ingress';
     for (const kr of rulesOf(p, dir)) {
-      for (const cr of this.toCalicoRules(p, kr.peers, kr.ports)) {
-        if (cr.nets.some((n) => n.includes(':'))) continue; // IPv6 CIDR: ip6tables only
+      for (const cr0 of this.toCalicoRules(p, kr.peers, kr.ports)) {
+        // felix FilterRuleToIPVersion: only this family's nets; a rule whose nets are all of the other family is not rendered
+        const nets = cr0.nets.filter((n) => netFamily(n) === family);
+        if (cr0.nets.length && !nets.length) continue;
+        const notNets = cr0.notNets.filter((n) => netFamily(n) === family);
+        if (cr0.notNets.length && !notNets.length) continue;
+        const cr: CalicoRule = { ...cr0, nets, notNets };
         const blocks: Rule[] = [];
         let usingBlocks = false;
         const initial = (bits: number): void => {
@@ -438,7 +495,7 @@ export class CalicoDataplane {
           // Ingress: the destination is the local endpoint (any workload); egress: the peer.
           const pods = src ? this.ctx.topology.pods.filter((x) => !x.hostNetwork) : cr.peerPods ?? this.ctx.topology.pods.filter((x) => !x.hostNetwork);
           const sel = src ? 'all()' : cr.selector ?? 'all()';
-          return this.namedPortSet(n, cr.protocol ?? 'tcp', sel, pods);
+          return this.namedPortSet(n, cr.protocol ?? 'tcp', sel, pods, family, pl);
         });
         // SplitPortList: up to 15 multiport slots per split (a range takes two).
         const portSplits: [number, number][][] = [];
@@ -468,7 +525,7 @@ export class CalicoDataplane {
           for (const nn of cr.notNets) blocks.push({ matches: [netMatch(nn)], action: { k: 'mark', value: 0, mask: MARK_SCRATCH0 }, comments: [] });
         }
         if (cr.nets.length === 1) main.push(netMatch(cr.nets[0]));
-        if (cr.selector) main.push({ k: 'set', name: this.selectorSet(cr.selector, cr.peerPods ?? []), dir: src ? 'src' : 'dst' });
+        if (cr.selector) main.push({ k: 'set', name: this.selectorSet(cr.selector, cr.peerPods ?? [], family, pl), dir: src ? 'src' : 'dst' });
         if (!portsInBlock) {
           if (cr.ports.length) main.push({ k: 'dports', ranges: cr.ports });
           for (const s of namedSets) main.push({ k: 'portset', name: s });
@@ -539,9 +596,10 @@ export class CalicoDataplane {
     return finish({ name, rules });
   }
 
-  /** The filter-table rules and ipsets of one node. */
-  forNode(node: string): NodeRules {
-    const hit = this.nodes.get(node);
+  /** The filter-table rules and ipsets of one node: iptables (family 4, the default) or ip6tables (6). */
+  forNode(node: string, family: CalicoFamily = 4): NodeRules {
+    const pl = this.plane(family);
+    const hit = pl.nodes.get(node);
     if (hit) return hit;
     if (!this.nodeNames.includes(node)) throw new PolicyInputError(`no node named "${node}"`, `nodes: ${this.nodeNames.join(', ')}`);
     const chains = new Map<string, Chain>();
@@ -563,7 +621,7 @@ export class CalicoDataplane {
       for (const c of this.profileChains(pod)) add(c);
     }
     for (const n of usedPolicyChains) {
-      const c = this.policyChains.get(n);
+      const c = pl.policyChains.get(n);
       if (c) add(c);
     }
     const ifaces = [...endpoints.keys()].sort();
@@ -596,6 +654,9 @@ export class CalicoDataplane {
       finish({
         name: 'cali-wl-to-host',
         rules: [
+          ...(family === 6
+            ? ICMPV6_WORKLOAD_TO_HOST_TYPES.map((type): Rule => ({ matches: [{ k: 'proto', proto: '58' }, { k: 'icmp6', type }], action: { k: 'ACCEPT' }, comments: [] }))
+            : []),
           { matches: [], action: { k: 'jump', target: 'cali-from-wl-dispatch' }, comments: [] },
           { matches: [], action: { k: 'ACCEPT' }, comments: ['Configured DefaultEndpointToHostAction'] },
         ],
@@ -633,32 +694,50 @@ export class CalicoDataplane {
     const ipsets = new Map<string, IpSet>();
     for (const c of chains.values())
       for (const r of c.rules)
-        for (const m of r.matches) if ((m.k === 'set' || m.k === 'portset') && this.ipsets.has(m.name)) ipsets.set(m.name, this.ipsets.get(m.name)!);
-    const nr: NodeRules = { node, chains, ipsets, endpoints };
-    this.nodes.set(node, nr);
+        for (const m of r.matches) if ((m.k === 'set' || m.k === 'portset') && pl.ipsets.has(m.name)) ipsets.set(m.name, pl.ipsets.get(m.name)!);
+    const nr: NodeRules = { node, family, chains, ipsets, endpoints };
+    pl.nodes.set(node, nr);
     return nr;
   }
 
   // -------------------------------------------------------------------------
   // Walker
 
-  /** Runs a NEW packet through a node's filter table from a built-in chain. */
-  walk(node: string, hook: 'FORWARD' | 'INPUT' | 'OUTPUT', pkt: Packet): WalkResult {
-    const nr = this.forNode(node);
+  /**
+   * Runs a NEW packet through a node's filter table from a built-in chain:
+   * iptables for an IPv4 packet, ip6tables for an IPv6 one (`family`
+   * defaults to the family of the packet's addresses).
+   */
+  walk(node: string, hook: 'FORWARD' | 'INPUT' | 'OUTPUT', pkt: Packet, family: CalicoFamily = packetFamily(pkt)): WalkResult {
+    for (const a of [pkt.src, pkt.dst]) {
+      const f = parseIP(a)?.family;
+      if (f && f !== family) throw new PolicyInputError(`${a} is not an IPv${family} address: an IPv${f} packet goes through ${f === 6 ? 'ip6tables' : 'iptables'}`, `walk it with family ${f}`);
+    }
+    const nr = this.forNode(node, family);
+    const pl = this.plane(family);
     const trace: string[] = [];
     let mark = 0;
     const ipOf = (s: string): number => parseIP(s)?.value as number;
-    const inCidr = (ip: string, cidr: string): boolean => {
+    const inCidr4 = (ip: string, cidr: string): boolean => {
       const [base, len] = cidr.includes('/') ? cidr.split('/') : [cidr, '32'];
       const l = Number(len);
       const m = l === 0 ? 0 : (0xffffffff << (32 - l)) >>> 0;
       return ((ipOf(ip) & m) >>> 0) === ((ipOf(base) & m) >>> 0);
     };
+    const inCidr6 = (ip: string, cidr: string): boolean => {
+      const c = Cidr.tryParse(cidr.includes('/') ? cidr : `${cidr}/128`);
+      const a = parseIP(ip);
+      return !!c && !!a && c.contains(a);
+    };
+    const inCidr = family === 6 ? inCidr6 : inCidr4;
+    // ipset members are in canonical (RFC 5952) form
+    const srcIP = family === 6 ? canonicalIP(pkt.src) : pkt.src;
+    const dstIP = family === 6 ? canonicalIP(pkt.dst) : pkt.dst;
     const ifaceMatch = (pattern: string, iface: string | undefined): boolean => {
       if (!iface) return false;
       return pattern.endsWith('+') ? iface.startsWith(pattern.slice(0, -1)) : iface === pattern;
     };
-    const protoNum: Record<string, string> = { tcp: '6', udp: '17', sctp: '132' };
+    const protoNum: Record<string, string> = { tcp: '6', udp: '17', sctp: '132', icmp: '1', 'ipv6-icmp': '58', icmpv6: '58' };
     const matchOne = (m: Match): boolean => {
       switch (m.k) {
         case 'in':
@@ -672,12 +751,12 @@ export class CalicoDataplane {
         case 'mark':
           return (mark & m.mask) === m.value;
         case 'set': {
-          const s = nr.ipsets.get(m.name) ?? this.ipsets.get(m.name);
-          return !!s && s.members.has(m.dir === 'src' ? pkt.src : pkt.dst);
+          const s = nr.ipsets.get(m.name) ?? pl.ipsets.get(m.name);
+          return !!s && s.members.has(m.dir === 'src' ? srcIP : dstIP);
         }
         case 'portset': {
-          const s = nr.ipsets.get(m.name) ?? this.ipsets.get(m.name);
-          return !!s && s.members.has(`${pkt.dst},${pkt.proto}:${pkt.dport}`);
+          const s = nr.ipsets.get(m.name) ?? pl.ipsets.get(m.name);
+          return !!s && s.members.has(`${dstIP},${pkt.proto}:${pkt.dport}`);
         }
         case 'src':
           return inCidr(pkt.src, m.cidr);
@@ -685,6 +764,8 @@ export class CalicoDataplane {
           return inCidr(pkt.dst, m.cidr);
         case 'dports':
           return m.ranges.some(([a, b]) => pkt.dport >= a && pkt.dport <= b);
+        case 'icmp6':
+          return protoNum[pkt.proto] === '58' && pkt.icmpType === m.type;
       }
     };
     // Returns a terminal verdict, or null when the chain returns.
@@ -723,9 +804,9 @@ export class CalicoDataplane {
   verdict(q: ReachQuery): { allowed: boolean; hops: { node: string; hook: string; verdict: string; trace: string[] }[] } {
     const ctx = this.ctx;
     const fam = q.family ?? queryFamily(ctx, q.from, q.to);
-    if (fam === 6) throw new PolicyInputError('the Calico-style data plane is rendered for IPv4 only', 'query an IPv4 address');
     const src = resolveEndpoint(ctx, q.from, fam);
     const dst = resolveEndpoint(ctx, q.to, fam);
+    const family: CalicoFamily = fam ?? packetFamily({ src: src.ip, dst: dst.ip });
     const proto = (q.protocol ?? 'TCP').toLowerCase();
     const hops: { node: string; hook: string; verdict: string; trace: string[] }[] = [];
     if (src.kind === 'pod' && dst.kind === 'pod' && src.pod === dst.pod) return { allowed: true, hops };
@@ -733,7 +814,7 @@ export class CalicoDataplane {
     const nodeOf = (e: Endpoint): string | undefined => (e.kind === 'pod' ? e.pod.nodeName : e.kind === 'host' ? e.nodeName : undefined);
     const base = { src: src.ip, dst: dst.ip, proto, dport: q.port };
     const step = (node: string, hook: 'FORWARD' | 'INPUT' | 'OUTPUT', inIf: string | undefined, outIf: string | undefined): boolean => {
-      const r = this.walk(node, hook, { ...base, in: inIf, out: outIf });
+      const r = this.walk(node, hook, { ...base, in: inIf, out: outIf }, family);
       hops.push({ node, hook, verdict: r.verdict, trace: r.trace });
       return r.verdict === 'ACCEPT';
     };
@@ -761,12 +842,15 @@ export class CalicoDataplane {
   // -------------------------------------------------------------------------
   // Rendering
 
-  /** `iptables-save -t filter` as iptables-legacy-save prints it (user chains sorted by name). */
-  iptablesSave(node: string, when = 'Thu Jan  1 00:00:00 1970'): string {
-    const nr = this.forNode(node);
+  /**
+   * `iptables-save -t filter` as iptables-legacy-save prints it (user chains
+   * sorted by name); with family 6, `ip6tables-save -t filter`.
+   */
+  iptablesSave(node: string, when = 'Thu Jan  1 00:00:00 1970', family: CalicoFamily = 4): string {
+    const nr = this.forNode(node, family);
     const builtins = ['INPUT', 'FORWARD', 'OUTPUT'];
     const user = [...nr.chains.keys()].filter((c) => !builtins.includes(c)).sort();
-    const lines = [`# Generated by iptables-save v1.8.9 on ${when}`, '*filter'];
+    const lines = [`# Generated by ${family === 6 ? 'ip6tables' : 'iptables'}-save v1.8.9 on ${when}`, '*filter'];
     for (const b of builtins) lines.push(`:${b} ACCEPT [0:0]`);
     for (const c of user) lines.push(`:${c} - [0:0]`);
     for (const c of [...builtins, ...user]) for (const r of nr.chains.get(c)!.rules) lines.push(saveRule(c, r));
@@ -774,28 +858,36 @@ export class CalicoDataplane {
     return lines.join('\n') + '\n';
   }
 
+  /** `ip6tables-save -t filter`: the IPv6 chains felix programs on the node. */
+  ip6tablesSave(node: string, when = 'Thu Jan  1 00:00:00 1970'): string {
+    return this.iptablesSave(node, when, 6);
+  }
+
   /**
    * `ipset list` for the sets a node's rules reference, in ipset 7.17's
    * format (Header with bucketsize and initval). initval is random on a real
    * node; here it is derived from the set name so output is stable. Size in
    * memory follows what ipset 7.17 reported for small sets on this kernel
-   * (hash:net 456 + 48 per entry, hash:ip,port 216 + 48 per entry).
+   * (family inet: hash:net 456 + 48 per entry, hash:ip,port 216 + 48 per
+   * entry; family inet6: hash:net 1240 + 72, hash:ip,port 232 + 72).
+   * Family 6 lists the cali60 sets of the ip6tables rules (a node's real
+   * `ipset list` shows both families' sets: cali40… and cali60…).
    */
-  ipsetList(node: string): string {
-    const nr = this.forNode(node);
+  ipsetList(node: string, family: CalicoFamily = 4): string {
+    const nr = this.forNode(node, family);
     const refs = new Map<string, number>();
     for (const c of nr.chains.values()) for (const r of c.rules) for (const m of r.matches) if (m.k === 'set' || m.k === 'portset') refs.set(m.name, (refs.get(m.name) ?? 0) + 1);
     const out: string[] = [];
     for (const s of [...nr.ipsets.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const members = [...s.members].sort(compareMembers);
       const initval = hex(sha1(s.name)).slice(0, 8);
-      const size = (s.type === 'hash:net' ? 456 : 216) + 48 * members.length;
+      const size = family === 6 ? (s.type === 'hash:net' ? 1240 : 232) + 72 * members.length : (s.type === 'hash:net' ? 456 : 216) + 48 * members.length;
       out.push(
         [
           `Name: ${s.name}`,
           `Type: ${s.type}`,
           'Revision: 7',
-          `Header: family inet hashsize 1024 maxelem 1048576 bucketsize 12 initval 0x${initval}`,
+          `Header: family ${family === 6 ? 'inet6' : 'inet'} hashsize 1024 maxelem 1048576 bucketsize 12 initval 0x${initval}`,
           `Size in memory: ${size}`,
           `References: ${refs.get(s.name) ?? 0}`,
           `Number of entries: ${members.length}`,
@@ -806,20 +898,61 @@ export class CalicoDataplane {
     }
     return out.join('\n\n') + (out.length ? '\n' : '');
   }
+
+  /**
+   * `ipset restore` input for the sets a node's rules reference: `create`
+   * with the family (`inet` / `inet6`), then one `add` per member.
+   */
+  ipsetRestore(node: string, family: CalicoFamily = 4): string {
+    const nr = this.forNode(node, family);
+    const lines: string[] = [];
+    for (const s of [...nr.ipsets.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      lines.push(`create ${s.name} ${s.type} family ${s.family === 6 ? 'inet6' : 'inet'} hashsize 1024 maxelem 1048576`);
+      for (const m of s.members) lines.push(`add ${s.name} ${m}`);
+    }
+    return lines.length ? `${lines.join('\n')}\n` : '';
+  }
 }
 
 function compareMembers(a: string, b: string): number {
+  const ha = a.split(',')[0];
+  const hb = b.split(',')[0];
+  if (ha.includes(':') || hb.includes(':')) {
+    const ia = parseIP(ha);
+    const ib = parseIP(hb);
+    const d = ia && ib ? compareIP(ia, ib) : 0;
+    if (d !== 0) return d;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
   const ka = a.split(',')[0].split('.').map(Number);
   const kb = b.split(',')[0].split('.').map(Number);
   for (let i = 0; i < 4; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** A ipBlock CIDR's family. */
+function netFamily(cidr: string): CalicoFamily {
+  return cidr.includes(':') ? 6 : 4;
+}
+
+/** The pod's addresses of one family, in canonical form (what `ipset list` prints). */
+function familyIPs(ips: readonly string[], family: CalicoFamily): string[] {
+  return family === 6 ? ips.filter((ip) => ip.includes(':')).map(canonicalIP) : ips.filter((ip) => !ip.includes(':'));
+}
+
+/** IPv6 when either address is IPv6, else IPv4. */
+export function packetFamily(pkt: { src: string; dst: string }): CalicoFamily {
+  return pkt.src.includes(':') || pkt.dst.includes(':') ? 6 : 4;
+}
+
 export interface Packet {
   src: string;
   dst: string;
+  /** tcp, udp, sctp, icmp, ipv6-icmp (or the protocol number). */
   proto: string;
   dport: number;
+  /** ICMP / ICMPv6 type (matched by `-m icmp6 --icmpv6-type`). */
+  icmpType?: number;
   in?: string;
   out?: string;
 }

@@ -151,17 +151,36 @@ describe('IPv6 walks: names, DNS and refusals', () => {
     expect(r.notes.some((n) => n.includes('connects over IPv6'))).toBe(true);
   });
 
-  it('a dual-stack Service resolves to its IPv4 address by default and to IPv6 with --family 6', () => {
+  it('a dual-stack Service: glibc sorts the AAAA answer first (curl connects over IPv6); --family 4 / 6 ask A or AAAA only', () => {
     const { t, from } = setup('calico-vxlan');
     const web = t.services.find((s) => s.name === 'web')!;
-    const v4 = trace(t, from, 'curl http://web', { state: new TraceState() });
-    expect(v4.target?.ip).toBe(web.clusterIPs.find((ip) => !ip.includes(':')));
+    const v4ip = web.clusterIPs.find((ip) => !ip.includes(':'))!;
+    const v6ip = web.clusterIPs.find((ip) => ip.includes(':'))!;
+    // AF_UNSPEC: A and AAAA for each candidate; glibc's RFC 3484 table puts the IPv6 (ULA) answer first.
+    const def = trace(t, from, 'curl http://web', { state: new TraceState() });
+    expect(def.ok, def.dropped?.text).toBe(true);
+    expect(def.family).toBe(6);
+    expect(def.target?.ip).toBe(v6ip);
+    expect(new Set(def.events.filter((e) => e.kind === 'dns-query').map((e) => e.headers.dns?.qtype))).toEqual(new Set(['A', 'AAAA']));
+    // The queries themselves go to kube-dns's IPv4 ClusterIP (resolv.conf's nameserver), the connection over IPv6.
+    expect(def.events.find((e) => e.kind === 'dns-query')?.headers.ip.version).toBe(4);
+    expect(def.events.find((e) => e.kind === 'dns-result')?.action).toBe(`web → ${v6ip}, ${v4ip}`);
+    expect(def.notes.some((n) => n.includes('glibc') && n.includes('IPv6 answer first'))).toBe(true);
+    expect(def.events.find((e) => e.kind === 'socket')?.headers.ip.version).toBe(6);
+    const v4 = trace(t, from, 'curl http://web', { family: 4, state: new TraceState() });
+    expect(v4.target?.ip).toBe(v4ip);
     expect(v4.family).toBe(4);
+    // curl -4: AF_INET, glibc asks A only.
+    expect(v4.events.filter((e) => e.kind === 'dns-query').every((e) => e.headers.dns?.qtype === 'A')).toBe(true);
     const v6 = trace(t, from, 'curl http://web', { family: 6, state: new TraceState() });
     expect(v6.ok, v6.dropped?.text).toBe(true);
-    expect(v6.target?.ip).toBe(web.clusterIPs.find((ip) => ip.includes(':')));
+    expect(v6.target?.ip).toBe(v6ip);
     // With --family 6 glibc asks AAAA only.
     expect(v6.events.filter((e) => e.kind === 'dns-query').every((e) => e.headers.dns?.qtype === 'AAAA')).toBe(true);
+    // A single-stack IPv4 Service from the same pod: A only in the answers, so IPv4.
+    const only4 = trace(t, from, 'curl http://web-v4', { state: new TraceState() });
+    expect(only4.target?.ip).toBe(t.services.find((s) => s.name === 'web-v4')!.clusterIPs[0]);
+    expect(only4.family).toBe(4);
   });
 
   it('Calico enforces NetworkPolicy on IPv6 packets too (felix renders it into ip6tables)', () => {

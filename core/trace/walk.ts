@@ -1843,7 +1843,8 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
     const nsFamily = nameserver ? ipFamily(nameserver) : null;
     const dnsFamily: 4 | 6 = nsFamily && sourceIP(ctx, src, nsFamily) ? nsFamily : family;
     w.family = dnsFamily;
-    const r = dnsPhase(w, src, sourceIP(ctx, src, dnsFamily)!, nsForDns, req, dnsFamily, clock, family);
+    // Without --family the application asks getaddrinfo(AF_UNSPEC) and connects to the first answer of glibc's sorting.
+    const r = dnsPhase(w, src, sourceIP(ctx, src, dnsFamily)!, nsForDns, req, dnsFamily, clock, opts.family ?? (canUse6(ctx, src) ? 'prefer6' : 'prefer4'));
     w.family = family;
     clock = r.clock;
     dstIP = r.address;
@@ -1858,7 +1859,11 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
       family = got;
       w.family = family;
       srcIP = sourceIP(ctx, src, family)!;
-      notes.add(`${req.host} resolves to ${dstIP} only: ${from} connects over IPv${family} from ${srcIP}.`);
+      notes.add(
+        r.both
+          ? `${req.host} has A and AAAA answers and ${from} has an IPv6 address: glibc's getaddrinfo sorts the IPv6 answer first (its built-in RFC 3484 table ranks ::/0 at precedence 40 and IPv4 at 10, ULA fd00::/8 included), so the application connects to ${dstIP} from ${srcIP}. Use --family 4 (curl -4) for the IPv4 path.`
+          : `${req.host} resolves to ${dstIP} only: ${from} connects over IPv${family} from ${srcIP}.`,
+      );
     }
   }
   if (req.kind === 'dns') {
@@ -2101,10 +2106,22 @@ function exchange(w: Walker, req: TraceRequest, syn: Pkt, synAck: Pkt, server: P
   return true;
 }
 
-function dnsPhase(w: Walker, src: Place, srcIP: string, pod: Pick<PodModel, 'namespace' | 'hostNetwork'>, req: TraceRequest, family: 4 | 6, clock0: number, want: 4 | 6 = family): { clock: number; address?: string } {
+/**
+ * Which answers the application asks for and takes: a forced family (curl -4 / -6:
+ * AF_INET / AF_INET6, A or AAAA queries only), or AF_UNSPEC (A and AAAA) with
+ * glibc's sorting — the IPv6 answer first when the source can use IPv6.
+ */
+type AddressChoice = 4 | 6 | 'prefer6' | 'prefer4';
+
+/** The source has an IPv6 address and the CNI model carries IPv6. */
+function canUse6(ctx: TraceContext, src: Place): boolean {
+  return !!sourceIP(ctx, src, 6) && !ctx.cni.ipv6Unsupported?.(ctx.topology);
+}
+
+function dnsPhase(w: Walker, src: Place, srcIP: string, pod: Pick<PodModel, 'namespace' | 'hostNetwork'>, req: TraceRequest, family: 4 | 6, clock0: number, want: AddressChoice): { clock: number; address?: string; both?: boolean } {
   const ctx = w.ctx;
   const rc = ctx.resolvConf(pod);
-  const fam = want === 6 ? 'inet6' : 'unspec';
+  const fam = want === 6 ? 'inet6' : want === 4 ? 'inet' : 'unspec';
   const res = ctx.resolution(pod, req.host, fam);
   const el = src.kind === 'pod' ? podEl(src.pod) : src.kind === 'host' ? (src.pod ? podEl(src.pod) : nodeEl(src.node)) : '';
   const node = src.kind === 'external' ? undefined : src.node;
@@ -2169,14 +2186,17 @@ function dnsPhase(w: Walker, src: Place, srcIP: string, pod: Pick<PodModel, 'nam
   }
   clock = candidateEnd;
   const fin = w.newPkt(`DNS result ${req.host}`, 'dns', 'response', 'dns-response', { ip: { version: family, src: nameserver, dst: srcIP, ttl: 64, df: false, length: 0, protocol: 'UDP' } }, 'udp', clock);
-  const addrs = res.addresses.filter((a) => ipFamily(a) === want);
-  const address = addrs[0] ?? res.addresses[0];
+  const first = want === 'prefer6' || want === 6 ? 6 : 4;
+  const address = res.addresses.find((a) => ipFamily(a) === first) ?? res.addresses[0];
+  const both = res.addresses.some((a) => ipFamily(a) === 4) && res.addresses.some((a) => ipFamily(a) === 6);
   if (res.outcome !== 'found' || !address) {
     w.drop(fin, { element: el, node, netns }, 'nxdomain', res.outcome === 'forwarded' ? `${res.answeredBy ?? req.host} is outside the cluster domain: CoreDNS forwards it upstream, which the model does not follow.` : `every candidate name got NXDOMAIN: "${req.host}" does not resolve (getaddrinfo: Name or service not known)`);
     return { clock };
   }
-  w.emit(fin, 'dns-result', { element: el, node, netns }, `${req.host} → ${res.addresses.join(', ')}`, `The resolver returns ${res.addresses.join(', ')} (answered for ${res.answeredBy}) after ${res.queries.length} quer${res.queries.length === 1 ? 'y' : 'ies'}. glibc does not cache: the next lookup asks again${ctx.topology.settings.dns.nodeLocalDNS ? ', but NodeLocal DNSCache on the node answers repeats from its cache' : ''}.`, 'pass', { category: 'dns' });
-  return { clock, address };
+  // getaddrinfo's list, in the order glibc sorts it (the chosen family first).
+  const sorted = [...res.addresses.filter((a) => ipFamily(a) === first), ...res.addresses.filter((a) => ipFamily(a) !== first)];
+  w.emit(fin, 'dns-result', { element: el, node, netns }, `${req.host} → ${sorted.join(', ')}`, `The resolver returns ${sorted.join(', ')} (answered for ${res.answeredBy}) after ${res.queries.length} quer${res.queries.length === 1 ? 'y' : 'ies'}. glibc does not cache: the next lookup asks again${ctx.topology.settings.dns.nodeLocalDNS ? ', but NodeLocal DNSCache on the node answers repeats from its cache' : ''}.`, 'pass', { category: 'dns' });
+  return { clock, address, both };
 }
 
 interface DnsSent {

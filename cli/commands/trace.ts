@@ -69,7 +69,7 @@ Options:
   --size BYTES      UDP/ICMP payload; for TCP the first data segment (MTU checks)
   --no-df           clear the Don't Fragment bit
   --icmp-blocked    ICMP errors are filtered (a PMTU black hole)
-  --family 4|6      address family
+  --family 4|6      connect over IPv4 or IPv6 only (curl -4 / -6: A or AAAA queries only); default: glibc's choice, IPv6 first when the pod and the name have both
   --verbose         print each step's explanation`,
   async run({ argv, set, json, io }) {
     const { values, positionals } = parseVerbArgs(argv, {

@@ -69,7 +69,7 @@ export interface TraceOptions {
   df?: boolean;
   /** ICMP errors are filtered on the way back (a PMTU black hole instead of "fragmentation needed"). */
   icmpBlocked?: boolean;
-  /** Address family for IP literals and DNS (default: IPv4, or the family of an IP given). */
+  /** Only this address family (curl -4 / -6: A or AAAA queries only). Default: the family of an IP given; for a name, glibc's sorting (IPv6 first when the source and the answers have both). */
   family?: 4 | 6;
   /** Conntrack tables, DNS caches and clock shared between walks. */
   state?: TraceState;

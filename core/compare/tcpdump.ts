@@ -66,6 +66,15 @@ function altText(a: FlowAlternative): string {
   return `${a.replySrc}.${a.replySport}${a.endpointPod ? ` (${a.endpointPod})` : ''}`;
 }
 
+/**
+ * The tunnel's outer line as tcpdump prints it: released tcpdump (≤ 4.99) decodes UDP 8472
+ * (flannel.1, cilium_vxlan) as OTV, the VNI showing as the instance (see core/parse/tcpdump).
+ */
+function outerText(o: NonNullable<FlowAlternative['egress']['outer']>): string {
+  const head = `${o.src.includes(':') ? 'IP6' : 'IP'} ${o.src}.* > ${o.dst}.${o.dport}: `;
+  return o.dport === 8472 ? `${head}OTV, flags [I] (0x08), overlay 0, instance ${o.vni}` : `${head}VXLAN, flags [I] (0x08), vni ${o.vni}`;
+}
+
 /** Compares a parsed capture with the model's expectations for the probe. */
 export function compareCapture(expected: ExpectedProbe, packets: readonly TcpdumpPacket[]): CheckResult {
   const items: DiffItem[] = [];
@@ -124,15 +133,21 @@ export function compareCapture(expected: ExpectedProbe, packets: readonly Tcpdum
         const leaving = fwd.filter(({ p, outer }) => !outer && p.direction === 'Out');
         if (leaving.length && alt.egress.dev) {
           const devs = [...new Set(leaving.map(({ p }) => p.interface))];
-          if (!devs.includes(alt.egress.dev)) {
+          // Bridged DNAT (br_netfilter) to a pod on the node's bridge: while the pod's neighbour entry has
+          // no cached header, the frame is sent through the bridge device's neigh->output first, so -i any
+          // also shows `cni0 Out` before the port's `veth… Out` (br_nf_pre_routing_finish_bridge).
+          const viaBridge = !!alt.egress.bridge && devs.includes(alt.egress.bridge);
+          const ports = viaBridge ? devs.filter((d) => d !== alt.egress.bridge) : devs;
+          if (!ports.includes(alt.egress.dev)) {
             const podVeth = alt.egress.dev.startsWith('cali') || alt.egress.dev.startsWith('veth') || alt.egress.dev.startsWith('lxc');
-            const realVeth = devs.every((d) => !!d && /^(cali|veth|lxc)/.test(d));
+            const realVeth = ports.length > 0 && ports.every((d) => !!d && /^(cali|veth|lxc)/.test(d));
+            const bridgeNote = viaBridge ? ` (${alt.egress.bridge} Out is the same frame handed to the bridge device while br_netfilter resolves the pod's neighbour entry)` : '';
             items.push({
               kind: 'changed',
               where: `egress of ${client} → ${alt.replySrc}.${alt.replySport}`,
               model: `${alt.egress.dev} Out ${ipv} ${client}.* > ${alt.replySrc}.${alt.replySport}: Flags [S]`,
               real: leaving.map(({ p }) => packetText(p)).join(' | '),
-              explanation: podVeth && realVeth ? 'the SYN leaves through the endpoint pod\'s veth; the host veth names differ' : `the SYN leaves the node on ${devs.join(', ')}, the model sends it out on ${alt.egress.dev}${alt.egress.gateway ? ` via ${alt.egress.gateway}` : ''}`,
+              explanation: podVeth && realVeth ? `the SYN leaves through the endpoint pod's veth; the host veth names differ${bridgeNote}` : `the SYN leaves the node on ${devs.join(', ')}, the model sends it out on ${alt.egress.dev}${alt.egress.gateway ? ` via ${alt.egress.gateway}` : ''}`,
               explained: podVeth && realVeth,
             });
           }
@@ -143,7 +158,7 @@ export function compareCapture(expected: ExpectedProbe, packets: readonly Tcpdum
           compared++;
           const o = alt.egress.outer;
           if (tunneled.length === 0) {
-            items.push({ kind: 'missing', where: 'VXLAN', model: o ? `${o.src.includes(':') ? 'IP6' : 'IP'} ${o.src}.* > ${o.dst}.${o.dport}: VXLAN, flags [I] (0x08), vni ${o.vni}` : 'VXLAN-encapsulated SYN', explanation: `the model carries ${client} → ${alt.replySrc} in VXLAN between the nodes; the capture shows no VXLAN packet with that SYN inside`, explained: false });
+            items.push({ kind: 'missing', where: 'VXLAN', model: o ? outerText(o) : 'VXLAN-encapsulated SYN', explanation: `the model carries ${client} → ${alt.replySrc} in VXLAN between the nodes; the capture shows no VXLAN packet with that SYN inside`, explained: false });
           } else if (o) {
             const op = tunneled[0].outer!;
             const diffs: string[] = [];
@@ -153,7 +168,7 @@ export function compareCapture(expected: ExpectedProbe, packets: readonly Tcpdum
             if (o.vni !== undefined && op.vxlan?.vni !== o.vni) diffs.push(`VNI ${op.vxlan?.vni} (model ${o.vni})`);
             if (op.vxlan && op.vxlan.flags !== 'I') diffs.push(`VXLAN flags [${op.vxlan.flags}] (a VNI is carried only with flag I)`);
             if (diffs.length) {
-              items.push({ kind: 'changed', where: 'VXLAN outer header', model: `${o.src.includes(':') ? 'IP6' : 'IP'} ${o.src}.* > ${o.dst}.${o.dport}: VXLAN, flags [I] (0x08), vni ${o.vni}`, real: packetText(op), explanation: diffs.join('; '), explained: false });
+              items.push({ kind: 'changed', where: 'VXLAN outer header', model: outerText(o), real: packetText(op), explanation: diffs.join('; '), explained: false });
             }
           }
         } else if (tunneled.length) {

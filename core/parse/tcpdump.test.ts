@@ -84,6 +84,24 @@ describe('parseTcpdump: ICMP, ARP, VXLAN', () => {
     expect(r.records[1].vxlan?.inner?.icmp?.kind).toBe('echo reply');
   });
 
+  it('reads VXLAN on UDP 8472 as tcpdump 4.99 prints it (OTV: the VNI is the instance), inner packet attached (test-bed, flannel.1)', () => {
+    const r = parseTcpdump(
+      [
+        '12:17:08.208432 flannel.1 Out IP 10.244.1.5.35726 > 10.244.2.8.8080: Flags [S], seq 3094840926, win 64860, options [mss 1410,sackOK,TS val 1220885887 ecr 0,nop,wscale 10], length 0',
+        '12:17:08.208442 eth0  Out IP 10.0.1.5.55920 > 10.0.1.6.8472: OTV, flags [I] (0x08), overlay 0, instance 1',
+        'IP 10.244.1.5.35726 > 10.244.2.8.8080: Flags [S], seq 3094840926, win 64860, options [mss 1410,sackOK,TS val 1220885887 ecr 0,nop,wscale 10], length 0',
+        // OTV wording on another port is not a VXLAN tunnel
+        '12:17:08.208450 eth0  Out IP 10.0.1.5.55920 > 10.0.1.6.9999: OTV, flags [I] (0x08), overlay 0, instance 1',
+      ].join('\n'),
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(r.records).toHaveLength(3);
+    expect(r.records[1]).toMatchObject({ interface: 'eth0', direction: 'Out', dport: 8472, transport: 'udp', vxlan: { flags: 'I', flagsHex: '0x08', vni: 1, printedAs: 'OTV' } });
+    expect(r.records[1].vxlan?.inner).toMatchObject({ src: '10.244.1.5', dst: '10.244.2.8', dport: 8080, tcp: { flags: 'S' } });
+    expect(r.records[2].vxlan).toBeUndefined();
+    expect(r.records[2].transport).toBe('other');
+  });
+
   it('reads -e link headers (tcpdump vxlan.out)', () => {
     const r = parseTcpdump(
       '    1  2013-05-18 20:21:44.837063 36:dc:85:1e:b3:40 > 00:16:3e:08:71:cf, ethertype IPv4 (0x0800), length 148: 192.168.203.1.45149 > 192.168.202.1.4789: VXLAN, flags [I] (0x08), vni 100\n00:16:3e:37:f6:04 > 00:30:88:01:00:02, ethertype IPv4 (0x0800), length 98: 192.168.203.3 > 192.168.203.5: ICMP echo request, id 1292, seq 1, length 64\n',

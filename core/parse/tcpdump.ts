@@ -7,6 +7,13 @@
 // is decoded for TCP (flags, seq, ack, win, options, length), UDP, DNS (query
 // and response forms of print-domain.c), ICMP / ICMP6, ARP and VXLAN (whose
 // inner packet tcpdump prints on the next line, without a timestamp).
+// Released tcpdump (up to 4.99.x) decodes UDP port 8472 — the Linux VXLAN
+// default that flannel.1 and cilium_vxlan use — as OTV (print-otv.c:
+// `OTV, flags [I] (0x08), overlay 0, instance 1`, the inner frame on the
+// next line); the OTV header has VXLAN's layout (flags, 24 reserved bits read
+// as the overlay, the VNI read as the instance), so such packets are VXLAN
+// with `vxlan.printedAs` 'OTV'. tcpdump's development branch dropped OTV in
+// 2025 (tcpdump PR #1369) and prints VXLAN for 8472.
 
 import { Diagnostics, type ParseOptions, type ParseResult, quote, splitLines, tokens, uint } from './common';
 
@@ -82,7 +89,8 @@ export interface TcpdumpPacket {
   dns?: DnsSummary;
   /** Application summary printed after a TCP length (`HTTP: GET / HTTP/1.1`). */
   app?: string;
-  vxlan?: { flags: string; flagsHex: string; vni: number; inner?: TcpdumpPacket };
+  /** A VXLAN packet: printed as `VXLAN, … vni N`, or on UDP 8472 by tcpdump ≤ 4.99 as `OTV, … overlay 0, instance N` (printedAs 'OTV'). */
+  vxlan?: { flags: string; flagsHex: string; vni: number; inner?: TcpdumpPacket; printedAs?: 'OTV' };
   /** Everything after `src > dst: `, verbatim. */
   summary: string;
   /** Indented `-v` continuation lines. */
@@ -118,6 +126,8 @@ const RCODES = new Set([
 const OPCODES = new Set(['inv_q', 'stat', 'op3', 'notify', 'update', 'op6', 'op7', 'op8', 'updateA', 'updateD', 'updateDA', 'updateM', 'updateMA', 'zoneInit', 'zoneRef']);
 const DNS_PORTS = new Set([53, 5353]);
 const VXLAN_PORTS = new Set([4789, 8472]);
+/** print-otv.c's port (udp.h OTV_PORT), the Linux kernel's VXLAN default. */
+const OTV_PORT = 8472;
 
 function isDigits(s: string): boolean {
   if (s.length === 0 || s.length > 20) return false;
@@ -400,6 +410,11 @@ function parseAddresses(w: string[], text: string, p: TcpdumpPacket, diags: Diag
     const m = /^VXLAN, flags \[([^\]]*)\] \((0x[0-9a-f]+)\), vni (\d+)/.exec(summary);
     if (m) p.vxlan = { flags: m[1], flagsHex: m[2], vni: Number(m[3]) };
     else diags.warning(no, `tcpdump: line ${no}: VXLAN summary not understood: ${quote(summary)}`);
+  } else if (summary.startsWith('OTV, ') && (p.sport === OTV_PORT || p.dport === OTV_PORT)) {
+    p.transport = 'udp';
+    const m = /^OTV, flags \[([^\]]*)\] \((0x[0-9a-f]+)\), overlay (\d+), instance (\d+)/.exec(summary);
+    if (m) p.vxlan = { flags: m[1], flagsHex: m[2], vni: Number(m[4]), printedAs: 'OTV' };
+    else diags.warning(no, `tcpdump: line ${no}: OTV (VXLAN on UDP 8472) summary not understood: ${quote(summary)}`);
   } else if (summary.startsWith('ICMP6')) {
     p.transport = 'icmp6';
     parseIcmp(summary, p, true);

@@ -69,3 +69,19 @@ describe('tcpdump for the seed walk (Calico BGP)', () => {
     expect(d).toMatch(/IP 10\.244\.2\.8 > 10\.244\.1\.5: ICMP echo reply, id \d+, seq 1, length 64/);
   });
 });
+
+describe('tcpdump for a Flannel VXLAN walk', () => {
+  it('prints flannel.1\'s VXLAN (UDP 8472) as tcpdump 4.99 does, as OTV with the VNI as the instance; Calico\'s 4789 stays VXLAN', () => {
+    const t = loadText(SEED, ['cni=flannel-vxlan']);
+    const r = trace(t, 'default/pod-a', 'curl http://backend.default.svc.cluster.local', { endpoint: '10.244.2.8' });
+    const lines = renderTcpdump(r, { node: 'node-1', iface: 'eth0' }).trimEnd().split('\n');
+    const i = lines.findIndex((l) => /^IP 10\.244\.1\.5\.52345 > 10\.244\.2\.8\.8080: Flags \[S\],/.test(l));
+    expect(i).toBeGreaterThan(0);
+    // the SYN's outer line, then the inner packet without a timestamp (the form the test-bed's tcpdump 4.99.3 printed)
+    expect(lines[i - 1]).toMatch(new RegExp(`^${TS} IP 10\\.0\\.1\\.5\\.\\d+ > 10\\.0\\.1\\.6\\.8472: OTV, flags \\[I\\] \\(0x08\\), overlay 0, instance 1$`));
+    expect(lines[i]).toMatch(/^IP 10\.244\.1\.5\.52345 > 10\.244\.2\.8\.8080: Flags \[S\],/);
+    expect(lines.some((l) => l.includes('VXLAN'))).toBe(false);
+    const c = trace(loadText(SEED, ['cni=calico-vxlan']), 'default/pod-a', 'curl http://backend.default.svc.cluster.local', { endpoint: '10.244.2.8' });
+    expect(renderTcpdump(c, { node: 'node-1', iface: 'eth0' })).toMatch(/> 10\.0\.1\.6\.4789: VXLAN, flags \[I\] \(0x08\), vni 4096$/m);
+  });
+});

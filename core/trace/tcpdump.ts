@@ -7,6 +7,14 @@
 //   10:00:00.000058 IP 10.0.1.5.32809 > 10.0.1.6.4789: VXLAN, flags [I] (0x08), vni 4096
 //   IP 10.244.1.5.52345 > 10.244.2.8.8080: Flags [S], …
 //
+// VXLAN on UDP 8472 (flannel.1, flannel-v6.1, cilium_vxlan: the Linux
+// default port) is printed as released tcpdump (≤ 4.99, Debian's and
+// Ubuntu's) prints it: print-udp.c hands port 8472 to the OTV decoder, which
+// reads the VXLAN header's reserved bits as the overlay and the VNI as the
+// instance — `OTV, flags [I] (0x08), overlay 0, instance 1` — then the inner
+// frame on the next line, exactly what the test-bed's capture shows. (tcpdump's
+// development branch dropped OTV in 2025 and prints VXLAN there.)
+//
 // Every packet the walk followed is shown where it crossed the interface,
 // with the headers it had there (before DNAT on the pod's veth, after it on
 // the node's uplink; only the outer+inner pair on a tunnelled uplink). For
@@ -44,6 +52,8 @@ function hp(ip: string, port?: number): string {
 }
 
 const HTTP_PORTS = new Set([80, 8080]);
+/** tcpdump ≤ 4.99 decodes UDP 8472 (udp.h OTV_PORT) as OTV, and only 4789 (VXLAN_PORT) as VXLAN. */
+const OTV_PORT = 8472;
 
 function tcpText(h: PacketHeaders, httpLine?: string): string {
   const t = h.tcp!;
@@ -103,7 +113,11 @@ export function captureLines(h: PacketHeaders, seconds: number, o: { link?: bool
   const head = o.link ? `${stamp} ${olink}${outerHead.slice(o6 ? 4 : 3)}` : `${stamp} ${outerHead}`;
   if (out.kind === 'vxlan' && out.vxlan) {
     const innerFrame = o.link && out.innerEth ? `${linkPrefix(out.innerEth.src, out.innerEth.dst, h.ip.length + 14, h.ip.version === 6)}${inner.replace(/^IP6? /, '')}` : inner;
-    return [`${head}VXLAN, flags [I] (0x${out.vxlan.flags.toString(16).padStart(2, '0')}), vni ${out.vxlan.vni}`, innerFrame];
+    const flags = `flags [I] (0x${out.vxlan.flags.toString(16).padStart(2, '0')})`;
+    const ports = [out.udp?.sport, out.udp?.dport];
+    // print-udp.c (4.99) tries OTV's port before VXLAN's, on either end of the datagram
+    if (ports.includes(OTV_PORT)) return [`${head}OTV, ${flags}, overlay 0, instance ${out.vxlan.vni}`, innerFrame];
+    return [`${head}VXLAN, ${flags}, vni ${out.vxlan.vni}`, innerFrame];
   }
   if (out.kind === 'geneve') {
     const innerFrame = o.link && out.innerEth ? `${linkPrefix(out.innerEth.src, out.innerEth.dst, h.ip.length + 14, h.ip.version === 6)}${inner.replace(/^IP6? /, '')}` : inner;

@@ -11,7 +11,7 @@ import { WeaveModel, type WeaveMode } from './weave';
 import { CniModelError, type CniModel, type NodeDataplane, type PodDataplane } from './types';
 
 export * from './types';
-export { routeLookup, interfaceByName, type RouteLookup, type LookupVerdict } from './routing';
+export { routeLookup, interfaceByName, masqueradeSource, type RouteLookup, type LookupVerdict } from './routing';
 export { encapsulate, encapOverhead, mtuCheck, tunnelSourcePort, type Encapsulation, type InnerPacket, type MtuCheck, type MtuVerdict, type OuterHeaders } from './encap';
 export { formatCniResult, printCniResult, bridgePluginResult, ptpPluginResult, type ResultInterface, type ResultIP, type ResultRoute } from './result';
 export { calicoVethName, calicoBlocks, CalicoModel, type CalicoMode } from './calico';

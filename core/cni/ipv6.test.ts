@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { renderIpRoute, renderIpRouteGet } from '../render/iproute';
 import { traceContext } from '../trace/context';
 import { loadText } from '../trace/testing';
-import { buildDataplane, cniModelFor, encapsulate } from './index';
+import { buildDataplane, cniModelFor, encapsulate, masqueradeSource } from './index';
 
 const DUAL = readFileSync(new URL('../../resources/samples/dual-stack.yaml', import.meta.url), 'utf8');
 const topo = (cni: string) => loadText(DUAL, [`cni=${cni}`]);
@@ -118,5 +118,25 @@ describe('IPv6 routes and addresses per CNI', () => {
     expect(renderIpRouteGet(dp.node('node-1'), 'fd00:10::').text).toBe('anycast fd00:10:: from :: dev lo table local proto kernel src fd00:10:: metric 0 pref medium\n');
     expect(renderIpRoute(dp.node('node-1'), { family: 6, table: 'local' })).toContain('anycast fd00:10:: dev eth0 proto kernel metric 0 pref medium\n');
     expect(renderIpRouteGet(dp.node('node-1'), 'fd00:10:244:2::9').text).toBe('fd00:10:244:2::9 from :: via fd00:10:244:2:: dev vxlan-v6.calico src fd00:10:244:1:: metric 1024 pref medium\n');
+  });
+});
+
+describe('masqueradeSource: the address MASQUERADE gives a hairpinned pod, per family', () => {
+  const local = (cni: string) => {
+    const t = topo(cni);
+    const pod = t.pods.find((p) => p.nodeName === 'node-1' && !p.hostNetwork)!;
+    return { node: buildDataplane(t).node('node-1'), v4: pod.ips.find((ip) => !ip.includes(':'))!, v6: pod.ips.find((ip) => ip.includes(':'))! };
+  };
+  it('flannel: the packet leaves on cni0, so cni0\'s address of that family (10.244.1.1, fd00:10:244:1::1)', () => {
+    const { node, v4, v6 } = local('flannel-vxlan');
+    expect(masqueradeSource(node, v4)).toBe('10.244.1.1');
+    expect(masqueradeSource(node, v6)).toBe('fd00:10:244:1::1');
+  });
+  it('calico: the host veth has no address; IPv4 takes eth0\'s, IPv6 the longest common prefix (vxlan-v6.calico\'s in the pod range)', () => {
+    const { node, v4, v6 } = local('calico-vxlan');
+    expect(masqueradeSource(node, v4)).toBe('10.0.1.5');
+    expect(masqueradeSource(node, v6)).toBe('fd00:10:244:1::');
+    // leaving on eth0 towards another network: eth0's own address
+    expect(masqueradeSource(node, '192.0.2.1')).toBe('10.0.1.5');
   });
 });

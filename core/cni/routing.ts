@@ -140,6 +140,54 @@ export function routeLookup(ns: NetNamespace, dst: string): RouteLookup {
   };
 }
 
+/**
+ * The source address MASQUERADE gives a packet to `dst` leaving `ns` on the
+ * device its route picks (or `outDev`). IPv4 (nf_nat_masquerade_ipv4 →
+ * inet_select_addr(out, nexthop, RT_SCOPE_UNIVERSE)): a global address of the
+ * output device — the one whose subnet holds the next hop first, so a pod
+ * hairpinned through Flannel's cni0 is masqueraded to cni0's address — else,
+ * on a device without one (Calico's host veths), the first global address in
+ * device order (eth0's). IPv6 (ipv6_dev_get_saddr, RFC 6724): an address of
+ * the output device first, else the global address with the longest prefix in
+ * common with the destination.
+ */
+export function masqueradeSource(ns: NetNamespace, dst: string, outDev?: string): string | undefined {
+  const ip = parseIP(dst);
+  if (!ip) return undefined;
+  const idx = indexFor(ns);
+  let dev = outDev;
+  let nexthop: IP = ip;
+  if (!dev) {
+    const r = routeLookup(ns, dst);
+    if (r.verdict !== 'forward') return undefined;
+    dev = r.dev;
+    nexthop = (r.nexthop ? parseIP(r.nexthop) : null) ?? ip;
+  }
+  const globals = (i: NetInterface | undefined) => (i ? i.addresses.filter((a) => a.family === ip.family && a.scope === 'global') : []);
+  const own = globals(dev ? idx.byName.get(dev) : undefined);
+  if (own.length) {
+    const holding = own.find((a) => Cidr.fromIP(parseIP(a.local)!, a.prefixlen)?.contains(nexthop));
+    return (holding ?? own[0]).local;
+  }
+  const ordered = [...ns.interfaces].sort((a, b) => a.ifindex - b.ifindex).filter((i) => i.name !== 'lo');
+  if (ip.family === 4) return ordered.map((i) => globals(i)[0]).find((a) => a)?.local;
+  let best: string | undefined;
+  let bestLen = -1;
+  for (const i of ordered) {
+    for (const a of globals(i)) {
+      const c = parseIP(a.local);
+      if (!c || c.family !== 6) continue;
+      const diff = (c.value as bigint) ^ (ip.value as bigint);
+      const common = diff === 0n ? 128 : 128 - diff.toString(2).length;
+      if (common > bestLen) {
+        best = a.local;
+        bestLen = common;
+      }
+    }
+  }
+  return best;
+}
+
 /** The interface with that name in the namespace, or undefined. */
 export function interfaceByName(ns: NetNamespace, name: string): NetInterface | undefined {
   return indexFor(ns).byName.get(name);

@@ -32,7 +32,14 @@ export interface FlowAlternative {
   endpointNode?: string;
   endpointPod?: string;
   /** How the forwarded packet leaves the client's node: device and, for a tunnel, outer headers. */
-  egress: { dev?: string; gateway?: string; encapsulation: string; outer?: { src: string; dst: string; dport: number; vni?: number } };
+  egress: {
+    dev?: string;
+    gateway?: string;
+    encapsulation: string;
+    outer?: { src: string; dst: string; dport: number; vni?: number };
+    /** The bridge whose port `dev` is, when the frame is bridged to a local pod after DNAT (cni0, weave). */
+    bridge?: string;
+  };
 }
 
 export interface ExpectedFlow {
@@ -122,6 +129,12 @@ function alternatives(t: Topology, node: string, nodeIP: string, outcomes: Servi
     const route = routeLookup(nodeNs, to.ip);
     const endpointNode = o.endpoint?.nodeName ?? t.pods.find((p) => p.ips.includes(to.ip))?.nodeName;
     let egress: FlowAlternative['egress'] = { dev: route.dev, gateway: route.gateway, encapsulation: 'none' };
+    // A pod behind a bridge (Flannel's cni0, Weave's weave): br_netfilter's DNAT sees that the new
+    // destination is on the bridge itself and bridges the frame straight to that pod's port
+    // (br_nf_pre_routing_finish → bridged DNAT; back out of the port it came in, for a hairpin:
+    // hairpinMode), so the packet leaves on the pod's host veth and never crosses the bridge device.
+    const localPod = endpointNode === node ? dp.podByIP(to.ip) : undefined;
+    if (localPod && route.dev && nodeNs.interfaces.find((i) => i.name === route.dev)?.kind === 'bridge') egress = { ...egress, dev: localPod.hostPeer, bridge: route.dev };
     if (endpointNode && endpointNode !== node) {
       const family = parseIP(to.ip)?.family ?? 4;
       const enc = model.encapsulationBetween(t, node, endpointNode, family);

@@ -318,6 +318,17 @@ describe('tracePacket over rendered + parsed rules', () => {
 });
 
 
+describe('serviceLookup: the address MASQUERADE picks for a pod reaching itself (hairpin)', () => {
+  const dns = (kubeProxy: 'iptables' | 'ipvs', cni: { plugin: 'calico' | 'flannel'; mode: string }) =>
+    serviceLookup(seedTopology({ cni: { ...cni, natOutgoing: true, encryption: false }, kubeProxy: { mode: kubeProxy, ipvsScheduler: 'rr', masqueradeAll: false, masqueradeBit: 14 } }), 'node-2', { proto: 'UDP', src: '10.244.2.15', dst: '10.96.0.10', dport: 53, origin: 'pod' }).chosen;
+  it.each(['iptables', 'ipvs'] as const)('%s, flannel: the packet goes back out on cni0, so its source becomes cni0\'s 10.244.2.1 (as the test-bed kernel shows)', (mode) => {
+    expect(dns(mode, { plugin: 'flannel', mode: 'vxlan' })).toMatchObject({ masquerade: true, snatTo: '10.244.2.1', dnat: { to: { ip: '10.244.2.15', port: 53 } } });
+  });
+  it.each(['iptables', 'ipvs'] as const)('%s, calico: the host veth has no address, so the first global one (eth0\'s node IP)', (mode) => {
+    expect(dns(mode, { plugin: 'calico', mode: 'bgp' })).toMatchObject({ masquerade: true, snatTo: '10.0.1.6' });
+  });
+});
+
 describe('IPVS mode', () => {
   const topo = seedTopology({ kubeProxy: { mode: 'ipvs', ipvsScheduler: 'rr', masqueradeAll: false, masqueradeBit: 14 } });
   const node = kubeProxyIpvs(topo, 'node-1', 4);

@@ -32,6 +32,7 @@ import { proxyServicePorts } from './endpoints';
 import { nodeIptablesRuleset, type NodeRulesetOptions } from './iptables';
 import { kubeProxyIpvs, type IpvsNode, type IpvsService } from './ipvs';
 import { ciliumLookup, ciliumServiceMap, type CiliumFrontend } from './ebpf';
+import { buildDataplane, masqueradeSource } from '../cni';
 
 export interface ServicePacket {
   /** TCP/UDP/SCTP (any case). */
@@ -177,17 +178,21 @@ export function serviceLookup(topo: Topology, nodeName: string, packet: ServiceP
     inIface: packet.origin === 'host' ? undefined : (packet.inIface ?? (packet.origin === 'pod' ? 'veth' : 'eth0')),
   };
   const route = (p: Packet) => ({ local: isLocal(p.dst), outIface: isLocal(p.dst) ? undefined : 'eth0' });
+  // MASQUERADE takes the address of the device the translated packet leaves on (cni0's for a pod
+  // hairpinned through Flannel's bridge), not always the node IP.
+  const masqueradeAddress = (_out: string | undefined, _family: number, dst?: string): string | undefined =>
+    (dst ? masqueradeSource(buildDataplane(topo).node(nodeName), dst) : undefined) ?? nodeIPs[0];
 
   if (mode === 'ebpf') return ebpfLookup(topo, nodeName, packet, base, nodeIPs, useCache, opts, notes);
 
   if (mode === 'ipvs') {
     const ipvs = cached(topo, `ipvs|${nodeName}|${family}`, useCache, () => kubeProxyIpvs(topo, nodeName, family, opts.kubeProxy ?? {}));
-    return ipvsLookup(topo, nodeName, packet, base, ipvs, isLocal, nodeIPs, route, service, opts, notes);
+    return ipvsLookup(topo, nodeName, packet, base, ipvs, isLocal, masqueradeAddress, route, service, opts, notes);
   }
 
   const { ruleset } = cached(topo, `ipt|${nodeName}|${family}|${JSON.stringify(opts.kubeProxy ?? {})}`, useCache, () => nodeIptablesRuleset(topo, nodeName, family, opts.kubeProxy ?? {}));
   const walk = (random: RandomSource, recent: RecentTable): WalkResult => {
-    const ctx: EvalContext = { isLocal, random, recent, now: opts.now ?? 0, masqueradeAddress: () => nodeIPs[0] };
+    const ctx: EvalContext = { isLocal, random, recent, now: opts.now ?? 0, masqueradeAddress };
     return packet.origin === 'host' ? walkLocalOut(ruleset, base, ctx, route) : walkIncoming(ruleset, base, ctx, route);
   };
   const toOutcome = (w: WalkResult, probability: number): ServiceOutcome => {
@@ -220,7 +225,7 @@ function ipvsLookup(
   base: Packet,
   ipvs: IpvsNode,
   isLocal: (ip: string) => boolean,
-  nodeIPs: string[],
+  masqueradeAddress: NonNullable<EvalContext['masqueradeAddress']>,
   route: (p: Packet) => { local: boolean; outIface?: string },
   service: ServiceLookupResult['service'],
   opts: ServiceLookupOptions,
@@ -232,7 +237,7 @@ function ipvsLookup(
   const bound = ipvs.boundAddresses.includes(base.dst);
   // The VIP is a local address (kube-ipvs0), so routing delivers the packet to INPUT, where IPVS takes it.
   const isLocalV = (ip: string): boolean => isLocal(ip) || ipvs.boundAddresses.includes(canonicalIP(ip));
-  const ctx: EvalContext = { isLocal: isLocalV, ipsets: ipvs.ipsets, masqueradeAddress: () => nodeIPs[0], now: opts.now ?? 0 };
+  const ctx: EvalContext = { isLocal: isLocalV, ipsets: ipvs.ipsets, masqueradeAddress, now: opts.now ?? 0 };
   const first = runHook(rs, packet.origin === 'host' ? 'OUTPUT' : 'PREROUTING', base, ctx);
   const filt = packet.origin === 'host' ? first : runHook(rs, isLocalV(first.packet.dst) ? 'INPUT' : 'FORWARD', first.packet, ctx);
   const iptSteps = (hs: typeof first[]): LookupStep[] =>

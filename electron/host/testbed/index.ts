@@ -16,7 +16,7 @@ export { testbedDown, testbedDownOrThrow, ourNamespaces, ourProcessesByCmdline, 
 export { buildPlan, dnsRecordArgs, kubeletHostsFile, type TestbedPlan, type PlanNode, type PlanPod } from './plan';
 export { preflight, requirements, TESTBED_MODES, findBinary, modeOf, type Requirement } from './preflight';
 export { birdConfig, sshdConfig, dnsmasqArgv, httpScript } from './configs';
-export { kubeProxyFromModel, calicoPolicyFromModel, type KubeProxyProvider, type PolicyProvider, type KubeProxyInput, type PolicyInput } from './rules';
+export { kubeProxyFromModel, calicoPolicyFromModel, calicoPolicy6FromModel, type KubeProxyProvider, type PolicyProvider, type KubeProxyInput, type PolicyInput } from './rules';
 export { rootSnapshot, checkRootUntouched, type RootSnapshot } from './safety';
 export { loadState, type TestbedState, type NodeState, type PodState } from './state';
 export { PREFIX, NET_NS, RUN_DIR, STATE_FILE, nodeNetns, podNetns } from './names';

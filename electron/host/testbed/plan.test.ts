@@ -13,7 +13,7 @@ import { buildPlan, dnsRecordArgs, kubeletHostsFile } from './plan';
 import { preflight, requirements } from './preflight';
 import { checkRootUntouched, type RootSnapshot } from './safety';
 import { sysctlPath } from './up';
-import { calicoPolicyFromModel, kubeProxyFromModel } from './rules';
+import { calicoPolicy6FromModel, calicoPolicyFromModel, kubeProxyFromModel } from './rules';
 
 const SEED = readFileSync(join(__dirname, '..', '..', '..', 'resources', 'samples', 'seed.yaml'), 'utf8');
 
@@ -329,6 +329,38 @@ describe('dual-stack (resources/samples/dual-stack.yaml): the IPv6 half', () => 
     expect(plan.dns!.recordArgs).toContain('--host-record=web-v6.default.svc.cluster.local,fd00:10:96::c');
     expect(plan.differences.join('\n')).toMatch(/fe80::ecee:eeff:feee:eeee/);
     expect(plan.differences.join('\n')).toMatch(/accept_dad=0/);
+  });
+  it('Calico policy for IPv6: an ip6tables-restore document with the jumps inserted at the top and the cali60 sets created with family inet6', () => {
+    const POLICY = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: web-in, namespace: default }
+spec:
+  podSelector: { matchLabels: { app: web } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: web } } }, { ipBlock: { cidr: "fd00:10:244:2::3/128" } }]
+      ports: [{ port: 8080 }]
+`;
+    const r = loadTopology([{ file: 'dual-stack.yaml', text: DUAL }, { file: 'policy.yaml', text: POLICY }], { set: ['podIPOffset=2'] });
+    const t = r.topology!;
+    const p6 = calicoPolicy6FromModel(t, 'node-1')!;
+    const p4 = calicoPolicyFromModel(t, 'node-1')!;
+    expect(p6.filter).toMatch(/^\*filter$/m);
+    expect(p6.filter).toMatch(/^-I FORWARD 1 .*-j cali-FORWARD$/m);
+    expect(p6.filter).toMatch(/^-I INPUT 1 .*-j cali-INPUT$/m);
+    expect(p6.filter).not.toMatch(/^-A (INPUT|FORWARD|OUTPUT) /m);
+    expect(p6.filter).toMatch(/^-A cali-pi-\S+ -s fd00:10:244:2::3\/128 -p tcp .*--dports 8080 -j MARK --set-xmark 0x10000\/0x10000$/m);
+    expect(p6.filter).toMatch(/^-A cali-wl-to-host -p ipv6-icmp .* -m icmp6 --icmpv6-type 135 -j ACCEPT$/m);
+    expect(p4.filter).not.toMatch(/fd00|icmp6/);
+    const webs6 = t.pods.filter((p) => p.labels.app === 'web').map((p) => p.ips[1]);
+    const set6 = /^create (cali60s:\S+) hash:net family inet6 hashsize 1024 maxelem 1048576$/m.exec(p6.ipsetRestore)?.[1];
+    expect(set6).toHaveLength(31);
+    expect(p6.ipsetRestore.split('\n').filter((l) => l.startsWith('add ')).sort()).toEqual(webs6.map((ip) => `add ${set6} ${ip}`).sort());
+    expect(p6.filter).toContain(`-m set --match-set ${set6} src`);
+    expect(p4.ipsetRestore).toMatch(/^create cali40s:\S+ hash:net family inet hashsize/m);
+    expect(p4.ipsetRestore).not.toMatch(/inet6|fd00/);
+    expect(calicoPolicy6FromModel(dual('cni=flannel-vxlan'), 'node-1')).toBeNull();
+    expect(buildPlan(t).differences.join('\n')).toMatch(/Calico policy is programmed for IPv6 as felix does it/);
   });
   it('pods with both families listen on [::] with ipv6only=0; IPv4-only pods as before', () => {
     expect(httpServerArgv('/x.sh', 8080, true)[1]).toBe('TCP6-LISTEN:8080,ipv6only=0,fork,reuseaddr');

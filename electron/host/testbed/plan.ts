@@ -512,7 +512,7 @@ export function buildPlan(t: Topology, opts: PlanOptions = {}): TestbedPlan {
   if (ipv6) {
     differences.push(
       plugin === 'calico'
-        ? 'IPv6: host-local hands out the pods\' IPv6 addresses from the node\'s IPv6 pod CIDR (a second range set, so one ADD returns both families); the pods then get Calico\'s /128 address and a default route via the host veth\'s link-local fe80::ecee:eeff:feee:eeee. Calico policy is not programmed for IPv6 (no ip6tables policy chains; the policy model is IPv4 only).'
+        ? 'IPv6: host-local hands out the pods\' IPv6 addresses from the node\'s IPv6 pod CIDR (a second range set, so one ADD returns both families); the pods then get Calico\'s /128 address and a default route via the host veth\'s link-local fe80::ecee:eeff:feee:eeee. Calico policy is programmed for IPv6 as felix does it: the same cali- chains with ip6tables-restore and the cali60 sets with family inet6.'
         : 'IPv6: the bridge plugin gives cni0 the first address of the node\'s IPv6 pod CIDR and the pods an address from it (a second host-local range set), as flannel\'s delegate does with EnableIPv6.',
       'IPv6 duplicate address detection is off in the test-bed\'s namespaces (accept_dad=0), so addresses are usable at once; a real node runs DAD (addresses are "tentative" for a second or so).',
     );

@@ -22,7 +22,7 @@ export type KubeProxyProvider = (t: Topology, node: string) => KubeProxyInput;
 export interface PolicyInput {
   /** `ipset restore` input (create + add lines). */
   ipsetRestore: string;
-  /** iptables-restore document for the filter table, applied with --noflush after kube-proxy. */
+  /** iptables-restore (ip6tables-restore for IPv6) document for the filter table, applied with --noflush after kube-proxy. */
   filter: string;
 }
 
@@ -73,20 +73,22 @@ const policyCache = new WeakMap<Topology, CalicoDataplane>();
  * chains. The jumps from INPUT/FORWARD/OUTPUT are inserted at the top (felix's
  * default ChainInsertMode "insert"), ahead of kube-proxy's.
  */
-export const calicoPolicyFromModel: PolicyProvider = (t, node) => {
+export const calicoPolicyFromModel: PolicyProvider = (t, node) => calicoPolicyInput(t, node, 4);
+
+/**
+ * The same for IPv6 (dual-stack): felix's ip6tables chains, applied with
+ * ip6tables-restore, and the cali60 sets (`family inet6`).
+ */
+export const calicoPolicy6FromModel: PolicyProvider = (t, node) => calicoPolicyInput(t, node, 6);
+
+function calicoPolicyInput(t: Topology, node: string, family: 4 | 6): PolicyInput | null {
   if (t.settings.cni.plugin !== 'calico') return null;
   let dp = policyCache.get(t);
   if (!dp) {
     dp = buildCalicoDataplane(t);
     policyCache.set(t, dp);
   }
-  const nr = dp.forNode(node);
-  const ipset: string[] = [];
-  for (const s of [...nr.ipsets.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    ipset.push(`create ${s.name} ${s.type} family inet hashsize 1024 maxelem 1048576`);
-    for (const m of s.members) ipset.push(`add ${s.name} ${m}`);
-  }
-  const save = dp.iptablesSave(node);
+  const save = dp.iptablesSave(node, undefined, family);
   const position = new Map<string, number>();
   const filter = save
     .split('\n')
@@ -99,5 +101,5 @@ export const calicoPolicyFromModel: PolicyProvider = (t, node) => {
       return `-I ${m[1]} ${n} ${m[2]}`;
     })
     .join('\n');
-  return { ipsetRestore: ipset.length ? `${ipset.join('\n')}\n` : '', filter };
-};
+  return { ipsetRestore: dp.ipsetRestore(node, family), filter };
+}

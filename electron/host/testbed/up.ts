@@ -31,7 +31,7 @@ import { type DaemonProcess, ipBatch, isAlive, run, sleep, spawnDaemon, tailLog,
 import { CNI_BIN_DIR, preflight } from './preflight';
 import { ETC_NETNS, NET_NS, RUN_DIR } from './names';
 import { type PlanNode, type PlanPod, type PlanTunnel, type TestbedPlan, buildPlan } from './plan';
-import { type KubeProxyProvider, type PolicyProvider, calicoPolicyFromModel, kubeProxy6FromModel, kubeProxyFromModel } from './rules';
+import { type KubeProxyProvider, type PolicyProvider, calicoPolicy6FromModel, calicoPolicyFromModel, kubeProxy6FromModel, kubeProxyFromModel } from './rules';
 import { type RootSnapshot, checkRootUntouched, rootSnapshot } from './safety';
 import { type TestbedState, loadState, newState, saveState } from './state';
 
@@ -50,6 +50,8 @@ export interface UpOptions {
   kubeProxy6?: KubeProxyProvider;
   /** Policy ipsets and filter rules per node (default: core/policy, Calico only). */
   policy?: PolicyProvider;
+  /** IPv6 policy ipsets (family inet6) and ip6tables filter rules per node (default: core/policy, Calico only; dual-stack topologies only). */
+  policy6?: PolicyProvider;
   /** First 127.0.0.1 port tried for the SSH forwards (default 22201). */
   sshBasePort?: number;
   /** BIRD kernel metric (default 32, BIRD 2's default). */
@@ -420,6 +422,13 @@ class Builder {
       if (input.ipsetRestore) await run('ipset', ['restore'], { netns: n.netns, input: input.ipsetRestore, what: `policy ipsets on ${n.name}` });
       writeFile(`${RUN_DIR}/iptables/${n.name}.policy`, input.filter);
       await run('iptables-restore', ['--noflush'], { netns: n.netns, input: input.filter, what: `Calico policy chains on ${n.name}` });
+      if (!this.plan.ipv6) return;
+      // dual-stack: felix programs the same chains with ip6tables and the cali60 sets with family inet6
+      const input6 = (this.opts.policy6 ?? calicoPolicy6FromModel)(this.topology, n.name);
+      if (!input6) return;
+      if (input6.ipsetRestore) await run('ipset', ['restore'], { netns: n.netns, input: input6.ipsetRestore, what: `IPv6 policy ipsets on ${n.name}` });
+      writeFile(`${RUN_DIR}/iptables/${n.name}.policy6`, input6.filter);
+      await run('ip6tables-restore', ['--noflush'], { netns: n.netns, input: input6.filter, what: `Calico IPv6 policy chains on ${n.name} (ip6tables-restore --noflush)` });
     });
     return any;
   }

@@ -97,12 +97,16 @@ function ensureOk(r: RunResult, what: string): string {
   return r.stdout;
 }
 
-/** The model's iptables for a node: kube-proxy (iptables or IPVS mode) plus, for Calico, felix's policy chains inserted at the top of the built-in chains. */
-export function modelRuleset(t: Topology, node: string): Ruleset {
+/**
+ * The model's iptables for a node: kube-proxy (iptables or IPVS mode) plus, for
+ * Calico, felix's policy chains inserted at the top of the built-in chains.
+ * Family 6: the ip6tables rule set (kube-proxy's IPv6 proxier and felix's IPv6 chains).
+ */
+export function modelRuleset(t: Topology, node: string, family: 4 | 6 = 4): Ruleset {
   const mode = t.settings.kubeProxy?.mode ?? 'iptables';
-  const rs = mode === 'ipvs' ? kubeProxyIpvs(t, node, 4).ruleset : nodeIptablesRuleset(t, node, 4).ruleset;
+  const rs = mode === 'ipvs' ? kubeProxyIpvs(t, node, family).ruleset : nodeIptablesRuleset(t, node, family).ruleset;
   if (t.settings.cni.plugin === 'calico') {
-    const pol = parseIptablesSave(buildCalicoDataplane(t).iptablesSave(node));
+    const pol = parseIptablesSave(buildCalicoDataplane(t).iptablesSave(node, undefined, family));
     for (const [name, table] of pol.tables) {
       const target = ensureTable(rs, name);
       for (const c of table.chains.values()) {
@@ -254,13 +258,10 @@ async function checkIptables(o: NodeCompareOptions): Promise<CheckResult> {
   const r6 = await o.runner.run(['ip6tables-save'], { timeoutMs: o.timeoutMs, signal: o.signal, maxBytes: 256 * 1024 * 1024 });
   const text6 = ensureOk(r6, 'ip6tables-save');
   o.onRaw?.('ip6tables-save.txt', text6);
-  const mode = o.topology.settings.kubeProxy?.mode ?? 'iptables';
-  const model6 = mode === 'ipvs' ? kubeProxyIpvs(o.topology, o.node, 6).ruleset : nodeIptablesRuleset(o.topology, o.node, 6).ruleset;
-  // the policy model is IPv4 only (no cali- chains for IPv6), so only kube-proxy's chains are compared
-  const res6 = compareIptables(model6, text6, { chainPrefixes: ['KUBE-'] });
+  // kube-proxy's IPv6 chains and, for Calico, felix's ip6tables chains (the same cali- chains as for IPv4)
+  const res6 = compareIptables(modelRuleset(o.topology, o.node, 6), text6, { chainPrefixes: prefixes });
   const items = [...res.items, ...res6.items.map((it) => ({ ...it, where: `ip6tables ${it.where ?? ''}`.trim() }))];
   const notes = [...(res.notes ?? []), ...(res6.notes ?? []).map((n) => `ip6tables: ${n}`)];
-  if (o.topology.settings.cni.plugin === 'calico') notes.push('ip6tables: only KUBE- chains compared (the Calico policy model has no IPv6 chains)');
   return checkResult('iptables', items, res.compared + res6.compared, `IPv4: ${res.summary}; IPv6 (ip6tables-save): ${res6.summary}`, notes);
 }
 

@@ -4,12 +4,19 @@
 // its IPv6 address (through vxlan-v6.calico / BIRD's IPv6 routes /
 // flannel-v6.1), curls the IPv6-only Service web-v6 through kube-proxy's
 // ip6tables DNAT (conntrack -f ipv6 shows the translation), and asks the
-// cluster DNS for AAAA records over the IPv6 kube-dns ClusterIP. compare
-// --via testbed finds no unexplained difference in node-1's IPv4 and IPv6
-// routes (node and pod namespaces), iptables and ip6tables, and the CNI
-// results with both addresses; a deleted IPv6 route is named. The root
-// namespace (ip -6 route, ip -6 addr included) is unchanged and down leaves
-// nothing.
+// cluster DNS for AAAA records over the IPv6 kube-dns ClusterIP. A
+// NetworkPolicy (web accepts app=web pods, and 8080 from node-1's IPv6 pod
+// range and from the IPv4 cluster range) is programmed by the test-bed in
+// ip6tables (felix's cali- chains, cali60 sets with family inet6) as well as
+// iptables: the kernel drops the IPv6 connection the model denies (the
+// cali-tw- DROP counter moves), passes the allowed ones (through the IPv6
+// ipBlock and through the cali60s set) and passes the same pod's IPv4
+// connection (the IPv4 block has no IPv6 counterpart); flannel enforces
+// nothing. compare --via testbed finds no unexplained difference in node-1's
+// IPv4 and IPv6 routes (node and pod namespaces), iptables and ip6tables
+// (KUBE- and, for Calico, cali- chains), and the CNI results with both
+// addresses; a deleted IPv6 route is named. The root namespace (ip -6 route,
+// ip -6 addr included) is unchanged and down leaves nothing.
 //
 // Nothing is skipped: without root or a needed package every test fails with
 // the reason. The test-bed is shared (fixed nl- names): the suite waits while
@@ -22,6 +29,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTopology, type Topology } from '../../core/model';
 import type { CheckName, NodeReport } from '../../core/compare';
+import { buildCalicoDataplane, calicoInterfaceName } from '../../core/policy';
 import { compareNode, NetnsRunner } from '../../electron/host/remote';
 import { nodeNetns, podNetns, preflight, testbedDown, testbedUp, type TestbedState } from '../../electron/host/testbed';
 import { leftovers, rootText, upKilledMidBuild, waitForFreeTestbed } from './testbed-helpers';
@@ -33,8 +41,30 @@ const NETLAB = join(ROOT, 'bin', 'netlab.mjs');
 /** host-local keeps each range's first host address as its gateway: start the pods at .2 / ::2. */
 const SET = ['podIPOffset=2'];
 
+/**
+ * Ingress to the web pods: anything from app=web pods (cali40s/cali60s sets; no ports, so ping -6
+ * between web pods passes), and 8080 from node-1's IPv6 pod range (an IPv6 ipBlock: ip6tables only)
+ * and from the IPv4 cluster range (iptables only). Every request the other tests make (from a web
+ * pod, and compare's probe from the kube-dns pod on node-1) stays allowed; the kube-dns pod on
+ * node-2 may connect over IPv4 but not over IPv6.
+ */
+const POLICY = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: web-ingress, namespace: default }
+spec:
+  podSelector: { matchLabels: { app: web } }
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - podSelector: { matchLabels: { app: web } }
+    - from:
+        - ipBlock: { cidr: "fd00:10:244:1::/64" }
+        - ipBlock: { cidr: 10.244.0.0/16 }
+      ports: [{ port: 8080 }]
+`;
+
 function load(set: string[]): Topology {
-  const r = loadTopology([{ file: DUAL, text: readFileSync(DUAL, 'utf8') }], { set });
+  const r = loadTopology([{ file: DUAL, text: readFileSync(DUAL, 'utf8') }, { file: 'web-ingress.yaml', text: POLICY }], { set });
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   if (!r.topology || errors.length) throw new Error(`dual-stack.yaml does not load: ${errors.map((d) => d.message).join('; ')}`);
   return r.topology;
@@ -42,6 +72,32 @@ function load(set: string[]): Topology {
 
 async function inNs(ns: string, argv: string[], timeout = 15_000): Promise<{ stdout: string; stderr: string }> {
   return execFileP('ip', ['netns', 'exec', ns, ...argv], { maxBuffer: 16 * 1024 * 1024, timeout });
+}
+
+/** curl from a pod namespace; a connection that times out (exit 28) is a result, not an error. */
+async function connect(ns: string, url: string): Promise<{ code: number; out: string }> {
+  try {
+    const r = await inNs(ns, ['curl', '-sS', '--connect-timeout', '2', '-m', '5', '-w', ' %{http_code}', url]);
+    return { code: 0, out: r.stdout };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
+  }
+}
+
+/** Lines of `ip6tables-save`/`iptables-save` output without counters and header comments. */
+const ruleLines = (s: string): string[] => s.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/^\[\d+:\d+\] /, '').replace(/\[\d+:\d+\]$/, '[0:0]'));
+
+/** `ipset list` blocks by name, the random initval masked and members sorted (the kernel lists them in hash order). */
+function ipsetBlocks(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const block of text.split(/\n\n+/).map((b) => b.trim()).filter(Boolean)) {
+    const lines = block.split('\n');
+    const at = lines.indexOf('Members:');
+    const head = lines.slice(0, at + 1).map((l) => l.replace(/ initval 0x[0-9a-f]+/, ' initval <random>'));
+    out.set(lines[0], [...head, ...lines.slice(at + 1).sort()].join('\n'));
+  }
+  return out;
 }
 
 function unexplained(r: NodeReport): { check: string; where?: string; explanation: string }[] {
@@ -163,6 +219,112 @@ describe.sequential('dual-stack test-bed (live): the IPv6 half of resources/samp
         expect(both.stdout.trim()).toBe(t.services.find((s) => s.name === 'web')!.clusterIPs.find((ip) => ip.includes(':')));
       });
 
+      const dnsPod = (node: string) => t.pods.find((p) => p.labels['k8s-app'] === 'kube-dns' && p.nodeName === node)!;
+      const key = (p: { namespace: string; name: string }): string => `${p.namespace}/${p.name}`;
+      const v4addr = (ips: string[]) => ips.find((ip) => !ip.includes(':'))!;
+
+      if (mode.startsWith('calico')) {
+        /** Packets the "Drop if no policies passed packet" rule of the pod's cali-tw- chain dropped (ip6tables-save -c). */
+        const dropped = async (pod: { namespace: string; name: string; nodeName: string }): Promise<number> => {
+          const save = (await inNs(nodeNetns(pod.nodeName), ['ip6tables-save', '-c', '-t', 'filter'])).stdout;
+          const tw = `cali-tw-${calicoInterfaceName(pod.namespace, pod.name)}`;
+          const line = save.split('\n').find((l) => l.includes(`-A ${tw} `) && l.includes('Drop if no policies passed packet'));
+          if (!line) throw new Error(`no policy DROP rule in ${tw} on ${pod.nodeName}:\n${save}`);
+          return Number(/^\[(\d+):\d+\]/.exec(line)![1]);
+        };
+
+        it('NetworkPolicy over IPv6: the kernel drops the IPv6 connection the model denies and passes the allowed ones (IPv6 ipBlock, cali60s set), as core/policy\'s ip6tables walk says', async () => {
+          const dp = buildCalicoDataplane(t);
+          const dns1 = dnsPod('node-1');
+          const dns2 = dnsPod('node-2');
+          const attempts = [
+            { from: dns2, to: server, family: 6 as const, why: 'node-2\'s kube-dns pod is in no peer of the IPv6 rules' },
+            { from: dns2, to: server, family: 4 as const, why: 'the same pod over IPv4: 10.244.0.0/16 (iptables only)' },
+            { from: dns1, to: server, family: 6 as const, why: 'ipBlock fd00:10:244:1::/64 (ip6tables only), across the nodes' },
+            { from: server, to: client, family: 6 as const, why: 'app=web: the cali60s set (fd00:10:244:2::2 is outside the IPv6 block)' },
+            { from: dns2, to: client, family: 6 as const, why: 'denied across the nodes, at node-1\'s cali-tw-' },
+          ];
+          const before = [await dropped(server), await dropped(client)];
+          const results: { from: string; to: string; family: number; model: boolean; kernel: string }[] = [];
+          for (const a of attempts) {
+            const ip = a.family === 6 ? v6(a.to.ips) : v4addr(a.to.ips);
+            const url = a.family === 6 ? `http://[${ip}]:8080/` : `http://${ip}:8080/`;
+            const r = await connect(podNetns(a.from.namespace, a.from.name), url);
+            const kernel = r.code === 0 && r.out === `${a.to.name}\n 200` ? 'allowed' : r.code === 28 ? 'timed out' : `curl exit ${r.code}: ${r.out}`;
+            const model = dp.verdict({ from: key(a.from), to: key(a.to), port: 8080, protocol: 'TCP', family: a.family }).allowed;
+            results.push({ from: key(a.from), to: key(a.to), family: a.family, model, kernel });
+          }
+          expect(results).toEqual([
+            { from: key(dns2), to: key(server), family: 6, model: false, kernel: 'timed out' },
+            { from: key(dns2), to: key(server), family: 4, model: true, kernel: 'allowed' },
+            { from: key(dns1), to: key(server), family: 6, model: true, kernel: 'allowed' },
+            { from: key(server), to: key(client), family: 6, model: true, kernel: 'allowed' },
+            { from: key(dns2), to: key(client), family: 6, model: false, kernel: 'timed out' },
+          ]);
+          // ip6tables dropped them: the DROP rule of each destination's cali-tw- chain counted the SYNs
+          const after = [await dropped(server), await dropped(client)];
+          expect(after[0]).toBeGreaterThan(before[0]);
+          expect(after[1]).toBeGreaterThan(before[1]);
+          // the model's walk ends on that rule too
+          const walk = dp.verdict({ from: key(dns2), to: key(server), port: 8080, protocol: 'TCP', family: 6 });
+          expect(walk.hops.at(-1)!.trace.at(-1)).toMatch(new RegExp(`^-A cali-tw-${calicoInterfaceName(server.namespace, server.name)} .*Drop if no policies passed packet.* -j DROP$`));
+          // ICMPv6 echo: the app=web rule has no ports (every protocol), the ipBlock rule TCP 8080 only
+          const ping = async (from: typeof server): Promise<string> => {
+            try {
+              await inNs(podNetns(from.namespace, from.name), ['ping', '-6', '-c', '1', '-W', '2', v6(server.ips)]);
+              return 'replied';
+            } catch {
+              return 'no reply';
+            }
+          };
+          const echo = (from: typeof server): string =>
+            dp.walk('node-2', 'FORWARD', { src: v6(from.ips), dst: v6(server.ips), proto: 'ipv6-icmp', icmpType: 128, dport: 0, in: 'eth0', out: calicoInterfaceName(server.namespace, server.name) }).verdict;
+          expect([await ping(client), echo(client)]).toEqual(['replied', 'ACCEPT']);
+          expect([await ping(dns1), echo(dns1)]).toEqual(['no reply', 'DROP']);
+        }, 60_000);
+
+        it('ip6tables-save and ipset list on node-2 hold the model\'s IPv6 policy data plane: the cali- chains line for line, the cali60 sets with family inet6', async () => {
+          const dp = buildCalicoDataplane(t);
+          const byChain = (save: string): Record<string, string[]> => {
+            const out: Record<string, string[]> = {};
+            for (const l of ruleLines(save)) {
+              const m = /^(?::(cali-\S+) |-A (cali-\S+) )/.exec(l);
+              if (m) (out[m[1] ?? m[2]] ??= []).push(l);
+            }
+            return out;
+          };
+          const real6 = (await inNs(nodeNetns('node-2'), ['ip6tables-save', '-t', 'filter'])).stdout;
+          const real4 = (await inNs(nodeNetns('node-2'), ['iptables-save', '-t', 'filter'])).stdout;
+          const model6 = dp.iptablesSave('node-2', undefined, 6);
+          expect(Object.keys(byChain(model6)).length).toBeGreaterThan(15);
+          expect(byChain(real6)).toEqual(byChain(model6));
+          expect(byChain(real4)).toEqual(byChain(dp.iptablesSave('node-2')));
+          // the IPv6 block is in ip6tables only, the IPv4 block in iptables only
+          expect(real6).toMatch(/^-A cali-pi-\S+ -s fd00:10:244:1::\/64 -p tcp .*--dports 8080 -j MARK --set-xmark 0x10000\/0x10000$/m);
+          expect(real6).not.toContain('10.244.0.0/16');
+          expect(real4).toMatch(/^-A cali-pi-\S+ -s 10\.244\.0\.0\/16 -p tcp /m);
+          expect(real4).not.toContain('fd00:10:244:1::/64');
+          expect(real6).toMatch(/^-A cali-wl-to-host -p ipv6-icmp -m comment --comment "cali:\S+" -m icmp6 --icmpv6-type 133 -j ACCEPT$/m);
+          // ipset list: the model's sets of both families, with the kernel's headers and members
+          const sets = ipsetBlocks((await inNs(nodeNetns('node-2'), ['ipset', 'list'])).stdout);
+          const model = new Map([...ipsetBlocks(dp.ipsetList('node-2', 6)), ...ipsetBlocks(dp.ipsetList('node-2', 4))]);
+          expect([...model.keys()].sort()).toEqual([...sets.keys()].sort());
+          for (const [name, block] of model) expect(sets.get(name), name).toBe(block);
+          const six = [...sets.values()].filter((b) => b.includes('family inet6'));
+          expect(six.length).toBeGreaterThan(0);
+          expect(six.every((b) => /^Name: cali60[sn]:/.test(b))).toBe(true);
+          const webs6 = t.pods.filter((p) => p.labels.app === 'web').map((p) => v6(p.ips)).sort();
+          expect(six.some((b) => b.endsWith(`Members:\n${webs6.join('\n')}`))).toBe(true);
+        });
+      } else {
+        it('flannel enforces no NetworkPolicy: the IPv6 connection the policy denies passes, ip6tables has no cali- chains', async () => {
+          const dns2 = dnsPod('node-2');
+          const r = await connect(podNetns(dns2.namespace, dns2.name), `http://[${v6(server.ips)}]:8080/`);
+          expect(r).toEqual({ code: 0, out: `${server.name}\n 200` });
+          expect((await inNs(nodeNetns('node-2'), ['ip6tables-save', '-t', 'filter'])).stdout).not.toContain('cali-');
+        });
+      }
+
       it('compare via testbed: node-1\'s IPv4 and IPv6 routes (node and pod namespaces), iptables and ip6tables, a request (conntrack, tcpdump, DNS), CNI results: no unexplained difference', async () => {
         const checks = CHECKS;
         const report = await compareNode({ topology: t, node: 'node-1', runner: new NetnsRunner(nodeNetns('node-1'), { defaults: { allowProbe: true } }), via: 'testbed', checks, testbed: state });
@@ -183,6 +345,8 @@ describe.sequential('dual-stack test-bed (live): the IPv6 half of resources/samp
         expect(routes.summary).toMatch(/IPv4 and IPv6 routes of 3 pod namespace\(s\)/);
         const iptables = report.checks.find((c) => c.check === 'iptables')!;
         expect(iptables.summary).toMatch(/IPv6 \(ip6tables-save\): \d+ chains compared/);
+        // Calico: felix's IPv6 chains are compared too (the policy chains with the IPv6 ipBlock, the cali60 sets' rules)
+        if (mode.startsWith('calico')) expect(iptables.summary).toMatch(/IPv6 \(ip6tables-save\): \d+ chains compared \(KUBE-, cali- and/);
         expect(report.checks.find((c) => c.check === 'cni')!.status).toBe('match');
         if (mode === 'calico-bgp') {
           // BIRD 2's kernel metric; nothing else

@@ -82,7 +82,7 @@ export class WeaveModel implements CniModel {
 
   /** Weave Net has no IPv6 support: its IPAM, router (sleeve/fastdp) and weave bridge carry IPv4 only. */
   ipv6Unsupported(_topology: Topology): string {
-    return 'Weave Net has no IPv6 support: its IPAM hands out IPv4 addresses only and neither the sleeve router nor fastdp carries IPv6, so a real Weave cluster cannot be dual-stack — pods would have no IPv6 address or route. The model refuses IPv6 walks with Weave.';
+    return 'Weave Net has no IPv6 support: its IPAM hands out IPv4 addresses only and neither the sleeve router nor fastdp carries IPv6, so on a dual-stack cluster CIDR Weave pods have an IPv4 address only (the lab loads them that way, with a cni-ipv4-only warning) and no IPv6 route. The model refuses IPv6 walks with Weave.';
   }
 
   private bridgeIP(topology: Topology, nodeName: string): string {
@@ -171,7 +171,7 @@ export class WeaveModel implements CniModel {
       maps: [],
       notes: [
         `Weave is one flat L2 subnet (${range.text}): pods on other nodes are reached by ARP across the mesh, so the node has no per-node pod routes.`,
-        ...(topology.settings.clusterCIDRs.some((c) => c.includes(':')) ? [`${this.ipv6Unsupported(topology)} The IPv6 pod addresses of this dual-stack topology get no interface or route here.`] : []),
+        ...(topology.settings.clusterCIDRs.some((c) => c.includes(':')) ? [`${this.ipv6Unsupported(topology)} ${node.name}'s IPv6 pod CIDR${node.podCIDRs.some((c) => c.includes(':')) ? ` (${node.podCIDRs.find((c) => c.includes(':'))}, from kube-controller-manager)` : ''} is unused: no pod, bridge address or route takes it.`] : []),
       ],
     };
   }

@@ -28,7 +28,21 @@ export const IPAM_NOTES = {
   nodePorts:
     'NodePorts are handed out in order from 30000 (range 30000-32767). The real API server picks them at random.',
   nodeIPs: 'Nodes without an address get one from the node CIDR, from x.x.1.5 upwards (as in the seed).',
+  weaveIPv4Only:
+    'Weave Net is IPv4-only: its IPAM allocates from IPALLOC_RANGE (IPv4) and neither sleeve nor fastdp carries IPv6, so in a ' +
+    'dual-stack cluster Weave pods get an IPv4 address only. kube-controller-manager still gives each node an IPv6 pod CIDR ' +
+    '(spec.podCIDRs) that no pod uses, and hostNetwork pods keep their node\'s IPv6 address.',
 } as const;
+
+/**
+ * Why the CNI's IPAM hands pods no address of `family`, or undefined when it
+ * does. Weave Net allocates IPv4 only (weaveworks/weave#19, never done before
+ * the project was archived); every other modelled CNI is dual-stack capable.
+ */
+export function cniFamilyUnsupported(s: Pick<ClusterSettings, 'cni'>, family: IPFamily): string | undefined {
+  if (family === 6 && s.cni.plugin === 'weave') return IPAM_NOTES.weaveIPv4Only;
+  return undefined;
+}
 
 export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
 
@@ -63,7 +77,7 @@ export function nodeReservedAddresses(s: ClusterSettings, node: NodeModel): Rese
   const out: ReservedAddress[] = [];
   for (const text of node.podCIDRs) {
     const c = tryParseCidr(text);
-    if (!c) continue;
+    if (!c || cniFamilyUnsupported(s, c.family)) continue; // the weave bridge has no IPv6 address
     const r = reservedFor(s, c);
     if (r) out.push({ role: r.role, device: r.device, ip: formatIP(c.nth(r.offset)), family: c.family });
   }
@@ -366,6 +380,18 @@ export function allocateTopology(t: Topology, opts: IpamOptions = {}): void {
       }
       const text = formatIP(ip);
       const cc = cluster.get(ip.family);
+      if (cniFamilyUnsupported(s, ip.family)) {
+        report({
+          severity: 'warning',
+          code: 'cni-ipv4-only',
+          message: `pod ${p.namespace}/${p.name}: ${s.cni.plugin} cannot give it the ${famName(ip.family)} address ${text} (Weave Net is IPv4-only); the address is left out`,
+          hint: `A ${s.cni.plugin} pod has an IPv4 address only; remove ${text} from status.podIPs, or use calico, flannel or cilium for dual-stack pods.`,
+          subject: p,
+          field: 'ips',
+          index: i,
+        });
+        return;
+      }
       if (!cc || !cc.contains(ip)) {
         report({
           severity: 'error',
@@ -417,6 +443,7 @@ export function allocateTopology(t: Topology, opts: IpamOptions = {}): void {
     const fams = nodeCidrs.get(n);
     if (!fams) continue;
     for (const [fam, nc] of fams) {
+      if (cniFamilyUnsupported(s, fam)) continue; // said once for the cluster (validateSettings: cni-ipv4-only)
       const todo = pods.filter((p) => !p.ips.some((ip) => famOf(ip) === fam));
       if (todo.length === 0) continue;
       const range = usableRange(s, nc);

@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import { parseIP, tryParseCidr, type Cidr } from '../net';
-import { allocateTopology, type IpamIssue } from '../ipam';
+import { allocateTopology, cniFamilyUnsupported, type IpamIssue } from '../ipam';
 import { deriveEndpointSlices } from './endpointslices';
 import { selectorMatches } from './labels';
 import {
@@ -714,6 +714,19 @@ export function validateSettings(
   if (cl.length === 2 && sv.length === 1) {
     const [r, p] = at('serviceCIDR');
     sink.warn('single-stack-services', 'the cluster CIDR is dual-stack but the service CIDR is single-stack: Services get one family only', r, p, 'Add a service CIDR of the other family.');
+  }
+  // A real cluster can run an IPv4-only CNI on a dual-stack cluster CIDR: the pods simply get no IPv6
+  // address. Load it that way and say so (as for single-stack Services), rather than refuse it.
+  for (const c of cl) {
+    if (!cniFamilyUnsupported(s, c.family)) continue;
+    const [r, p] = at('clusterCIDR');
+    sink.warn(
+      'cni-ipv4-only',
+      `cni ${s.cni.plugin}-${s.cni.mode}: Weave Net is IPv4-only (its IPAM allocates IPv4 addresses only and neither sleeve nor fastdp carries IPv6), so pods get no address from the IPv6 cluster CIDR ${c.text}; they are IPv4-only, IPv6 Service addresses have no pod endpoints, and IPv6 walks are refused`,
+      r,
+      p,
+      `Use calico, flannel or cilium for dual-stack pods, or drop ${c.text} from clusterCIDR.`,
+    );
   }
   for (const c of cl) {
     const fam = c.family === 4 ? 'v4' : 'v6';

@@ -113,9 +113,12 @@ function tunnelParams(cni: CniModel, kind: EncapsulationKind, srcNode: string, d
       return { device: 'cilium_geneve', port: 6081, vniNote: 'the VNI carries the source endpoint\'s security identity' };
     case 'cilium:wireguard':
       return { device: 'cilium_wg0', port: 51871 };
+    // Antrea's flow-based tunnel devices carry both outer families (OVS sets tun_dst or tun_ipv6_dst per flow).
     case 'antrea:geneve':
+    case 'antrea:geneve:6':
       return { device: 'genev_sys_6081', port: 6081, vni: 0 };
     case 'antrea:vxlan':
+    case 'antrea:vxlan:6':
       return { device: 'vxlan_sys_4789', port: 4789, vni: 0 };
     case 'weave:vxlan':
       return { device: 'vxlan-6784', port: 6784, vniNote: 'the VNI carries the source and destination Weave peer short IDs' };
@@ -136,8 +139,8 @@ export function encapsulate(cni: CniModel, topology: Topology, srcNode: string, 
   const kind = cni.encapsulationBetween(topology, srcNode, dstNode, family);
   const podMtu = cni.podMtu(topology);
   const nodeMtu = topology.settings.nodeMTU;
-  // Only the VXLAN devices have IPv6-underlay twins in the models (Calico's IPv6 WireGuard device, wireguard.cali-v6, is not modelled).
-  const underlay: 4 | 6 = kind === 'vxlan' ? (cni.underlayFor?.(family) ?? 4) : 4;
+  // Only the VXLAN devices and Antrea's flow-based Geneve port have an IPv6 underlay in the models (Calico's IPv6 WireGuard device, wireguard.cali-v6, is not modelled).
+  const underlay: 4 | 6 = kind === 'vxlan' || kind === 'geneve' ? (cni.underlayFor?.(family) ?? 4) : 4;
   const overhead = encapOverhead(kind, underlay);
   const approximate = kind === 'sleeve';
   if (kind === 'none') {
@@ -175,7 +178,7 @@ export function encapsulate(cni: CniModel, topology: Topology, srcNode: string, 
     kind === 'ipip'
       ? 'an outer IPv4 header (protocol 4, IP-in-IP)'
       : underlay === 6
-        ? `${kind.toUpperCase()} in UDP ${p.port} over IPv6${p.vni !== undefined ? `, VNI ${p.vni}` : ''} (outer IPv6 40 + UDP 8 + VXLAN 8 + inner Ethernet 14 bytes)`
+        ? `${kind.toUpperCase()} in UDP ${p.port} over IPv6${p.vni !== undefined ? `, VNI ${p.vni}` : ''} (outer IPv6 40 + UDP 8 + ${kind === 'geneve' ? 'Geneve 8 (no options)' : 'VXLAN 8'} + inner Ethernet 14 bytes)`
       : kind === 'wireguard'
         ? `WireGuard (UDP ${p.port}), encrypting the inner packet`
         : kind === 'sleeve'

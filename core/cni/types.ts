@@ -227,7 +227,9 @@ export interface CniModel {
   /**
    * The outer header family of the tunnel that carries inner packets of
    * `family` (Calico's vxlan-v6.calico and flannel-v6.1 use the nodes' IPv6
-   * addresses; Cilium and Antrea keep one IPv4 tunnel). Default 4.
+   * addresses, and so does Antrea's flow-based tunnel port, whose peer is the
+   * node's transport address of the inner family; Cilium keeps one IPv4
+   * tunnel). Default 4.
    */
   underlayFor?(family: 4 | 6): 4 | 6;
   /**

@@ -2,7 +2,7 @@
 // for every CNI mode whose IPv6 data plane is modelled, an IPv6 pod reaches an
 // IPv6 ClusterIP across nodes with the right DNAT, routes, outer header family
 // and `conntrack -L -f ipv6` line; the IPv4 walk of the same topology still
-// works; Weave and Antrea refuse IPv6 walks with an explicit reason.
+// works; Weave refuses IPv6 walks with an explicit reason.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -26,12 +26,14 @@ function setup(cni: string, kp = 'iptables') {
 }
 
 interface Expect {
-  /** The route node-1 uses towards node-2's IPv6 pod range, as `ip -6 route` prints it. */
-  route: RegExp;
+  /** The route node-1 uses towards node-2's IPv6 pod range, as `ip -6 route` prints it; undefined: OVS tunnels it, node-1's routing table is not consulted. */
+  route?: RegExp;
   /** Outer header: undefined = no encapsulation; 6 = IPv6 underlay; 4 = IPv4 underlay. */
   outer?: 4 | 6;
   device?: string;
   kubeProxyChains: boolean;
+  /** The OVS conntrack zone of the connection (Antrea), printed by conntrack -L -f ipv6 as zone=N. */
+  ctZone?: number;
 }
 
 const MODELLED: Record<string, Expect> = {
@@ -45,6 +47,10 @@ const MODELLED: Record<string, Expect> = {
   // Cilium: IPv6 pods inside the IPv4 tunnel between the nodes' IPv4 addresses.
   'cilium-vxlan': { route: /^fd00:10:244:2::\/64 via fd00:10:244:1::1 dev cilium_host proto kernel src fd00:10::1:5 metric 1024 mtu 1450 pref medium$/, outer: 4, device: 'cilium_vxlan', kubeProxyChains: false },
   'cilium-native': { route: /^fd00:10:244:2::\/64 via fd00:10::1:6 dev eth0 proto kernel metric 1024 pref medium$/, kubeProxyChains: false },
+  // Antrea: OVS L3Forwarding sets tun_ipv6_dst (the peer's IPv6 transport address), so Geneve runs over IPv6;
+  // AntreaProxy DNATs in OVS ct zone 65510 (CtZoneV6). noEncap: the host routes the IPv6 pod CIDR via the peer's IPv6 address.
+  'antrea-geneve': { outer: 6, device: 'genev_sys_6081', kubeProxyChains: false, ctZone: 65510 },
+  'antrea-noencap': { route: /^fd00:10:244:2::\/64 via fd00:10::1:6 dev eth0 metric 1024 pref medium$/, kubeProxyChains: false, ctZone: 65510 },
 };
 
 describe.each(Object.entries(MODELLED))('%s dual-stack', (cni, x) => {
@@ -70,7 +76,8 @@ describe.each(Object.entries(MODELLED))('%s dual-stack', (cni, x) => {
     }
     // node-1's route towards node-2's IPv6 pods.
     const onNode1 = req.filter((e) => e.kind === 'route' && e.at.node === 'node-1' && e.rule && !e.at.netns?.startsWith('pod/'));
-    expect(onNode1.map((e) => e.rule)).toEqual(expect.arrayContaining([expect.stringMatching(x.route)]));
+    if (x.route) expect(onNode1.map((e) => e.rule)).toEqual(expect.arrayContaining([expect.stringMatching(x.route)]));
+    else expect(onNode1).toEqual([]);
     expect(onNode1.every((e) => e.command === undefined || /ip route get fd00:/.test(e.command))).toBe(true);
     // Outer header family.
     const encap = req.filter((e) => e.kind === 'encap');
@@ -94,6 +101,10 @@ describe.each(Object.entries(MODELLED))('%s dual-stack', (cni, x) => {
       expect(ct).toMatch(new RegExp(`^tcp {6}6 \\d+ ESTABLISHED src=${v6(client)} dst=${clusterIP} sport=52345 dport=80 src=${v6(server)} dst=${v6(client)} sport=8080 dport=52345 \\[ASSURED\\] mark=0 use=1$`));
       expect(r.events.some((e) => e.command?.startsWith('conntrack -L -f ipv6 '))).toBe(true);
       expect(r.events.some((e) => e.command?.startsWith('conntrack -L ') && !e.command.startsWith('conntrack -L -f ipv6'))).toBe(false);
+    }
+    if (x.ctZone !== undefined) {
+      expect(ct).toMatch(new RegExp(`^tcp {6}6 \\d+ ESTABLISHED src=${v6(client)} dst=${clusterIP} sport=52345 dport=80 src=${v6(server)} dst=${v6(client)} sport=8080 dport=52345 \\[ASSURED\\] mark=0 zone=${x.ctZone} use=1$`));
+      expect(r.events.some((e) => e.command?.startsWith('conntrack -L -f ipv6 '))).toBe(true);
     }
     // The reply comes back from the Service address (reverse NAT), over IPv6.
     const back = r.events.find((e) => e.phase === 'reply' && e.kind === 'deliver')!;
@@ -125,11 +136,14 @@ describe.each(Object.entries(MODELLED))('%s dual-stack', (cni, x) => {
     const rep = r.events.find((e) => e.phase === 'reply' && e.kind === 'deliver')!;
     expect(rep.headers.icmp?.type).toBe(129);
     // The hop limit drops on the way (two routing hops: the sending and the receiving node).
-    if (!cni.startsWith('cilium')) {
+    // Antrea: OVS table L3DecTTL decrements it on both nodes (dec_ttl after L3Forwarding); the noEncap
+    // walk skips the two host forwarding hops (eth0 ↔ antrea-gw0), so it is left out here.
+    if (!cni.startsWith('cilium') && cni !== 'antrea-noencap') {
       const at = r.events.find((e) => e.phase === 'request' && e.kind === 'deliver')!;
       expect(at.headers.ip.ttl).toBe(62);
-      const routed = r.events.filter((e) => e.phase === 'request' && e.kind === 'route' && e.verdict === 'forward' && e.changed.includes('ip.ttl'));
+      const routed = r.events.filter((e) => e.phase === 'request' && e.kind === (cni.startsWith('antrea') ? 'ovs' : 'route') && e.verdict === 'forward' && e.changed.includes('ip.ttl'));
       expect(routed[0].detail).toContain('hop limit 64 → 63');
+      if (cni.startsWith('antrea')) expect(routed[1].detail).toContain('L3DecTTL decrements (hop limit 63 → 62)');
     }
   });
 });
@@ -244,7 +258,7 @@ spec:
     expect(r4.conntrack['node-1'].find((l) => l.includes('dport=80 '))).toContain(`src=${web.ips[0]} dst=10.0.1.5 sport=8080`);
   });
 
-  it.each(['weave', 'weave-sleeve', 'antrea-geneve'])('%s refuses IPv6 walks, naming what the real plugin does', (cni) => {
+  it.each(['weave', 'weave-sleeve'])('%s refuses IPv6 walks, naming what the real plugin does', (cni) => {
     const { t, from, clusterIP } = setup(cni);
     let err: unknown;
     try {
@@ -253,7 +267,7 @@ spec:
       err = e;
     }
     expect(err).toBeInstanceOf(TraceInputError);
-    expect((err as Error).message).toMatch(cni.startsWith('weave') ? /Weave Net has no IPv6 support/ : /real Antrea 2\.x supports dual-stack/);
+    expect((err as Error).message).toMatch(/Weave Net has no IPv6 support/);
     expect(() => trace(t, from, 'curl http://web-v6')).toThrow(TraceInputError);
     // IPv4 still walks.
     expect(trace(t, from, 'curl http://web-v4').ok).toBe(true);
@@ -279,6 +293,96 @@ spec:
     const lines = text.trim().split('\n');
     expect(lines[0]).toMatch(/^10:00:00\.\d{6} IP6 fd00:10::1:5\.\d+ > fd00:10::1:6\.4789: VXLAN, flags \[I\] \(0x08\), vni 4096$/);
     expect(lines[1]).toMatch(new RegExp(`^IP6 ${v6(client)}\\.52345 > ${v6(server)}\\.8080: Flags \\[S\\], seq \\d+, win \\d+, options \\[mss 1370,sackOK,TS val \\d+ ecr 0,nop,wscale 7\\], length 0$`));
+  });
+});
+
+describe('Antrea dual-stack walks (OVS pipeline, CtZoneV6 65510, Geneve over IPv6)', () => {
+  it('IPv6 pod to pod across nodes: NDP for the gateway through table IPv6, ct zone 65510, tun_ipv6_dst, Geneve with an outer IPv6 header between the node addresses', () => {
+    const { t, client, server, v6, from } = setup('antrea-geneve');
+    const r = trace(t, from, `tcp://[${v6(server)}]:8080`);
+    expect(r.ok, r.dropped?.text).toBe(true);
+    expect(r.family).toBe(6);
+    const req = r.events.filter((e) => e.phase === 'request');
+    const veth = req.find((e) => e.kind === 'veth' && e.at.node === 'node-1')!;
+    expect(veth.detail).toContain('neighbour solicitation for the gateway fd00:10:244:1::1 passes OVS table IPv6');
+    expect(veth.detail).not.toContain('ARP');
+    const ovs1 = req.find((e) => e.kind === 'ovs' && e.at.node === 'node-1')!;
+    expect(ovs1.rules).toEqual([`Classifier (in_port=${buildDataplane(t).pod(client.namespace, client.name).hostPeer})`, 'SpoofGuard (source IP/MAC of the port)', 'IPv6 (NDP and multicast → NORMAL; other IPv6 packets go on)', 'ConntrackZone: ct(table=ConntrackState, zone=65510, nat)', 'ConntrackState: +new+trk']);
+    const l3 = req.find((e) => e.kind === 'ovs' && e.action.startsWith('L3Forwarding:'))!;
+    expect(l3.detail).toContain('tunnel destination to node-2\'s IPv6 transport address fd00:10::1:6 (tun_ipv6_dst');
+    expect(l3.detail).toContain('L3DecTTL: hop limit 64 → 63');
+    // One Geneve hop: outer IPv6 fd00:10::1:5 → fd00:10::1:6, UDP 6081, inner IPv6 unchanged.
+    const encap = req.filter((e) => e.kind === 'encap');
+    expect(encap).toHaveLength(1);
+    const o = encap[0].headers.outer!;
+    expect([o.ip.version, o.ip.src, o.ip.dst, o.udp?.dport, o.geneve?.vni]).toEqual([6, 'fd00:10::1:5', 'fd00:10::1:6', 6081, 0]);
+    expect(o.ip.length - encap[0].headers.ip.length).toBe(70);
+    expect([encap[0].headers.ip.src, encap[0].headers.ip.dst]).toEqual([v6(client), v6(server)]);
+    expect(encap[0].detail).toContain('OVS table L3Forwarding sets tun_ipv6_dst=fd00:10::1:6 and outputs to antrea-tun0');
+    const lines = renderTcpdump(r, { node: 'node-1', iface: 'eth0' }).trim().split('\n');
+    expect(lines[0]).toMatch(/^10:00:00\.\d{6} IP6 fd00:10::1:5\.\d+ > fd00:10::1:6\.6081: Geneve, Flags \[none\], vni 0x0, proto TEB \(0x6558\)$/);
+    // MSS 1370: antrea-agent gives pods MTU 1430 on an IPv6 node (1500 - 50 - 20), minus 60 bytes of IPv6 + TCP headers.
+    expect(lines[1]).toMatch(new RegExp(`^IP6 ${v6(client)}\\.52345 > ${v6(server)}\\.8080: Flags \\[S\\], seq \\d+, win \\d+, options \\[mss 1370,`));
+    // node-2 classifies the decapsulated packet from the tunnel port, tracks it in 65510 and decrements once more.
+    const ovs2 = req.find((e) => e.kind === 'ovs' && e.at.node === 'node-2')!;
+    expect(ovs2.rules).toEqual(['Classifier (in_port=genev_sys_6081)', 'ConntrackZone: ct(table=ConntrackState, zone=65510, nat)', 'ConntrackState: +new+trk']);
+    expect(req.find((e) => e.kind === 'deliver')!.headers.ip.ttl).toBe(62);
+    // conntrack -L -f ipv6 on both nodes: zone=65510, no NAT.
+    for (const node of ['node-1', 'node-2']) {
+      expect(r.conntrack[node]).toEqual([`tcp      6 432000 ESTABLISHED src=${v6(client)} dst=${v6(server)} sport=52345 dport=8080 src=${v6(server)} dst=${v6(client)} sport=8080 dport=52345 [ASSURED] mark=0 zone=65510 use=1`]);
+    }
+    expect(req.filter((e) => e.kind === 'conntrack').map((e) => e.command)).toEqual([`conntrack -L -f ipv6 -d ${v6(server)}`, `conntrack -L -f ipv6 -d ${v6(server)}`]);
+  });
+
+  it('the IPv4 walk of the same pods keeps zone 65520, tun_dst and the IPv4 underlay', () => {
+    const { t, server, from } = setup('antrea-geneve');
+    const r = trace(t, from, `tcp://${server.ips[0]}:8080`);
+    expect(r.ok, r.dropped?.text).toBe(true);
+    expect(r.conntrack['node-1'][0]).toMatch(/ zone=65520 use=1$/);
+    const encap = r.events.find((e) => e.phase === 'request' && e.kind === 'encap')!;
+    expect([encap.headers.outer!.ip.version, encap.headers.outer!.ip.src, encap.headers.outer!.ip.dst]).toEqual([undefined, '10.0.1.5', '10.0.1.6']);
+    expect(encap.detail).toContain('sets tun_dst=10.0.1.6');
+    expect(r.events.some((e) => e.rules?.some((l) => l.startsWith('IPv6 (')))).toBe(false);
+    expect(r.events.find((e) => e.phase === 'request' && e.kind === 'veth')!.detail).toContain('OVS answers ARP for the gateway 10.244.1.1');
+  });
+
+  it('IPv6 ClusterIP: AntreaProxy picks the endpoint in table ServiceLB and EndpointDNAT commits it in ct zone 65510; the reply is un-DNATed there', () => {
+    const { t, client, server, v6, from, clusterIP } = setup('antrea-geneve');
+    const r = trace(t, from, `tcp://[${clusterIP}]:80`, { endpoint: v6(server) });
+    expect(r.ok, r.dropped?.text).toBe(true);
+    const svc = r.events.find((e) => e.kind === 'service')!;
+    expect(svc.action).toContain('AntreaProxy (OVS table ServiceLB');
+    expect(svc.command).toBe('antctl get ovsflows -T ServiceLB');
+    const dnat = r.events.find((e) => e.kind === 'dnat')!;
+    expect(dnat.action).toBe(`EndpointDNAT: [${clusterIP}]:80 → [${v6(server)}]:8080`);
+    expect(dnat.detail).toContain('conntrack zone 65510 (CtZoneV6');
+    expect(dnat.detail).toContain('ip6tables rules exist on the node');
+    // AntreaProxy, not kube-proxy: no ip6tables Service chains in the walk.
+    expect(r.events.some((e) => e.command?.startsWith('ip6tables-save -t nat'))).toBe(false);
+    const back = r.events.find((e) => e.kind === 'reverse-nat')!;
+    expect(back.action).toBe(`reverse NAT in OVS ct zone 65510: [${v6(server)}]:8080 → [${clusterIP}]:80`);
+    expect(r.conntrack['node-1']).toEqual([`tcp      6 432000 ESTABLISHED src=${v6(client)} dst=${clusterIP} sport=52345 dport=80 src=${v6(server)} dst=${v6(client)} sport=8080 dport=52345 [ASSURED] mark=0 zone=65510 use=1`]);
+    expect(r.events.find((e) => e.kind === 'conntrack' && e.at.node === 'node-1')!.command).toBe(`conntrack -L -f ipv6 -d ${clusterIP}`);
+  });
+
+  it('an AAAA-only name resolves and connects over IPv6 through AntreaProxy', () => {
+    const { t, from, clusterIP } = setup('antrea-geneve');
+    const r = trace(t, from, 'curl http://web-v6');
+    expect(r.ok, r.dropped?.text).toBe(true);
+    expect(r.family).toBe(6);
+    expect(r.target?.ip).toBe(clusterIP);
+    expect(Object.values(r.conntrack).flat().filter((l) => l.includes(`dst=${clusterIP} `)).every((l) => l.includes(' zone=65510 '))).toBe(true);
+  });
+
+  it('the pod MTU of 1430 fits Geneve over IPv6 exactly: a 1430-byte IPv6 packet leaves as 1500 bytes, one byte more is EMSGSIZE', () => {
+    const { server, v6, t, from } = setup('antrea-geneve');
+    const fits = trace(t, from, `udp://[${v6(server)}]:8080`, { size: 1430 - 48 });
+    expect(fits.ok, fits.dropped?.text).toBe(true);
+    const enc = fits.events.find((e) => e.phase === 'request' && e.kind === 'encap')!;
+    expect([enc.headers.ip.length, enc.headers.outer!.ip.length]).toEqual([1430, 1500]);
+    const big = trace(t, from, `udp://[${v6(server)}]:8080`, { size: 1430 - 48 + 1 });
+    expect(big.dropped?.reason).toBe('mtu');
+    expect(big.dropped?.text).toContain('mtu=1430');
   });
 });
 

@@ -1286,7 +1286,7 @@ class Walker {
       how = text;
     }
     if (this.plugin === 'cilium') how = ` bpf_lxc looked the destination up in the tunnel map (cilium bpf tunnel list): ${this.ctx.nodeDp(dstNode).nodeIP}.`;
-    if (this.plugin === 'antrea') how = ` OVS table L3Forwarding sets tun_dst=${this.ctx.nodeDp(dstNode).nodeIP} and outputs to antrea-tun0.`;
+    if (this.plugin === 'antrea') how = ` OVS table L3Forwarding sets ${enc.underlay === 6 ? 'tun_ipv6_dst' : 'tun_dst'}=${enc.outer!.ip.dst} and outputs to antrea-tun0.`;
     const o = enc.outer!;
     p.h = {
       ...p.h,
@@ -1407,7 +1407,9 @@ class Walker {
       case 'antrea':
       default:
         dstMac = this.macOf(ndp, 'antrea-gw0');
-        l2 = `OVS answers ARP for the gateway ${nh} with antrea-gw0's MAC (table ARPResponder/L2ForwardingCalc).`;
+        l2 = this.family === 6
+          ? `The pod's neighbour solicitation for the gateway ${nh} passes OVS table IPv6 (ICMPv6 types 135/136 → actions=NORMAL: OVS switches NDP like an L2 switch) and antrea-gw0's kernel answers with its MAC.`
+          : `OVS answers ARP for the gateway ${nh} with antrea-gw0's MAC (table ARPResponder/L2ForwardingCalc).`;
     }
     this.setEth(p, this.macOf(pdp, 'eth0'), dstMac);
     this.capture(p, node, netns, 'eth0', 'out');
@@ -1681,10 +1683,14 @@ class Walker {
 
   antreaPipeline(p: Pkt, node: string, inPort: string, fromPod: PodModel | undefined): Sent {
     const at: EventLocation = { element: nodeEl(node), node, netns: `node/${node}`, iface: 'br-int' };
+    // Antrea tracks IPv4 in ct zone 65520 (CtZone, 0xfff0) and IPv6 in 65510 (CtZoneV6, 0xffe6): pkg/agent/openflow/pipeline.go.
+    const zone = this.family === 6 ? 65510 : 65520;
+    const zoneText = this.family === 6 ? `${zone} (CtZoneV6: Antrea tracks IPv6 connections in their own zone; IPv4 uses 65520)` : `${zone}`;
     const tables: string[] = [`Classifier (in_port=${inPort})`];
     if (fromPod) tables.push('SpoofGuard (source IP/MAC of the port)');
-    tables.push('ConntrackZone: ct(table=ConntrackState, zone=65520, nat)');
-    const ct = this.track(node, p, 65520);
+    if (fromPod && this.family === 6) tables.push('IPv6 (NDP and multicast → NORMAL; other IPv6 packets go on)');
+    tables.push(`ConntrackZone: ct(table=ConntrackState, zone=${zone}, nat)`);
+    const ct = this.track(node, p, zone);
     if (ct.verdict === 'drop') return this.drop(p, at, 'conntrack-full', CONNTRACK_FULL_MESSAGE);
     const origDst = p.h.ip.dst;
     const origDport = this.dport(p);
@@ -1699,7 +1705,7 @@ class Walker {
         const before = joinHP(p.h.ip.src, this.sport(p));
         if (t.src !== p.h.ip.src) {
           this.setSrc(p, t.src, t.sport);
-          this.emit(p, 'reverse-nat', at, `reverse NAT in OVS ct zone 65520: ${before} → ${joinHP(t.src, t.sport)}`, 'ct(zone=65520, nat) finds the AntreaProxy connection and restores the Service address on the reply.', 'snat', { conntrack: this.ctLine(node, e), latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service' });
+          this.emit(p, 'reverse-nat', at, `reverse NAT in OVS ct zone ${zone}: ${before} → ${joinHP(t.src, t.sport)}`, `ct(zone=${zone}, nat) finds the AntreaProxy connection and restores the Service address on the reply.${this.family === 6 ? ' Zone 65510 is CtZoneV6, where Antrea tracks IPv6 connections.' : ''}`, 'snat', { conntrack: this.ctLine(node, e), latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service' });
         }
       }
     }
@@ -1717,23 +1723,26 @@ class Walker {
         this.recordService(svc, f.port, 'antrea-proxy', list, eps[idx]);
         const before = joinHP(p.h.ip.dst, this.dport(p));
         this.setDst(p, usable[idx].address, usable[idx].port);
-        this.emit(p, 'dnat', at, `EndpointDNAT: ${before} → ${eps[idx]}`, 'Table EndpointDNAT commits the connection in conntrack zone 65520 with nat(dst=endpoint); kube-proxy\'s iptables rules exist on the node but pod traffic to ClusterIPs never reaches them (AntreaProxy serves it inside OVS).', 'dnat', { latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service' });
+        this.emit(p, 'dnat', at, `EndpointDNAT: ${before} → ${eps[idx]}`, `Table EndpointDNAT commits the connection in conntrack zone ${zoneText} with nat(dst=endpoint); kube-proxy's ${this.family === 6 ? 'ip6tables' : 'iptables'} rules exist on the node but pod traffic to ClusterIPs never reaches them (AntreaProxy serves it inside OVS).`, 'dnat', { latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service' });
       }
       if (fromPod && !this.enforce(p, 'Egress', node, inPort, { mechanism: 'Antrea OVS tables EgressRule / EgressDefaultRule (conjunctive flows)', cost: this.lat.bridgeUs, command: 'antctl get ovsflows -T EgressRule' })) return { ok: false, pkt: p };
     }
     const dst = this.placeOf(p.h.ip.dst);
     if (dst.kind === 'pod' && dst.node === node) {
       if (ct.created && !this.enforce(p, 'Ingress', node, this.ctx.podDp(dst.pod).hostPeer, { mechanism: 'Antrea OVS tables IngressRule / IngressDefaultRule', cost: this.lat.bridgeUs, command: 'antctl get ovsflows -T IngressRule' })) return { ok: false, pkt: p };
-      this.confirm(p, node, ct, origDst, origDport, 65520);
-      this.emit(p, 'ovs', at, `L3Forwarding → local pod ${dst.pod.name}`, 'L3Forwarding rewrites the MACs for the local pod, L2ForwardingCalc picks its port, ConntrackCommit, Output.', 'forward', { latencyUs: this.lat.bridgeUs });
+      this.confirm(p, node, ct, origDst, origDport, zone);
+      // From the tunnel, L3Forwarding rewrites the MACs (RewriteMACRegMark) and L3DecTTL decrements (dec_ttl); packets from antrea-gw0 (the host already routed them) or switched between local pods are not decremented.
+      const fromTunnel = inPort === 'genev_sys_6081' || inPort === 'vxlan_sys_4789';
+      if (fromTunnel) this.decTTL(p);
+      this.emit(p, 'ovs', at, `L3Forwarding → local pod ${dst.pod.name}`, `L3Forwarding rewrites the MACs for the local pod, ${fromTunnel ? `L3DecTTL decrements (${this.ttlName} ${p.h.ip.ttl + 1} → ${p.h.ip.ttl}), ` : ''}L2ForwardingCalc picks its port, ConntrackCommit, Output.`, 'forward', { latencyUs: this.lat.bridgeUs });
       return this.toLocalPod(p, node, dst.pod, this.ctx.podDp(dst.pod).hostPeer, false);
     }
-    this.confirm(p, node, ct, origDst, origDport, 65520);
+    this.confirm(p, node, ct, origDst, origDport, zone);
     const dstNode = this.ownerNode(p.h.ip.dst);
     if (dstNode && dstNode !== node) {
       const kind = this.ctx.encapsulationBetween(node, dstNode, this.family);
       this.decTTL(p);
-      this.emit(p, 'ovs', at, `L3Forwarding: ${p.h.ip.dst} lives on ${dstNode}`, kind !== 'none' ? `L3Forwarding matches ${dstNode}'s pod CIDR, decrements TTL and sets the tunnel destination ${this.ctx.nodeDp(dstNode).nodeIP}; Output to antrea-tun0.` : `noEncap: L3Forwarding sends the packet to antrea-gw0 and the host routes it over eth0.`, 'forward', { latencyUs: this.lat.bridgeUs, command: 'antctl get ovsflows -T L3Forwarding' });
+      this.emit(p, 'ovs', at, `L3Forwarding: ${p.h.ip.dst} lives on ${dstNode}`, kind !== 'none' ? (this.family === 6 ? `L3Forwarding matches ${dstNode}'s IPv6 pod CIDR and sets the tunnel destination to ${dstNode}'s IPv6 transport address ${this.ctx.node(dstNode).ips.find((ip) => ipFamily(ip) === 6) ?? this.ctx.nodeDp(dstNode).nodeIP} (tun_ipv6_dst: Antrea tunnels each family to the peer's address of that family); L3DecTTL: hop limit ${p.h.ip.ttl + 1} → ${p.h.ip.ttl}; Output to antrea-tun0.` : `L3Forwarding matches ${dstNode}'s pod CIDR, decrements TTL and sets the tunnel destination ${this.ctx.nodeDp(dstNode).nodeIP}; Output to antrea-tun0.`) : `noEncap: L3Forwarding sends the packet to antrea-gw0 and the host routes it over eth0.`, 'forward', { latencyUs: this.lat.bridgeUs, command: 'antctl get ovsflows -T L3Forwarding' });
       if (kind !== 'none') return this.tunnel(p, node, dstNode, 'antrea-tun0', undefined, kind);
       const rt = this.ctx.route(this.ctx.nodeDp(node), p.h.ip.dst);
       this.emit(p, 'route', at, `route: ${routeText(rt)}`, rt.explanation, 'forward', { rule: routeText(rt), latencyUs: this.lat.routeUs, command: `ip route get ${p.h.ip.dst}` });

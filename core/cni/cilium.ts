@@ -85,6 +85,7 @@ export class CiliumModel implements CniModel {
       'The seed\'s `kind: CiliumConfig` with `nativeRoutingCIDR` does not exist: Cilium is configured through Helm values / the cilium-config ConfigMap (`routingMode`, `ipv4NativeRoutingCIDR`, `loadBalancer.acceleration`).',
       'With kube-proxy replacement, Services are entries in the cilium_lb4_services_v2 / cilium_lb4_backends_v3 maps, not iptables rules.',
       'The router IP on cilium_host is taken from the node\'s pod CIDR by IPAM; the model uses the first free address.',
+      ...(this.mode === 'vxlan' ? ['tcpdump up to 4.99 decodes UDP 8472 as OTV: cilium_vxlan\'s packets print as `OTV, flags [I] (0x08), overlay 0, instance <VNI>` (the VNI, the source identity, shows as the instance); `tcpdump -T vxlan` prints them as VXLAN.'] : []),
     ];
     const summaries: Record<CiliumMode, string> = {
       native: 'Native routing: pod packets leave eth0 unencapsulated; with autoDirectNodeRoutes every node installs `<peer pod CIDR> via <peer IP> dev eth0` (peers must share the L2 segment).',

@@ -82,6 +82,9 @@ export class FlannelModel implements CniModel {
         'Flannel\'s VXLAN uses VNI 1 on UDP 8472 (the Linux kernel default), not VNI 4096 / port 4789 as in the seed\'s VXLAN section, which describes Calico.',
         'The CNI result with "gateway": "10.244.1.1" and a /24 that the seed attributes to Calico is the bridge plugin\'s result, i.e. what flannel pods get.',
         'The node\'s default gateway is modelled as the first host of its node network.',
+        ...(this.mode === 'vxlan'
+          ? ['tcpdump up to 4.99 (the Debian and Ubuntu packages) decodes UDP 8472 as OTV, not VXLAN: flannel.1\'s packets print as `OTV, flags [I] (0x08), overlay 0, instance 1`, the inner packet on the next line (the OTV header has VXLAN\'s layout, so the VNI shows as the instance). tcpdump\'s development branch prints VXLAN for 8472 since 2025; `tcpdump -T vxlan` forces it on older releases.']
+          : []),
       ],
       modelledVersion: 'flannel v0.28 (kube-subnet-mgr) + containernetworking bridge/host-local',
     };

@@ -50,3 +50,32 @@ describe('comparePolicy (three-tier, the seed\'s policies)', () => {
     expect(attemptAllowed('timeout')).toBe(false);
   });
 });
+
+describe('comparePolicy over IPv6 (dual-stack): the attempt\'s address family decides which ipBlocks apply', () => {
+  const DUAL = readFileSync(join(__dirname, '..', '..', 'resources', 'samples', 'dual-stack.yaml'), 'utf8');
+  const POLICY = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: web-in, namespace: default }
+spec:
+  podSelector: { matchLabels: { app: web } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ ipBlock: { cidr: "fd00:10:244:1::/64" } }, { ipBlock: { cidr: 10.244.0.0/16 } }]
+      ports: [{ port: 8080 }]
+`;
+  const d = loadTopology([{ file: 'dual-stack.yaml', text: DUAL }, { file: 'policy.yaml', text: POLICY }], { set: ['podIPOffset=2'] }).topology!;
+  const dns2 = d.pods.find((p) => p.labels['k8s-app'] === 'kube-dns' && p.nodeName === 'node-2')!;
+  const web = d.pods.find((p) => p.labels.app === 'web' && p.nodeName === 'node-2')!;
+  const a = (ip: string, result: PolicyAttempt['result']): PolicyAttempt => ({ from: ref(dns2), to: ref(web), toIP: ip, port: 8080, protocol: 'TCP', result });
+
+  it('the same pair is allowed over IPv4 (10.244.0.0/16) and denied over IPv6 (outside fd00:10:244:1::/64)', () => {
+    const r = comparePolicy(d, [a(web.ips[0], 'connected'), a(web.ips[1], 'timeout')]);
+    expect(r.items).toEqual([]);
+    expect(r.summary).toMatch(/the model allows 1 and denies 1/);
+  });
+
+  it('a node that lets the IPv6 connection through is named, with "over IPv6"', () => {
+    const r = comparePolicy(d, [a(web.ips[1], 'connected')]);
+    expect(r.items.map((i) => [i.where, i.model, i.real])).toEqual([[`${ref(dns2)} → ${ref(web)} tcp/8080 over IPv6`, 'denied', 'allowed (connected)']]);
+  });
+});

@@ -5,6 +5,7 @@
 // dropped — Calico and the test-bed drop denied packets rather than reject.
 
 import type { Protocol, Topology } from '../model/types';
+import { ipFamily } from '../net';
 import { buildContext, evaluateWith } from '../policy';
 import { checkResult, type CheckResult, type DiffItem } from './types';
 
@@ -44,9 +45,11 @@ export function comparePolicy(t: Topology, attempts: readonly PolicyAttempt[], s
   let allowed = 0;
   let denied = 0;
   for (const a of attempts) {
-    const v = evaluateWith(ctx, { from: a.from, to: a.to, port: a.port, protocol: a.protocol });
+    // the family of the address connected to: ipBlock peers match that family's address (Calico: iptables vs ip6tables)
+    const family = ipFamily(a.toIP) ?? undefined;
+    const v = evaluateWith(ctx, { from: a.from, to: a.to, port: a.port, protocol: a.protocol, family });
     const real = attemptAllowed(a.result);
-    const where = `${a.from} → ${a.to} ${a.protocol.toLowerCase()}/${a.port}`;
+    const where = `${a.from} → ${a.to} ${a.protocol.toLowerCase()}/${a.port}${family === 6 ? ' over IPv6' : ''}`;
     const modelText = v.allowed ? 'allowed' : 'denied';
     if (v.allowed) allowed++;
     else denied++;

@@ -281,6 +281,11 @@ describe.sequential('dual-stack test-bed (live): the IPv6 half of resources/samp
             dp.walk('node-2', 'FORWARD', { src: v6(from.ips), dst: v6(server.ips), proto: 'ipv6-icmp', icmpType: 128, dport: 0, in: 'eth0', out: calicoInterfaceName(server.namespace, server.name) }).verdict;
           expect([await ping(client), echo(client)]).toEqual(['replied', 'ACCEPT']);
           expect([await ping(dns1), echo(dns1)]).toEqual(['no reply', 'DROP']);
+          // compare's policy check: nc -z from node-2's pods to every other pod, over IPv4 and IPv6, against the model
+          const rep = await compareNode({ topology: t, node: 'node-2', runner: new NetnsRunner(nodeNetns('node-2'), { defaults: { allowProbe: true } }), via: 'testbed', checks: ['policy'], testbed: state });
+          expect(unexplained(rep)).toEqual([]);
+          const pol = rep.checks.find((c) => c.check === 'policy')!;
+          expect(pol.summary).toMatch(/over IPv4 and IPv6\): the model allows \d+ and denies [1-9]\d*$/);
         }, 60_000);
 
         it('ip6tables-save and ipset list on node-2 hold the model\'s IPv6 policy data plane: the cali- chains line for line, the cali60 sets with family inet6', async () => {

@@ -377,6 +377,9 @@ function policyPorts(t: Topology): { numeric: Set<number>; named: Set<string> } 
 async function checkPolicy(o: NodeCompareOptions, allPodNs: Map<string, string>): Promise<CheckResult> {
   const t = o.topology;
   const pods = t.pods.filter((p) => !p.hostNetwork && v4(p.ips));
+  // dual-stack: every pair is also tried over IPv6 (Calico enforces the policy in ip6tables too)
+  const dual = t.settings.clusterCIDRs.some((c) => c.includes(':')) && !(o.testbed && !(o.testbed.families ?? [4]).includes(6));
+  const v6 = (ips: readonly string[]): string | undefined => ips.find((ip) => parseIP(ip)?.family === 6);
   const { numeric, named } = policyPorts(t);
   const sources = pods.filter((p) => (o.policyPairs === 'all' || p.nodeName === o.node) && allPodNs.has(`${p.namespace}/${p.name}`));
   const attempts: { from: string; to: string; toIP: string; port: number; ns: string }[] = [];
@@ -386,7 +389,11 @@ async function checkPolicy(o: NodeCompareOptions, allPodNs: Map<string, string>)
       const ports = new Set(numeric);
       for (const n of named) for (const cp of d.ports) if (cp.name === n && cp.protocol === 'TCP') ports.add(cp.containerPort);
       if (ports.size === 0) for (const cp of d.ports) if (cp.protocol === 'TCP') ports.add(cp.containerPort);
-      for (const port of [...ports].sort((a, b) => a - b)) attempts.push({ from: `${s.namespace}/${s.name}`, to: `${d.namespace}/${d.name}`, toIP: v4(d.ips)!, port, ns: allPodNs.get(`${s.namespace}/${s.name}`)! });
+      for (const port of [...ports].sort((a, b) => a - b)) {
+        attempts.push({ from: `${s.namespace}/${s.name}`, to: `${d.namespace}/${d.name}`, toIP: v4(d.ips)!, port, ns: allPodNs.get(`${s.namespace}/${s.name}`)! });
+        const to6 = dual && v6(s.ips) ? v6(d.ips) : undefined;
+        if (to6) attempts.push({ from: `${s.namespace}/${s.name}`, to: `${d.namespace}/${d.name}`, toIP: to6, port, ns: allPodNs.get(`${s.namespace}/${s.name}`)! });
+      }
     }
   }
   const conc = o.runner.kind === 'ssh' ? 8 : 24;
@@ -398,7 +405,7 @@ async function checkPolicy(o: NodeCompareOptions, allPodNs: Map<string, string>)
       return { from: a.from, to: a.to, toIP: a.toIP, port: a.port, protocol: 'TCP', result: 'error', detail: errText(e) };
     }
   });
-  return comparePolicy(t, results, o.policyPairs === 'all' ? 'every pod pair' : `from the ${sources.length} pod(s) on ${o.node} to every other pod, on the policy ports`);
+  return comparePolicy(t, results, `${o.policyPairs === 'all' ? 'every pod pair' : `from the ${sources.length} pod(s) on ${o.node} to every other pod, on the policy ports`}${dual ? ', over IPv4 and IPv6' : ''}`);
 }
 
 async function checkCni(o: NodeCompareOptions): Promise<CheckResult> {

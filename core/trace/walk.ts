@@ -1806,7 +1806,7 @@ function resolveSource(ctx: TraceContext, from: string): Place {
 /** Plugins whose IPv6 data plane the model does not build refuse IPv6 walks with what the real plugin does. */
 function refuseIPv6(ctx: TraceContext): void {
   const why = ctx.cni.ipv6Unsupported?.(ctx.topology);
-  if (why) throw new TraceInputError(why, 'walk an IPv4 address or Service instead (--family 4), or switch the topology to calico-vxlan, calico-bgp, flannel or cilium for IPv6');
+  if (why) throw new TraceInputError(why, 'walk an IPv4 address or Service instead (--family 4), or switch the topology to a CNI with an IPv6 data plane (calico, flannel, cilium, antrea)');
 }
 
 function sourceIP(ctx: TraceContext, src: Place, family: 4 | 6): string | undefined {
@@ -1829,6 +1829,8 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
   const srcNode = src.kind === 'external' ? '' : src.node;
   let family: 4 | 6 = opts.family ?? (req.hostIsIP ? (ipFamily(req.host) ?? 4) : 4);
   if (!sourceIP(ctx, src, family)) {
+    // An IPv4-only CNI (Weave) gives its pods no IPv6 address: say why instead of sending IPv4 to an IPv6 address.
+    if (family === 6) refuseIPv6(ctx);
     if (opts.family) throw new TraceInputError(`${from} has no IPv${family} address`, 'pick the other family (--family) or a dual-stack pod');
     family = family === 4 ? 6 : 4;
   }
@@ -1863,6 +1865,7 @@ export function walk(ctx: TraceContext, from: string, request: string | TraceReq
     // getaddrinfo() returned an address of the other family (e.g. only AAAA for an
     // IPv6 single-stack Service): the application connects over that family.
     const got = ipFamily(dstIP);
+    if (got === 6 && family !== 6 && req.kind !== 'dns' && !sourceIP(ctx, src, 6)) refuseIPv6(ctx);
     if (got && got !== family && req.kind !== 'dns' && sourceIP(ctx, src, got)) {
       if (got === 6) refuseIPv6(ctx);
       family = got;

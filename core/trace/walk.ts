@@ -8,7 +8,7 @@
 import { Cidr, ipFamily } from '../net';
 import { canonicalIP, parseIP } from './ipcache';
 import type { PodModel, Protocol, ServiceModel } from '../model/types';
-import { interfaceByName, mtuCheck, syntheticMac, ciliumIdentityFor, type EncapsulationKind, type NetNamespace, type RouteLookup } from '../cni';
+import { interfaceByName, masqueradeSource, mtuCheck, syntheticMac, ciliumIdentityFor, type EncapsulationKind, type NetNamespace, type RouteLookup } from '../cni';
 import {
   CONNTRACK_FULL_MESSAGE,
   enumerateOutcomes,
@@ -454,36 +454,13 @@ class Walker {
   }
 
   /**
-   * The source MASQUERADE picks: the outgoing interface's address. Without one
-   * (a pod's veth), IPv4 takes the first global address in device order
-   * (inet_select_addr: eth0's); IPv6 follows RFC 6724 (ipv6_dev_get_saddr):
-   * the global address with the longest prefix in common with the destination
-   * — for a hairpinned pod, the node's vxlan-v6.calico address in its pod range.
+   * The source MASQUERADE picks (core/cni's masqueradeSource: the outgoing
+   * device's address; without one IPv4 takes the first global address in device
+   * order, IPv6 the RFC 6724 longest-prefix match), else the node's address.
    */
   masqAddress(node: string, out: string | undefined, dst?: string): string | undefined {
-    const dp = this.ctx.nodeDp(node);
-    const iface = dp.interfaces.find((i) => i.name === (out ?? 'eth0'));
-    const a = iface?.addresses.find((x) => x.family === this.family && x.scope === 'global');
-    if (a) return a.local;
-    const d = this.family === 6 && dst ? parseIP(dst) : null;
-    if (d && d.family === 6) {
-      let best: string | undefined;
-      let bestLen = -1;
-      for (const i of dp.interfaces)
-        for (const x of i.addresses) {
-          if (x.family !== 6 || x.scope !== 'global') continue;
-          const c = parseIP(x.local);
-          if (!c || c.family !== 6) continue;
-          const diff = (c.value as bigint) ^ (d.value as bigint);
-          const common = diff === 0n ? 128 : 128 - diff.toString(2).length;
-          if (common > bestLen) {
-            best = x.local;
-            bestLen = common;
-          }
-        }
-      if (best) return best;
-    }
-    return this.ctx.node(node).ips.find((ip) => ipFamily(ip) === this.family);
+    const viaDevice = dst ? masqueradeSource(this.ctx.nodeDp(node), dst, out ?? 'eth0') : undefined;
+    return viaDevice ?? this.ctx.node(node).ips.find((ip) => ipFamily(ip) === this.family);
   }
 
   nfPacket(p: Pkt, inIface: string | undefined, outIface: string | undefined, ct?: Extract<TrackResult, { verdict: 'ok' }>, node?: string): Packet {

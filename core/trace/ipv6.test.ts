@@ -218,6 +218,13 @@ spec:
     const denied = r.events.find((e) => e.kind === 'policy' && e.verdict === 'drop')!;
     expect(denied.command).toMatch(/^ip6tables-save -t filter/);
     expect(denied.headers.ip.version).toBe(6);
+    // felix's ip6tables chains, with the rule that dropped it: the destination's cali-tw- chain.
+    expect(denied.rule).toMatch(/^-A cali-tw-cali\w+ .*"Drop if no policies passed packet".* -j DROP$/);
+    expect(denied.rules?.some((l) => l.startsWith('-A cali-to-wl-dispatch'))).toBe(true);
+    expect(denied.detail).toContain('Calico felix (ip6tables');
+    const allowedV6 = trace(t, 'kube-system/' + t.pods.find((p) => p.labels['k8s-app'] === 'kube-dns')!.name, `tcp://[${ip6}]:8080`);
+    const accepted = allowedV6.events.find((e) => e.kind === 'policy' && e.verdict === 'accept' && e.at.element === `pod/${server.namespace}/${server.name}`);
+    expect(accepted?.rules?.some((l) => /^-A cali-pi-/.test(l)), JSON.stringify(accepted?.rules)).toBe(true);
     // The same flow over IPv4 is denied as well: the policy selects pods, not address families.
     expect(trace(t, `${client.namespace}/${client.name}`, `tcp://${server.ips[0]}:8080`).dropped?.reason).toBe('policy');
   });

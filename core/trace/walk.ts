@@ -679,34 +679,42 @@ class Walker {
     return false;
   }
 
-  /** Calico: the felix filter chains for a NEW packet (cali-fw-/cali-tw-/cali-pi-/cali-po-), from core/policy's compiled data plane. */
+  /**
+   * Calico: the felix filter chains for a NEW packet (cali-fw-/cali-tw-/cali-pi-/cali-po-), from
+   * core/policy's compiled data plane: iptables for IPv4, ip6tables for IPv6 (felix programs the
+   * same chains in both, with cali40 / cali60 sets and each family's ipBlock nets).
+   */
   calicoForward(p: Pkt, node: string, inIface: string, outIface: string): boolean {
     if (!this.ctx.hasPolicies) return true;
     const srcPod = this.hostPeerPod(node, inIface);
     const dstPod = this.hostPeerPod(node, outIface);
     if (!srcPod && !dstPod) return true;
-    if (this.family === 6) {
-      // felix renders the same policy into ip6tables; the model's Calico chains are IPv4-only,
-      // so the verdict comes from core/policy without the rule lines.
-      const cmd = "ip6tables-save -t filter | grep -E 'cali-(fw|tw|pi|po)-'";
-      const mechanism = 'Calico felix (ip6tables, the same cali-fw-/cali-tw-/cali-pi-/cali-po- chains as for IPv4; their IPv6 rule lines are not modelled)';
-      if (srcPod && !this.enforce(p, 'Egress', node, inIface, { mechanism, cost: this.lat.hookUs, command: cmd })) return false;
-      if (dstPod && !this.enforce(p, 'Ingress', node, outIface, { mechanism, cost: this.lat.hookUs, command: cmd })) return false;
-      return true;
-    }
-    const w = this.ctx.calico.walk(node, 'FORWARD', { src: p.h.ip.src, dst: p.h.ip.dst, proto: p.proto === 'ipv6-icmp' ? 'icmp' : p.proto, dport: this.dport(p) ?? 0, in: srcPod ? calicoInterfaceName(srcPod.namespace, srcPod.name) : inIface, out: dstPod ? calicoInterfaceName(dstPod.namespace, dstPod.name) : outIface });
+    const w = this.ctx.calico.walk(
+      node,
+      'FORWARD',
+      {
+        src: p.h.ip.src,
+        dst: p.h.ip.dst,
+        proto: p.proto,
+        icmpType: p.icmp?.type,
+        dport: this.dport(p) ?? 0,
+        in: srcPod ? calicoInterfaceName(srcPod.namespace, srcPod.name) : inIface,
+        out: dstPod ? calicoInterfaceName(dstPod.namespace, dstPod.name) : outIface,
+      },
+      this.family,
+    );
     const cost = this.lat.hookUs + w.trace.length * this.lat.ruleUs * 3;
     const cmd = `${this.ipt}-save -t filter | grep -E 'cali-(fw|tw|pi|po)-'`;
     if (srcPod) {
       const eg = w.trace.filter((l) => /cali-(fw|po|pro|from-wl)/.test(l) || l.startsWith('-A FORWARD') || l.startsWith('-A cali-FORWARD'));
-      if (!this.enforce(p, 'Egress', node, inIface, { rules: eg, rule: eg[eg.length - 1], mechanism: 'Calico felix (iptables, cali-fw-<iface> → cali-po-<policy>)', cost, command: cmd })) return false;
+      if (!this.enforce(p, 'Egress', node, inIface, { rules: eg, rule: eg[eg.length - 1], mechanism: `Calico felix (${this.ipt}, cali-fw-<iface> → cali-po-<policy>)`, cost, command: cmd })) return false;
     }
     if (dstPod) {
       const ing = w.trace.filter((l) => /cali-(tw|pi|pri|to-wl)/.test(l));
-      if (!this.enforce(p, 'Ingress', node, outIface, { rules: ing, rule: ing[ing.length - 1], mechanism: 'Calico felix (iptables, cali-tw-<iface> → cali-pi-<policy>)', cost, command: cmd })) return false;
+      if (!this.enforce(p, 'Ingress', node, outIface, { rules: ing, rule: ing[ing.length - 1], mechanism: `Calico felix (${this.ipt}, cali-tw-<iface> → cali-pi-<policy>)`, cost, command: cmd })) return false;
     }
     if (w.verdict === 'DROP' && this.policyFor(p)?.verdict.allowed !== false) {
-      this.notes.add(`The Calico iptables model dropped a packet core/policy allows (${w.trace[w.trace.length - 1] ?? ''}); the walk follows core/policy's verdict.`);
+      this.notes.add(`The Calico ${this.ipt} model dropped a packet core/policy allows (${w.trace[w.trace.length - 1] ?? ''}); the walk follows core/policy's verdict.`);
     }
     return true;
   }

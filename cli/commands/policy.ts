@@ -2,6 +2,7 @@
 // compile to on a node, and policy lint.
 
 import { buildCalicoDataplane, buildCiliumDataplane, lintPolicies, PolicyInputError, podKey } from '../../core/policy';
+import { ctime } from '../../core/dataplane';
 import { parseVerbArgs } from '../args';
 import { countDiagnostics, loadFromFiles, printDiagnostics } from '../load';
 import { EXIT, UsageError, type Command } from '../types';
@@ -66,7 +67,7 @@ Exits 1 when lint finds errors.`,
           throw new PolicyInputError('the topology has no IPv6 cluster CIDR: felix programs no IPv6 policy (ip6tables) for a single-stack IPv4 cluster', 'give clusterCIDR an IPv6 range too (dual-stack), or drop --family 6 / --as ip6tables');
         }
         const d = buildCalicoDataplane(t);
-        io.out(as === 'ipset' ? d.ipsetList(node, family) : d.iptablesSave(node, undefined, family));
+        io.out(as === 'ipset' ? d.ipsetList(node, family) : d.iptablesSave(node, ctime(new Date()), family));
         return EXIT.OK;
       }
       const d = buildCiliumDataplane(t);

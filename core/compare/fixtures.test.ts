@@ -7,11 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTopology, type Topology } from '../model';
 import { buildDataplane } from '../cni';
-import { nodeIptablesRuleset } from '../kubeproxy';
-import { buildCalicoDataplane } from '../policy';
-import { ensureChain, ensureTable, parseIptablesSave, type Ruleset } from '../dataplane';
+import type { Ruleset } from '../dataplane';
 import { parseIpRoute, parseIpRouteJson, parseTcpdump } from '../parse';
-import { compareCniResults, compareConntrack, compareDns, compareIptables, compareRoutes, compareTcpdump, expectProbe, expectedPluginResult } from './index';
+import { compareCniResults, compareConntrack, compareDns, compareIptables, compareRoutes, compareTcpdump, expectProbe, expectedPluginResult, modelRuleset } from './index';
 
 const ROOT = join(__dirname, '..', '..');
 const FIX = join(ROOT, 'core', 'parse', 'fixtures');
@@ -38,20 +36,7 @@ function seedTopology(mode: string, extra = POLICY): Topology {
   return r.topology;
 }
 
-/** kube-proxy's rules plus felix's policy chains (inserted at the top of the built-in chains). */
-function modelRules(t: Topology, node: string): Ruleset {
-  const rs = nodeIptablesRuleset(t, node, 4).ruleset;
-  const pol = parseIptablesSave(buildCalicoDataplane(t).iptablesSave(node));
-  for (const [name, table] of pol.tables) {
-    const dst = ensureTable(rs, name);
-    for (const c of table.chains.values()) {
-      const d = ensureChain(dst, c.name);
-      if (c.builtin) d.rules.unshift(...c.rules);
-      else d.rules = [...c.rules];
-    }
-  }
-  return rs;
-}
+const modelRules = (t: Topology, node: string): Ruleset => modelRuleset(t, node, 4);
 
 const read = (mode: string, f: string) => readFileSync(join(FIX, mode, f), 'utf8');
 const PROBE = { client: 'default/pod-a', host: 'backend.default.svc.cluster.local', port: 80 };
@@ -145,5 +130,19 @@ describe('broken on purpose', () => {
     expect(r.items[0].where).toMatch(/^nat KUBE-SEP-/);
     expect(r.items[0].model).toMatch(/-j DNAT --to-destination 10\.244\.2\.8:8080$/);
     expect(r.items[0].explanation).toContain('no longer DNATed to 10.244.2.8:8080');
+  });
+
+  it("felix's rules in FORWARD are compared too: a node without the appended accept of policy-marked packets differs there", () => {
+    const real = read('calico-vxlan', 'iptables-save-node-1.txt');
+    const mv = seedTopology('calico-vxlan');
+    expect(compareIptables(modelRules(mv, 'node-1'), real).status).toBe('match');
+    const text = real
+      .split('\n')
+      .filter((l) => !l.includes('Policy explicitly accepted packet.'))
+      .join('\n');
+    const r = compareIptables(modelRules(mv, 'node-1'), text);
+    expect(r.status).toBe('different');
+    expect(r.items.map((i) => [i.kind, i.where])).toEqual([['missing', 'filter FORWARD']]);
+    expect(r.items[0].model).toContain('cali:S93hcgKJrXEqnTfs');
   });
 });

@@ -18,3 +18,4 @@ export { compareDns, type DnsObserved } from './dns';
 export { comparePolicy, classifyNc, attemptAllowed, type PolicyAttempt, type AttemptResult } from './policy';
 export { compareCniResults, expectedPluginResult, CniConfigError, type CniResultPair } from './cni';
 export { formatReport, formatCheck } from './format';
+export { modelRuleset } from './model-rules';

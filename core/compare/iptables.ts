@@ -128,6 +128,11 @@ function jumpTarget(raw: string, line: number): string | undefined {
   return undefined;
 }
 
+/** A rule felix wrote into a built-in chain (its "cali:<hash>" comment), compared when cali- chains are. */
+function felixOwned(raw: string, inScope: (c: string) => boolean): boolean {
+  return inScope('cali-FORWARD') && /--comment "?cali:[\w-]{16}"?(\s|$)/.test(raw);
+}
+
 /**
  * One pass over an iptables-save text: tables, chain declarations and rules
  * (raw arguments). Throws IptablesParseError (via the full parser) for
@@ -185,12 +190,14 @@ function scanSave(text: string, inScope: (c: string) => boolean, family: Family)
         const key = `${table} ${chain}`;
         const cr = chains.get(key);
         if (BUILTIN.has(chain)) {
-          // built-in chains: only the jumps into compared chains (whose names the text must contain)
+          // built-in chains: the jumps into compared chains (whose names the text must contain), and
+          // felix's own rules there (its "cali:" hash comment: FORWARD's appended accept and MARK)
           let jumps = false;
           if (cr) {
             for (const m of raw.matchAll(/-[jg] (\S+)/g)) if (inScope(m[1].replace(/"/g, ''))) jumps = true;
           }
-          if (jumps) {
+          if (cr && felixOwned(raw, inScope)) cr.rules.push({ chain, raw, line: no });
+          else if (jumps) {
             const tgt = jumpTarget(raw, no);
             if (tgt && inScope(tgt)) cr!.rules.push({ chain, raw, line: no });
             else outside++;
@@ -223,7 +230,7 @@ function scanRuleset(rs: Ruleset, inScope: (c: string) => boolean): Scanned {
       const rules: CRule[] = [];
       for (const r of c.rules) {
         const isJump = r.target?.kind === 'jump' && inScope(r.target.chain);
-        if (BUILTIN.has(c.name) && !isJump) {
+        if (BUILTIN.has(c.name) && !isJump && !felixOwned((r.args ?? []).join(' '), inScope)) {
           outside++;
           continue;
         }

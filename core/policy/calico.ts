@@ -31,8 +31,15 @@
 //   consecutive policies with identical selectors into cali-gi-/cali-go- chains);
 // - dispatch chains are flat (felix splits them into a prefix tree when there
 //   are many endpoints);
-// - cali-INPUT leaves out felix's VXLAN/IPIP/WireGuard accept rules for
-//   traffic between hosts (both families).
+// - the static chains follow felix 3.2x (rules/static.go), checked against
+//   real nodes' hashes: FORWARD gets the cali-FORWARD jump inserted and
+//   "Policy explicitly accepted packet." + MARK appended after kube-proxy's
+//   rules (hashed as "FORWARD*appends*"), cali-FORWARD ends in
+//   cali-cidr-block, cali-INPUT/cali-OUTPUT carry the host-endpoint hooks and
+//   the IPIP (all-hosts-net) or VXLAN (all-vxlan-net) host-to-host rules;
+//   WireGuard's rules are not modelled, and the IPv6 VXLAN rules' comments
+//   ("Allow IPv6 VXLAN packets from allowed hosts") mirror the IPv4 ones
+//   without a real node to check them against.
 //
 // IPv6 (family 6): felix renders the same chains into ip6tables
 // (rules.PolicyToIptablesChains(…, ipVersion)): the same chain names and
@@ -77,7 +84,10 @@ export type Match =
   | { k: 'in'; iface: string }
   | { k: 'out'; iface: string }
   | { k: 'proto'; proto: string }
-  | { k: 'ctstate'; states: string }
+  /** `-m conntrack [!] --ctstate …`. */
+  | { k: 'ctstate'; states: string; neg?: boolean }
+  /** `-m addrtype --src-type / --dst-type LOCAL`. */
+  | { k: 'addrtype'; dir: 'src' | 'dst'; type: 'LOCAL' }
   | { k: 'mark'; value: number; mask: number }
   | { k: 'set'; name: string; dir: 'src' | 'dst' }
   | { k: 'portset'; name: string }
@@ -108,6 +118,12 @@ export interface Rule {
 export interface Chain {
   name: string;
   rules: Rule[];
+  /**
+   * Built-in chains: the index from which felix's rules are appended (at the
+   * end of the chain, after kube-proxy's) rather than inserted at the top;
+   * their hashes are computed over "<chain>*appends*" as felix does.
+   */
+  appendFrom?: number;
 }
 
 const hx = (n: number): string => `0x${n.toString(16)}`;
@@ -126,7 +142,9 @@ function felixMatch(m: Match): string {
     case 'proto':
       return `-p ${m.proto}`;
     case 'ctstate':
-      return `-m conntrack --ctstate ${m.states}`;
+      return `-m conntrack ${m.neg ? '! ' : ''}--ctstate ${m.states}`;
+    case 'addrtype':
+      return `-m addrtype --${m.dir}-type ${m.type}`;
     case 'mark':
       return `-m mark --mark ${m.value === 0 ? '0' : hx(m.value)}/${hx(m.mask)}`;
     case 'set':
@@ -187,6 +205,20 @@ function finish(c: Chain): Chain {
   return c;
 }
 
+/**
+ * A built-in chain felix both inserts into (top) and appends to (end): the
+ * appended rules are hashed as the chain "<name>*appends*" (felix
+ * Table.expectedHashesForInsertAppendChain), so they get other hashes than
+ * the same rules inserted would.
+ */
+function finishInsertAppend(name: string, inserted: Rule[], appended: Rule[]): Chain {
+  finish({ name, rules: inserted });
+  const an = `${name}*appends*`;
+  const hashes = ruleHashes(an, appended.map((r) => felixRenderForHash(an, r)));
+  appended.forEach((r, i) => (r.hash = hashes[i]));
+  return { name, rules: [...inserted, ...appended], appendFrom: inserted.length };
+}
+
 /** iptables-save's quoting of comments (xtables_save_string). */
 function saveString(s: string): string {
   if (/^[_\-0-9A-Za-z]+$/.test(s)) return s;
@@ -211,7 +243,10 @@ export function saveRule(chain: string, r: Rule): string {
   for (const m of r.matches) {
     switch (m.k) {
       case 'ctstate':
-        parts.push('-m', 'conntrack', '--ctstate', m.states);
+        parts.push('-m', 'conntrack', ...(m.neg ? ['!'] : []), '--ctstate', m.states);
+        break;
+      case 'addrtype':
+        parts.push('-m', 'addrtype', `--${m.dir}-type`, m.type);
         break;
       case 'mark':
         parts.push('-m', 'mark', '--mark', `${hx(m.value)}/${hx(m.mask)}`);
@@ -625,8 +660,20 @@ export class CalicoDataplane {
       if (c) add(c);
     }
     const ifaces = [...endpoints.keys()].sort();
+    const encap = this.hostEncapRules(family, pl);
     add(finish({ name: 'INPUT', rules: [{ matches: [], action: { k: 'jump', target: 'cali-INPUT' }, comments: [] }] }));
-    add(finish({ name: 'FORWARD', rules: [{ matches: [], action: { k: 'jump', target: 'cali-FORWARD' }, comments: [] }] }));
+    // felix inserts its FORWARD jump at the top and appends the accept of packets its policy marked
+    // (and the mark for everything else) after kube-proxy's rules.
+    add(
+      finishInsertAppend(
+        'FORWARD',
+        [{ matches: [], action: { k: 'jump', target: 'cali-FORWARD' }, comments: [] }],
+        [
+          { matches: [{ k: 'mark', value: MARK_ACCEPT, mask: MARK_ACCEPT }], action: { k: 'ACCEPT' }, comments: ['Policy explicitly accepted packet.'] },
+          { matches: [], action: { k: 'mark', value: MARK_ACCEPT, mask: MARK_ACCEPT }, comments: [] },
+        ],
+      ),
+    );
     add(finish({ name: 'OUTPUT', rules: [{ matches: [], action: { k: 'jump', target: 'cali-OUTPUT' }, comments: [] }] }));
     add(
       finish({
@@ -637,16 +684,22 @@ export class CalicoDataplane {
           { matches: [{ k: 'in', iface: 'cali+' }], action: { k: 'jump', target: 'cali-from-wl-dispatch' }, comments: [] },
           { matches: [{ k: 'out', iface: 'cali+' }], action: { k: 'jump', target: 'cali-to-wl-dispatch' }, comments: [] },
           { matches: [], action: { k: 'jump', target: 'cali-to-hep-forward' }, comments: [] },
-          { matches: [{ k: 'mark', value: MARK_ACCEPT, mask: MARK_ACCEPT }], action: { k: 'ACCEPT' }, comments: ['Policy explicitly accepted packet.'] },
+          { matches: [], action: { k: 'jump', target: 'cali-cidr-block' }, comments: [] },
         ],
       }),
     );
+    const hostMarkClear: Rule = { matches: [], action: { k: 'mark', value: 0, mask: MARK_ACCEPT | MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1 }, comments: [] };
+    const hepAccepted: Rule = { matches: [{ k: 'mark', value: MARK_ACCEPT, mask: MARK_ACCEPT }], action: { k: 'ACCEPT' }, comments: ['Host endpoint policy accepted packet.'] };
     add(
       finish({
         name: 'cali-INPUT',
         rules: [
+          ...encap.input,
           { matches: [{ k: 'in', iface: 'cali+' }], action: { k: 'goto', target: 'cali-wl-to-host' }, comments: [] },
           { matches: [{ k: 'mark', value: MARK_ACCEPT, mask: MARK_ACCEPT }], action: { k: 'ACCEPT' }, comments: [] },
+          { ...hostMarkClear },
+          { matches: [], action: { k: 'jump', target: 'cali-from-host-endpoint' }, comments: [] },
+          { ...hepAccepted },
         ],
       }),
     );
@@ -668,9 +721,16 @@ export class CalicoDataplane {
         rules: [
           { matches: [{ k: 'mark', value: MARK_ACCEPT, mask: MARK_ACCEPT }], action: { k: 'ACCEPT' }, comments: [] },
           { matches: [{ k: 'out', iface: 'cali+' }], action: { k: 'RETURN' }, comments: [] },
+          ...encap.output,
+          { ...hostMarkClear },
+          { matches: [{ k: 'ctstate', states: 'DNAT', neg: true }], action: { k: 'jump', target: 'cali-to-host-endpoint' }, comments: [] },
+          { ...hepAccepted },
         ],
       }),
     );
+    add({ name: 'cali-cidr-block', rules: [] });
+    add({ name: 'cali-from-host-endpoint', rules: [] });
+    add({ name: 'cali-to-host-endpoint', rules: [] });
     add({ name: 'cali-from-hep-forward', rules: [] });
     add({ name: 'cali-to-hep-forward', rules: [] });
     add(
@@ -698,6 +758,62 @@ export class CalicoDataplane {
     const nr: NodeRules = { node, family, chains, ipsets, endpoints };
     pl.nodes.set(node, nr);
     return nr;
+  }
+
+  /**
+   * The "cali:" hashes of the rules felix appends to built-in chains (FORWARD's
+   * accept of policy-marked packets and its MARK): a real node has them after
+   * kube-proxy's rules, where everything else felix writes is inserted at the top.
+   */
+  appendedHashes(node: string, family: CalicoFamily = 4): Set<string> {
+    const out = new Set<string>();
+    for (const c of this.forNode(node, family).chains.values()) {
+      if (c.appendFrom === undefined) continue;
+      for (const r of c.rules.slice(c.appendFrom)) if (r.hash) out.add(r.hash);
+    }
+    return out;
+  }
+
+  /**
+   * felix's host-to-host tunnel rules (rules/static.go): with IPIP, cali-INPUT
+   * accepts protocol 4 only from Calico hosts (all-hosts-net) and drops the
+   * rest, cali-OUTPUT allows it to them; with VXLAN the same for UDP 4789 and
+   * all-vxlan-net (IPv4, and IPv6 on a dual-stack VXLAN pool). No rules in
+   * BGP mode; no IPv6 IPIP (Calico has none). WireGuard's rules are not
+   * modelled.
+   */
+  private hostEncapRules(family: CalicoFamily, pl: FamilyPlane): { input: Rule[]; output: Rule[] } {
+    // A full Topology carries its CNI mode; a bare PolicyTopology (policy-only tests) has no tunnels.
+    const mode = (this.ctx.topology as { settings?: { cni?: { mode?: string } } }).settings?.cni?.mode;
+    const ipip = family === 4 && (mode === 'ipip' || mode === 'ipip-crosssubnet');
+    const vxlan = mode === 'vxlan' || mode === 'vxlan-crosssubnet';
+    if (!ipip && !vxlan) return { input: [], output: [] };
+    const setName = `cali${family === 6 ? 60 : 40}${ipip ? 'all-hosts-net' : 'all-vxlan-net'}`;
+    if (!pl.ipsets.has(setName)) {
+      const members = new Set<string>();
+      for (const n of this.ctx.topology.nodes ?? []) for (const ip of n.ips) if (parseIP(ip)?.family === family) members.add(family === 6 ? canonicalIP(ip) : ip);
+      pl.ipsets.set(setName, { name: setName, type: 'hash:net', family, selector: ipip ? "felix's all-hosts-net: every Calico node's address" : "felix's all-vxlan-net: every node's VXLAN tunnel source address", members });
+    }
+    const local = (dir: 'src' | 'dst'): Match => ({ k: 'addrtype', dir, type: 'LOCAL' });
+    if (ipip) {
+      const p4: Match = { k: 'proto', proto: '4' };
+      return {
+        input: [
+          { matches: [p4, { k: 'set', name: setName, dir: 'src' }, local('dst')], action: { k: 'ACCEPT' }, comments: ['Allow IPIP packets from Calico hosts'] },
+          { matches: [p4], action: { k: 'DROP' }, comments: ['Drop IPIP packets from non-Calico hosts'] },
+        ],
+        output: [{ matches: [p4, { k: 'set', name: setName, dir: 'dst' }, local('src')], action: { k: 'ACCEPT' }, comments: ['Allow IPIP packets to other Calico hosts'] }],
+      };
+    }
+    const v = family === 6 ? 'IPv6' : 'IPv4';
+    const udp: Match[] = [{ k: 'proto', proto: '17' }, { k: 'dports', ranges: [[4789, 4789]] }];
+    return {
+      input: [
+        { matches: [...udp, { k: 'set', name: setName, dir: 'src' }, local('dst')], action: { k: 'ACCEPT' }, comments: [`Allow ${v} VXLAN packets from allowed hosts`] },
+        { matches: [...udp, local('dst')], action: { k: 'DROP' }, comments: [`Drop ${v} VXLAN packets from non-allowed hosts`] },
+      ],
+      output: [{ matches: [...udp, local('src'), { k: 'set', name: setName, dir: 'dst' }], action: { k: 'ACCEPT' }, comments: [`Allow ${v} VXLAN packets to other allowed hosts`] }],
+    };
   }
 
   // -------------------------------------------------------------------------
@@ -738,6 +854,8 @@ export class CalicoDataplane {
       return pattern.endsWith('+') ? iface.startsWith(pattern.slice(0, -1)) : iface === pattern;
     };
     const protoNum: Record<string, string> = { tcp: '6', udp: '17', sctp: '132', icmp: '1', 'ipv6-icmp': '58', icmpv6: '58' };
+    // addrtype LOCAL: the node's own addresses (its InternalIPs in the model).
+    const localAddrs = new Set((this.ctx.topology.nodes?.find((n) => n.name === node)?.ips ?? []).filter((ip) => parseIP(ip)?.family === family).map((ip) => (family === 6 ? canonicalIP(ip) : ip)));
     const matchOne = (m: Match): boolean => {
       switch (m.k) {
         case 'in':
@@ -746,8 +864,13 @@ export class CalicoDataplane {
           return ifaceMatch(m.iface, pkt.out);
         case 'proto':
           return m.proto === pkt.proto || m.proto === protoNum[pkt.proto];
-        case 'ctstate':
-          return m.states.split(',').includes('NEW');
+        case 'ctstate': {
+          // The walked packet is NEW and not DNATed (a DNATed one would match DNAT too).
+          const hit = m.states.split(',').includes('NEW');
+          return m.neg ? !hit : hit;
+        }
+        case 'addrtype':
+          return localAddrs.has(m.dir === 'src' ? srcIP : dstIP);
         case 'mark':
           return (mark & m.mask) === m.value;
         case 'set': {

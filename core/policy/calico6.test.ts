@@ -190,7 +190,9 @@ describe('Calico data plane for IPv6 (ip6tables)', () => {
       `-A ${pi} -m comment --comment "cali:HASH" -m mark --mark 0x10000/0x10000 -j RETURN`,
       `-A ${tw} -m comment --comment "cali:HASH" -m comment --comment "Return if policy accepted" -m mark --mark 0x10000/0x10000 -j RETURN`,
       '-A cali-FORWARD -m comment --comment "cali:HASH" -j cali-to-hep-forward',
-      '-A cali-FORWARD -m comment --comment "cali:HASH" -m comment --comment "Policy explicitly accepted packet." -m mark --mark 0x10000/0x10000 -j ACCEPT',
+      '-A cali-FORWARD -m comment --comment "cali:HASH" -j cali-cidr-block',
+      // felix appends the accept after kube-proxy's rules in FORWARD itself
+      '-A FORWARD -m comment --comment "cali:HASH" -m comment --comment "Policy explicitly accepted packet." -m mark --mark 0x10000/0x10000 -j ACCEPT',
     ]);
     const denied = d.verdict({ from: 'other/x', to: 'default/web-2', port: 80, family: 6 });
     expect(denied.allowed).toBe(false);

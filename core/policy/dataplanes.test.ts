@@ -14,6 +14,10 @@ import { buildCiliumDataplane, findPod, portBlocks, portProtoString } from './ci
 import { base64RawUrl, sha1, sha224, sha256 } from '../hash';
 import { tabwrite } from './tabwriter';
 import { mkTopology, np } from './testkit';
+import { readFileSync } from 'node:fs';
+import { loadText } from '../trace/testing';
+
+const SEED = readFileSync(new URL('../../resources/samples/seed.yaml', import.meta.url), 'utf8');
 
 describe('hashes', () => {
   it('match node:crypto for SHA-1, SHA-224, SHA-256', () => {
@@ -41,6 +45,46 @@ describe('Calico naming', () => {
       { matches: [], action: { k: 'jump', target: 'cali-pri-kns.default' }, comments: [] },
     ];
     expect(ruleHashes(chain, rules.map((r) => felixRenderForHash(chain, r)))).toEqual(['mC6ZbTPIK4oIKq9H', 'Tj1-x3mwGnH5Nly8', 'okRYA3FkTnE902IR', 't_oDJS3L8kWI2RXQ']);
+  });
+
+  it("felix 3.2x's static chains: the FORWARD appends, cali-cidr-block, host tunnel rules and host-endpoint hooks, with the hashes and lines of real nodes", () => {
+    // Real iptables-save / iptables -L output of Calico nodes (VXLAN and IPIP pools) quoted in public write-ups.
+    const hashes = (text: string, chain: string) => [...text.matchAll(new RegExp(`^-A ${chain} .*?"cali:([\\w-]{16})"`, 'gm'))].map((m) => m[1]);
+    const vxlan = buildCalicoDataplane(loadText(SEED, ['cni=calico-vxlan'])).iptablesSave('node-1');
+    expect(hashes(vxlan, 'FORWARD')).toEqual(['wUHhoiAYhphO9Mso', 'S93hcgKJrXEqnTfs', 'mp77cMpurHhyjLrM']);
+    expect(vxlan).toContain('-A FORWARD -m comment --comment "cali:S93hcgKJrXEqnTfs" -m comment --comment "Policy explicitly accepted packet." -m mark --mark 0x10000/0x10000 -j ACCEPT\n-A FORWARD -m comment --comment "cali:mp77cMpurHhyjLrM" -j MARK --set-xmark 0x10000/0x10000\n');
+    expect(hashes(vxlan, 'cali-FORWARD')).toEqual(['vjrMJCRpqwy5oRoX', 'A_sPAO0mcxbT9mOV', '8ZoYfO5HKXWbB3pk', 'jdEuaPBe14V2hutn', '12bc6HljsMKsmfr-', 'NOSxoaGx8OIstr1z']);
+    expect(hashes(vxlan, 'cali-INPUT')).toEqual(['J76FwxInZIsk7uKY', 'EDCNTTxYfggApx8C', 'H03xYXARh4e8pwd4', 'MN6K3isIWBigb1Va', 'OSYphBLwOgic22Hz', 'rmi2_piRVmfeiwVp', 'F7Q8zu44qIbOVben']);
+    expect(vxlan).toContain('-A cali-INPUT -p udp -m comment --comment "cali:J76FwxInZIsk7uKY" -m comment --comment "Allow IPv4 VXLAN packets from allowed hosts" -m multiport --dports 4789 -m set --match-set cali40all-vxlan-net src -m addrtype --dst-type LOCAL -j ACCEPT\n');
+    expect(hashes(vxlan, 'cali-OUTPUT')).toEqual(['Mq1_rAdXXH3YkrzW', '69FkRTJDvD5Vu6Vl', '-QZG79DohFjalQBb', 'iC1pSPgbvgQzkUk_', '4Zh7KtRvt4W5AEBR', 'Y0k-bqjt-5CUqyUq']);
+    expect(vxlan).toContain('-A cali-OUTPUT -m comment --comment "cali:4Zh7KtRvt4W5AEBR" -m conntrack ! --ctstate DNAT -j cali-to-host-endpoint\n');
+    expect(hashes(vxlan, 'cali-wl-to-host')).toEqual(['Ee9Sbo10IpVujdIY', 'nSZbcOoG1xPONxb8']);
+    expect(vxlan).toMatch(/^:cali-cidr-block - \[0:0\]$/m);
+    const ipip = buildCalicoDataplane(loadText(SEED, ['cni=calico-ipip'])).iptablesSave('node-1');
+    expect(hashes(ipip, 'cali-INPUT')).toEqual(['PajejrV4aFdkZojI', '_wjq-Yrma8Ly1Svo', '8TZGxLWh_Eiz66wc', '6McIeIDvPdL6PE1T', 'YGPbrUms7NId8xVa', '2gmY7Bg2i0i84Wk_', 'q-Vz2ZT9iGE331LL']);
+    expect(ipip).toContain('-A cali-INPUT -p ipencap -m comment --comment "cali:PajejrV4aFdkZojI" -m comment --comment "Allow IPIP packets from Calico hosts" -m set --match-set cali40all-hosts-net src -m addrtype --dst-type LOCAL -j ACCEPT\n');
+    expect(hashes(ipip, 'cali-OUTPUT')).toEqual(['Mq1_rAdXXH3YkrzW', '69FkRTJDvD5Vu6Vl', 'AnEsmO6bDZbQntWW', '9e9Uf3GU5tX--Lxy', '0f3LDz_VKuHFaA2K', 'OgU2f8BVEAZ_fwkq']);
+    // BGP: no tunnel rules; the set the tunnel rules need exists, with every node's address.
+    const bgp = buildCalicoDataplane(loadText(SEED, ['cni=calico-bgp']));
+    expect(bgp.iptablesSave('node-1')).not.toMatch(/VXLAN packets from|IPIP packets from/);
+    expect(buildCalicoDataplane(loadText(SEED, ['cni=calico-ipip'])).ipsetList('node-1')).toMatch(/^Name: cali40all-hosts-net\nType: hash:net\n/m);
+    expect(buildCalicoDataplane(loadText(SEED, ['cni=calico-vxlan'])).ipsetList('node-1')).toMatch(/^Name: cali40all-vxlan-net\nType: hash:net\n[\s\S]*?Members:\n10\.0\.1\.5\n10\.0\.1\.6\n10\.0\.1\.7$/m);
+  });
+
+  it('a walk through FORWARD ends on the appended accept; the tunnel rules accept VXLAN only from allowed hosts', () => {
+    const dp = buildCalicoDataplane(loadText(SEED, ['cni=calico-vxlan']));
+    const t = loadText(SEED, ['cni=calico-vxlan']);
+    const a = t.pods.find((p) => p.name === 'pod-a')!;
+    const b = t.pods.find((p) => p.name === 'pod-b')!;
+    const fwd = dp.walk('node-1', 'FORWARD', { src: a.ips[0], dst: b.ips[0], proto: 'tcp', dport: 8080, in: calicoInterfaceName('default', 'pod-a'), out: calicoInterfaceName('default', 'pod-b') });
+    expect(fwd.verdict).toBe('ACCEPT');
+    expect(fwd.trace[fwd.trace.length - 1]).toMatch(/^-A FORWARD .*"Policy explicitly accepted packet\." .* -j ACCEPT$/);
+    const fromPeer = dp.walk('node-1', 'INPUT', { src: '10.0.1.6', dst: '10.0.1.5', proto: 'udp', dport: 4789, in: 'eth0' });
+    expect(fromPeer.verdict).toBe('ACCEPT');
+    expect(fromPeer.trace.at(-1)).toContain('Allow IPv4 VXLAN packets from allowed hosts');
+    const stranger = dp.walk('node-1', 'INPUT', { src: '192.0.2.9', dst: '10.0.1.5', proto: 'udp', dport: 4789, in: 'eth0' });
+    expect(stranger.verdict).toBe('DROP');
+    expect(stranger.trace.at(-1)).toContain('Drop IPv4 VXLAN packets from non-allowed hosts');
   });
 
   it('names workload interfaces cali + sha1("<ns>.<pod>")[:11]', () => {

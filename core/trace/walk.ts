@@ -706,11 +706,12 @@ class Walker {
     const cost = this.lat.hookUs + w.trace.length * this.lat.ruleUs * 3;
     const cmd = `${this.ipt}-save -t filter | grep -E 'cali-(fw|tw|pi|po)-'`;
     if (srcPod) {
-      const eg = w.trace.filter((l) => /cali-(fw|po|pro|from-wl)/.test(l) || l.startsWith('-A FORWARD') || l.startsWith('-A cali-FORWARD'));
+      // FORWARD's appended accept ("Policy explicitly accepted packet.") runs after kube-proxy's rules: it closes the ingress side.
+      const eg = w.trace.filter((l) => /cali-(fw|po|pro|from-wl)/.test(l) || (l.startsWith('-A FORWARD') && !l.includes('Policy explicitly accepted')) || l.startsWith('-A cali-FORWARD'));
       if (!this.enforce(p, 'Egress', node, inIface, { rules: eg, rule: eg[eg.length - 1], mechanism: `Calico felix (${this.ipt}, cali-fw-<iface> → cali-po-<policy>)`, cost, command: cmd })) return false;
     }
     if (dstPod) {
-      const ing = w.trace.filter((l) => /cali-(tw|pi|pri|to-wl)/.test(l));
+      const ing = w.trace.filter((l) => /cali-(tw|pi|pri|to-wl)/.test(l) || (l.startsWith('-A FORWARD') && l.includes('Policy explicitly accepted')));
       if (!this.enforce(p, 'Ingress', node, outIface, { rules: ing, rule: ing[ing.length - 1], mechanism: `Calico felix (${this.ipt}, cali-tw-<iface> → cali-pi-<policy>)`, cost, command: cmd })) return false;
     }
     if (w.verdict === 'DROP' && this.policyFor(p)?.verdict.allowed !== false) {

@@ -317,7 +317,7 @@ describe.sequential('dual-stack test-bed (live): the IPv6 half of resources/samp
           for (const [name, block] of model) expect(sets.get(name), name).toBe(block);
           const six = [...sets.values()].filter((b) => b.includes('family inet6'));
           expect(six.length).toBeGreaterThan(0);
-          expect(six.every((b) => /^Name: cali60[sn]:/.test(b))).toBe(true);
+          expect(six.every((b) => /^Name: cali60([sn]:|all-vxlan-net\n)/.test(b))).toBe(true); // selector/named-port sets, and felix's VXLAN tunnel-source set
           const webs6 = t.pods.filter((p) => p.labels.app === 'web').map((p) => v6(p.ips)).sort();
           expect(six.some((b) => b.endsWith(`Members:\n${webs6.join('\n')}`))).toBe(true);
         });

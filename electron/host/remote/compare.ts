@@ -9,9 +9,6 @@
 import type { Topology } from '../../../core/model';
 import { parseIP } from '../../../core/net';
 import { buildDataplane, cniModelFor } from '../../../core/cni';
-import { ensureTable, ensureChain, parseIptablesSave, type Ruleset } from '../../../core/dataplane';
-import { kubeProxyIpvs, nodeIptablesRuleset } from '../../../core/kubeproxy';
-import { buildCalicoDataplane } from '../../../core/policy';
 import { parseIpLinkJson, parseIpRouteJson, parseTcpdump } from '../../../core/parse';
 import {
   CHECK_NAMES,
@@ -27,6 +24,7 @@ import {
   expectProbe,
   expectedPluginResult,
   failedCheck,
+  modelRuleset,
   type CheckName,
   type CheckResult,
   type CniResultPair,
@@ -39,6 +37,8 @@ import {
 import { buildPlan } from '../testbed/plan';
 import type { TestbedState } from '../testbed/state';
 import { RemoteError, type NodeRunner, type RunResult } from './types';
+
+export { modelRuleset };
 
 export interface ProbeChoice {
   /** Client pod `namespace/name` (default: a pod on the node that is not an endpoint of the target). */
@@ -95,29 +95,6 @@ function ensureOk(r: RunResult, what: string): string {
     throw new Error(`${what} exited with ${r.code ?? r.signal}${err ? `: ${err}` : ''}${r.code === 127 ? ' (not installed on the node?)' : ''}`);
   }
   return r.stdout;
-}
-
-/**
- * The model's iptables for a node: kube-proxy (iptables or IPVS mode) plus, for
- * Calico, felix's policy chains inserted at the top of the built-in chains.
- * Family 6: the ip6tables rule set (kube-proxy's IPv6 proxier and felix's IPv6 chains).
- */
-export function modelRuleset(t: Topology, node: string, family: 4 | 6 = 4): Ruleset {
-  const mode = t.settings.kubeProxy?.mode ?? 'iptables';
-  const rs = mode === 'ipvs' ? kubeProxyIpvs(t, node, family).ruleset : nodeIptablesRuleset(t, node, family).ruleset;
-  if (t.settings.cni.plugin === 'calico') {
-    const pol = parseIptablesSave(buildCalicoDataplane(t).iptablesSave(node, undefined, family));
-    for (const [name, table] of pol.tables) {
-      const target = ensureTable(rs, name);
-      for (const c of table.chains.values()) {
-        const dst = ensureChain(target, c.name);
-        // felix's ChainInsertMode "insert": its jumps go above kube-proxy's
-        if (c.builtin) dst.rules.unshift(...c.rules);
-        else dst.rules = [...c.rules];
-      }
-    }
-  }
-  return rs;
 }
 
 function v4(ips: readonly string[]): string | undefined {

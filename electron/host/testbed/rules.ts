@@ -89,6 +89,7 @@ function calicoPolicyInput(t: Topology, node: string, family: 4 | 6): PolicyInpu
     policyCache.set(t, dp);
   }
   const save = dp.iptablesSave(node, undefined, family);
+  const appended = dp.appendedHashes(node, family);
   const position = new Map<string, number>();
   const filter = save
     .split('\n')
@@ -96,6 +97,10 @@ function calicoPolicyInput(t: Topology, node: string, family: 4 | 6): PolicyInpu
     .map((l) => {
       const m = /^-A (INPUT|FORWARD|OUTPUT) (.*)$/.exec(l);
       if (!m) return l;
+      // felix's ChainInsertMode "insert" puts its jumps above kube-proxy's rules (loaded before this);
+      // what felix appends (FORWARD's "Policy explicitly accepted packet.") stays below them.
+      const hash = /"cali:([\w-]{16})"/.exec(m[2])?.[1];
+      if (hash && appended.has(hash)) return l;
       const n = (position.get(m[1]) ?? 0) + 1;
       position.set(m[1], n);
       return `-I ${m[1]} ${n} ${m[2]}`;

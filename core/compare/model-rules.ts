@@ -1,0 +1,31 @@
+// The rule set a node of the model should have in its filter/nat tables, as
+// one iptables-save would show it: kube-proxy's rules (iptables or IPVS mode)
+// with Calico's felix chains merged in the way felix writes them — its jumps
+// inserted at the top of the built-in chains (ChainInsertMode "insert"), its
+// FORWARD accept of policy-marked packets appended after kube-proxy's rules.
+
+import type { Topology } from '../model';
+import { ensureChain, ensureTable, parseIptablesSave, type Ruleset } from '../dataplane';
+import { kubeProxyIpvs, nodeIptablesRuleset } from '../kubeproxy';
+import { buildCalicoDataplane } from '../policy';
+
+export function modelRuleset(t: Topology, node: string, family: 4 | 6 = 4): Ruleset {
+  const mode = t.settings.kubeProxy?.mode ?? 'iptables';
+  const rs = mode === 'ipvs' ? kubeProxyIpvs(t, node, family).ruleset : nodeIptablesRuleset(t, node, family).ruleset;
+  if (t.settings.cni.plugin !== 'calico') return rs;
+  const dp = buildCalicoDataplane(t);
+  const pol = parseIptablesSave(dp.iptablesSave(node, undefined, family));
+  const appended = dp.appendedHashes(node, family);
+  const isAppended = (r: { args?: string[] }) => (r.args ?? []).some((a) => a.startsWith('cali:') && appended.has(a.slice(5)));
+  for (const [name, table] of pol.tables) {
+    const target = ensureTable(rs, name);
+    for (const c of table.chains.values()) {
+      const dst = ensureChain(target, c.name);
+      if (c.builtin) {
+        dst.rules.unshift(...c.rules.filter((r) => !isAppended(r)));
+        dst.rules.push(...c.rules.filter(isAppended));
+      } else dst.rules = [...c.rules];
+    }
+  }
+  return rs;
+}

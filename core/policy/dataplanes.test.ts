@@ -71,6 +71,27 @@ describe('Calico naming', () => {
     expect(buildCalicoDataplane(loadText(SEED, ['cni=calico-vxlan'])).ipsetList('node-1')).toMatch(/^Name: cali40all-vxlan-net\nType: hash:net\n[\s\S]*?Members:\n10\.0\.1\.5\n10\.0\.1\.6\n10\.0\.1\.7$/m);
   });
 
+  it('endpoint and profile chains equal a real node\'s, hash for hash (calico-system pod on cali839f4f93e61, VXLAN pool)', () => {
+    const t = loadText(`${SEED}---
+apiVersion: v1
+kind: Pod
+metadata: { name: csi-node-driver, namespace: calico-system }
+spec: { nodeName: node-1, serviceAccountName: default, containers: [ { name: c, image: x } ] }
+`, ['cni=calico-vxlan']);
+    const pod = t.pods.find((p) => p.name === 'csi-node-driver')!;
+    // The real interface name came from a pod we cannot recreate (its name is not in the capture): build its chains for that name.
+    const dp = buildCalicoDataplane(t) as unknown as { endpointChain(p: typeof pod, iface: string, dir: 'Ingress' | 'Egress'): { name: string; rules: Rule[] }; profileChains(p: typeof pod): { name: string; rules: Rule[] }[] };
+    const hashes = (c: { rules: Rule[] }) => c.rules.map((r) => r.hash);
+    expect(hashes(dp.endpointChain(pod, 'cali839f4f93e61', 'Egress'))).toEqual(['OMdV1VmYvgay0Ju_', '9GTJTvgFoQSuHKyd', 'z8vZgauvdvTX14jS', 'WJxdljn16dqhpgmF', 'rzce_8ES3RZZ9abT', 'cr3QRQN7OZshnwZM', 'yQFK3WKtWLN-RIEH', 'bGNGJdfsMA4VCnAZ', '4jKZ60Lo3ApMmZll', 'tzuXKpDyOxEZ7V_o']);
+    expect(hashes(dp.endpointChain(pod, 'cali839f4f93e61', 'Ingress'))).toEqual(['aAGPL5ce-sfWvtEi', 'uGYjECSJP78AgcRn', 'MwKebX5wAu_THC67', 'AgNwg8ifzTwYQcWu', '7Wl-PUKK1Kcq6eU-', 'Kn5_KGJdoAzoXq9Q', 'xHcktBvIC6Kjdl7A', 'hHYkwi_qPKC7uR09']);
+    const profiles = new Map(dp.profileChains(pod).map((c) => [c.name, c]));
+    expect([...profiles.keys()].sort()).toEqual(['cali-pri-_og73BH3DuNOZrbBKFW', 'cali-pri-kns.calico-system', 'cali-pro-_og73BH3DuNOZrbBKFW', 'cali-pro-kns.calico-system']);
+    expect(profiles.get('cali-pro-kns.calico-system')!.rules.map((r) => saveRule('cali-pro-kns.calico-system', r))).toEqual(['-A cali-pro-kns.calico-system -m comment --comment "cali:gWxJzCZXxl31NR0P" -m comment --comment "Profile kns.calico-system egress" -j MARK --set-xmark 0x10000/0x10000']);
+    expect(hashes(profiles.get('cali-pri-kns.calico-system')!)).toEqual(['hLANj-OVIyT53h_j']);
+    expect(hashes(profiles.get('cali-pri-_og73BH3DuNOZrbBKFW')!)).toEqual(['OzmBDJrkeSSUiXhX']);
+    expect(hashes(profiles.get('cali-pro-_og73BH3DuNOZrbBKFW')!)).toEqual(['09a9ZBFOA1dZ4RN5']);
+  });
+
   it('a walk through FORWARD ends on the appended accept; the tunnel rules accept VXLAN only from allowed hosts', () => {
     const dp = buildCalicoDataplane(loadText(SEED, ['cni=calico-vxlan']));
     const t = loadText(SEED, ['cni=calico-vxlan']);

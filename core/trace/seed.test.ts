@@ -63,6 +63,21 @@ describe.each([
     }
   });
 
+  it("felix's chains run before kube-proxy's FORWARD rules even without policies: pod-a's egress through its profile on node-1, the backend's ingress on node-2", () => {
+    const syn = r.events.filter((e) => e.phase === 'request' && e.hook === 'FORWARD');
+    const n1 = syn.filter((e) => e.at.node === 'node-1');
+    expect(n1.map((e) => e.action)).toEqual(['FORWARD: Calico felix chains (no policy: the profiles accept)', 'FORWARD: filter']);
+    expect(n1[0].rules?.[0]).toBe('-A FORWARD -m comment --comment "cali:wUHhoiAYhphO9Mso" -j cali-FORWARD');
+    expect(n1[0].rules).toContain('-A cali-pro-kns.default -m comment --comment "cali:Vr81boRqq4V77Sg8" -m comment --comment "Profile kns.default egress" -j MARK --set-xmark 0x10000/0x10000');
+    expect(n1[0].rule).toBe('-A cali-FORWARD -m comment --comment "cali:NOSxoaGx8OIstr1z" -j cali-cidr-block');
+    const n2 = syn.find((e) => e.at.node === 'node-2' && e.action.startsWith('FORWARD: Calico'))!;
+    expect(n2.rules?.some((l) => l.startsWith('-A cali-pri-kns.default ') && l.includes('"Profile kns.default ingress"'))).toBe(true);
+    expect(n2.rules?.some((l) => l.startsWith('-A cali-fw-'))).toBe(false);
+    // Flannel has no felix
+    const f = trace(loadText(SEED, ['cni=flannel-vxlan']), 'default/pod-a', CURL, { endpoint: '10.244.2.8' });
+    expect(f.events.some((e) => e.action.startsWith('FORWARD: Calico'))).toBe(false);
+  });
+
   it('DNS: glibc asks A and AAAA for each search-list candidate, in order, the last one answers 10.96.5.20', () => {
     const qs = ev(r, (e) => e.kind === 'dns-query').map((e) => `${e.headers.dns!.qtype}? ${e.headers.dns!.qname}`);
     expect(qs).toEqual([

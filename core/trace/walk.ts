@@ -685,10 +685,13 @@ class Walker {
    * same chains in both, with cali40 / cali60 sets and each family's ipBlock nets).
    */
   calicoForward(p: Pkt, node: string, inIface: string, outIface: string): boolean {
-    if (!this.ctx.hasPolicies) return true;
     const srcPod = this.hostPeerPod(node, inIface);
     const dstPod = this.hostPeerPod(node, outIface);
     if (!srcPod && !dstPod) return true;
+    if (!this.ctx.hasPolicies) {
+      this.calicoProfiles(p, node, inIface, outIface, srcPod, dstPod);
+      return true;
+    }
     const w = this.ctx.calico.walk(
       node,
       'FORWARD',
@@ -718,6 +721,49 @@ class Walker {
       this.notes.add(`The Calico ${this.ipt} model dropped a packet core/policy allows (${w.trace[w.trace.length - 1] ?? ''}); the walk follows core/policy's verdict.`);
     }
     return true;
+  }
+
+  /**
+   * Calico without NetworkPolicies: felix's chains still run for every new
+   * workload flow (cali-FORWARD is inserted above kube-proxy's FORWARD rules):
+   * the endpoint chains find no policy, the namespace and service-account
+   * profiles set the accept mark, and FORWARD's appended rule accepts the
+   * packet after kube-proxy's rules.
+   */
+  calicoProfiles(p: Pkt, node: string, inIface: string, outIface: string, srcPod: PodModel | undefined, dstPod: PodModel | undefined): void {
+    const w = this.ctx.calico.walk(
+      node,
+      'FORWARD',
+      {
+        src: p.h.ip.src,
+        dst: p.h.ip.dst,
+        proto: p.proto,
+        icmpType: p.icmp?.type,
+        dport: this.dport(p) ?? 0,
+        in: srcPod ? calicoInterfaceName(srcPod.namespace, srcPod.name) : inIface,
+        out: dstPod ? calicoInterfaceName(dstPod.namespace, dstPod.name) : outIface,
+      },
+      this.family,
+    );
+    // FORWARD's appended accept comes after kube-proxy's rules: the filter event's verdict stands for it.
+    const felix = w.trace.filter((l) => !(l.startsWith('-A FORWARD') && (l.includes('Policy explicitly accepted') || l.includes('-j MARK'))));
+    const who = [srcPod ? `egress of ${srcPod.namespace}/${srcPod.name} (cali-fw-)` : '', dstPod ? `ingress of ${dstPod.namespace}/${dstPod.name} (cali-tw-)` : ''].filter(Boolean).join(' and ');
+    this.emit(
+      p,
+      'netfilter',
+      this.ctx.nodeLoc(node, inIface),
+      'FORWARD: Calico felix chains (no policy: the profiles accept)',
+      `felix's jump to cali-FORWARD is inserted above kube-proxy's FORWARD rules, so its endpoint chains run first for the ${who}. No NetworkPolicy selects the pod${srcPod && dstPod ? 's' : ''}: each endpoint chain falls through to the namespace profile (cali-pro-/cali-pri-kns.<namespace>), which sets the accept mark 0x10000, and returns. After kube-proxy's rules, FORWARD's appended rule accepts the marked packet ("Policy explicitly accepted packet.").`,
+      w.verdict === 'DROP' ? 'drop' : 'accept',
+      {
+        hook: 'FORWARD',
+        rules: felix,
+        rule: felix[felix.length - 1],
+        latencyUs: this.lat.hookUs + felix.length * this.lat.ruleUs,
+        category: p.phase === 'dns' ? 'dns' : 'transit',
+        command: `${this.ipt}-save -t filter | grep -E 'cali-(FORWARD|fw|tw|pro|pri)'`,
+      },
+    );
   }
 
   // ------------------------------------------------------------ Service decisions

@@ -229,6 +229,17 @@ function cidrText(c: string): string {
   return c.includes('/') ? c : c.includes(':') ? `${c}/128` : `${c}/32`;
 }
 
+/** saveRule, memoised per rule object (a finished chain's rules do not change; walks print the same rules over and over). */
+const savedTexts = new WeakMap<Rule, string>();
+function savedRule(chain: string, r: Rule): string {
+  let t = savedTexts.get(r);
+  if (t === undefined) {
+    t = saveRule(chain, r);
+    savedTexts.set(r, t);
+  }
+  return t;
+}
+
 /** One rule as iptables-save prints it: generic fields (-s -d -i -o -p) first, then matches in order, then the target. */
 export function saveRule(chain: string, r: Rule): string {
   const parts = ['-A', chain];
@@ -900,7 +911,7 @@ export class CalicoDataplane {
         const r = c.rules[i];
         if (!r.matches.every(matchOne)) continue;
         const a = r.action;
-        trace.push(saveRule(c.name, r));
+        trace.push(savedRule(c.name, r));
         if (a.k === 'none') continue;
         if (a.k === 'ACCEPT' || a.k === 'DROP') return a.k;
         if (a.k === 'RETURN') return null;

@@ -218,4 +218,19 @@ spec:
     const picks = [1, 2, 3, 4].map((i) => trace(t, 'default/pod-a', 'tcp://10.96.5.20:80', { state, srcPort: 40000 + i }).services[0].chosen);
     expect(picks).toEqual(['10.244.2.8:8080', '10.244.3.9:8080', '10.244.2.8:8080', '10.244.3.9:8080']);
   });
+
+  it('IPVS: the translated packet leaves the client node through LOCAL_OUT (filter OUTPUT), never FORWARD; the next node forwards it as usual', () => {
+    for (const cni of ['calico-bgp', 'flannel-vxlan']) {
+      const r = trace(loadText(SEED, ['kubeProxy=ipvs', `cni=${cni}`]), 'default/pod-a', 'tcp://10.96.5.20:80', { endpoint: '10.244.2.8:8080' });
+      expect(r.ok, r.dropped?.text).toBe(true);
+      const syn = r.events.filter((e) => e.phase === 'request');
+      const n1 = syn.filter((e) => e.at.node === 'node-1' && e.kind === 'netfilter').map((e) => e.hook);
+      expect(n1, cni).toEqual(['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']);
+      expect(syn.find((e) => e.at.node === 'node-1' && e.hook === 'OUTPUT')?.action).toContain('LOCAL_OUT');
+      // IPVS takes it at LOCAL_IN, after filter INPUT
+      const order = syn.filter((e) => e.at.node === 'node-1').map((e) => (e.hook === 'INPUT' ? 'INPUT' : e.action.startsWith('IPVS NAT') ? 'IPVS' : e.hook === 'OUTPUT' ? 'OUTPUT' : '')).filter(Boolean);
+      expect(order).toEqual(['INPUT', 'IPVS', 'OUTPUT']);
+      expect(syn.some((e) => e.at.node === 'node-2' && e.hook === 'FORWARD')).toBe(true);
+    }
+  });
 });

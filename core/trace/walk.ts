@@ -126,6 +126,11 @@ interface Pkt {
   bpfNat?: { front: { ip: string; port: number }; back: { ip: string; port: number } };
   /** The packet travels as IPv4 fragments of at most this size until the next node reassembles it (nf_defrag). */
   frag?: number;
+  /**
+   * The node whose IPVS translated the packet: ip_vs_nat_xmit sends it on through
+   * NF_INET_LOCAL_OUT (filter OUTPUT, then POSTROUTING), so it never sees FORWARD there.
+   */
+  ipvsNode?: string;
 }
 
 type Sent = { ok: true; at: Place; pkt: Pkt } | { ok: false; pkt: Pkt };
@@ -724,6 +729,24 @@ class Walker {
   }
 
   /**
+   * Calico with kube-proxy in IPVS mode: the packet to a ClusterIP is local
+   * (kube-ipvs0), so felix sees it in cali-INPUT (cali-wl-to-host →
+   * cali-from-wl-dispatch: the pod's egress policy) before IPVS translates it
+   * at LOCAL_IN; IPVS then sends it through LOCAL_OUT, where cali-OUTPUT
+   * accepts it by the accept mark. felix's kube-ipvs support (its IPVS-specific
+   * endpoint-mark chains) is not rendered: the verdicts come from core/policy.
+   */
+  calicoIpvs(p: Pkt, node: string, inIface: string, outIface: string, fromPod: PodModel | undefined, localDst: PodModel | undefined): boolean {
+    const srcPod = fromPod ?? this.hostPeerPod(node, inIface);
+    const dstPod = localDst ?? this.hostPeerPod(node, outIface);
+    if (!this.ctx.hasPolicies || (!srcPod && !dstPod)) return true;
+    const cmd = `${this.ipt}-save -t filter | grep -E 'cali-(INPUT|OUTPUT|wl-to-host|fw|tw|pi|po)'`;
+    if (srcPod && !this.enforce(p, 'Egress', node, inIface, { mechanism: `Calico felix, kube-proxy IPVS mode (${this.ipt}: the egress side ran in cali-INPUT → cali-wl-to-host → cali-from-wl-dispatch → cali-fw-<iface> before IPVS took the packet at LOCAL_IN)`, cost: this.lat.hookUs, command: cmd })) return false;
+    if (dstPod && !this.enforce(p, 'Ingress', node, outIface, { mechanism: `Calico felix, kube-proxy IPVS mode (${this.ipt}: the ingress side for a local endpoint is checked on the way out through LOCAL_OUT)`, cost: this.lat.hookUs, command: cmd })) return false;
+    return true;
+  }
+
+  /**
    * Calico without NetworkPolicies: felix's chains still run for every new
    * workload flow (cali-FORWARD is inserted above kube-proxy's FORWARD rules):
    * the endpoint chains find no policy, the namespace and service-account
@@ -1028,7 +1051,8 @@ class Walker {
     this.recordService(svc, vs.port, 'ipvs', list, joinHP(dest.address, dest.port));
     const before = joinHP(p.h.ip.dst, this.dport(p));
     this.setDst(p, dest.address, dest.port);
-    this.emit(p, 'dnat', at, `IPVS NAT ${before} → ${joinHP(dest.address, dest.port)}`, 'IPVS (masquerading forwarder) rewrites the destination and sends the packet out through the routing table; conntrack keeps the binding for the reply.', 'dnat', { latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service', command: `ipvsadm -Lnc | grep ${p.h.ip.src}` });
+    p.ipvsNode = node;
+    this.emit(p, 'dnat', at, `IPVS NAT ${before} → ${joinHP(dest.address, dest.port)}`, 'IPVS (masquerading forwarder) rewrites the destination and sends the packet out through the routing table (ip_vs_nat_xmit → NF_INET_LOCAL_OUT: the filter OUTPUT chain and POSTROUTING, not FORWARD); conntrack keeps the binding for the reply (net.ipv4.vs.conntrack=1).', 'dnat', { latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service', command: `ipvsadm -Lnc | grep ${p.h.ip.src}` });
     return 'dnat';
   }
 
@@ -1095,10 +1119,15 @@ class Walker {
     if (localDstPod && (outIface === 'cni0' || outIface === 'weave')) outIface = this.ctx.podDp(localDstPod).hostPeer;
     const outForRules = localDstPod && this.plugin !== 'flannel' && this.plugin !== 'weave' ? this.ctx.podDp(localDstPod).hostPeer : rt?.dev ?? outIface;
     const isNew = !!ct && (ct.created || ct.ctstate === 'NEW');
+    // IPVS sent the translated packet through LOCAL_OUT: filter OUTPUT instead of FORWARD.
+    const viaIpvs = p.ipvsNode === node;
+    p.ipvsNode = undefined;
     // MTU of the output path (the route's MTU, else the device's).
     if (rt?.mtu && !this.mtuGate(p, node, rt.mtu, rt.dev ?? outIface)) return { ok: false, pkt: p };
     // FORWARD: policy enforcement (Calico, Weave) and kube-proxy's filter rules.
-    if (isNew && this.plugin === 'calico' && ct?.created) {
+    if (viaIpvs && this.plugin === 'calico' && ct?.created) {
+      if (!this.calicoIpvs(p, node, inIface, outForRules, fromPod, localDstPod)) return { ok: false, pkt: p };
+    } else if (isNew && this.plugin === 'calico' && ct?.created) {
       if (!this.calicoForward(p, node, inIface, outForRules)) return { ok: false, pkt: p };
     } else if (isNew && this.plugin === 'weave' && ct?.created) {
       const cmd = 'iptables-save -t filter | grep WEAVE-NPC';
@@ -1111,8 +1140,10 @@ class Walker {
       if (localDstPod) this.enforce(p, 'Ingress', node, outForRules, { mechanism: 'Flannel', cost: 0 });
     }
     if (ct) {
-      const fwd = this.hook(node, nf, 'FORWARD', this.nfPacket(p, inIface, outForRules, ct, node));
-      this.hookEvent(p, node, inIface, fwd, bridged ? 'filter (bridged frame, br_netfilter)' : 'filter');
+      const fwd = viaIpvs
+        ? this.hook(node, nf, 'OUTPUT', this.nfPacket(p, undefined, outForRules, ct, node))
+        : this.hook(node, nf, 'FORWARD', this.nfPacket(p, inIface, outForRules, ct, node));
+      this.hookEvent(p, node, inIface, fwd, viaIpvs ? 'filter (IPVS sends the translated packet through LOCAL_OUT, not FORWARD)' : bridged ? 'filter (bridged frame, br_netfilter)' : 'filter');
       if (fwd.verdict !== 'ACCEPT') return this.reject(p, node, fwd, inIface);
       const postIn = { ...this.nfPacket(p, inIface, outForRules, ct, node), mark: fwd.packet.mark };
       // POSTROUTING

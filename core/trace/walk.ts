@@ -697,20 +697,7 @@ class Walker {
       this.calicoProfiles(p, node, inIface, outIface, srcPod, dstPod);
       return true;
     }
-    const w = this.ctx.calico.walk(
-      node,
-      'FORWARD',
-      {
-        src: p.h.ip.src,
-        dst: p.h.ip.dst,
-        proto: p.proto,
-        icmpType: p.icmp?.type,
-        dport: this.dport(p) ?? 0,
-        in: srcPod ? calicoInterfaceName(srcPod.namespace, srcPod.name) : inIface,
-        out: dstPod ? calicoInterfaceName(dstPod.namespace, dstPod.name) : outIface,
-      },
-      this.family,
-    );
+    const w = this.felixForward(p, node, inIface, outIface, srcPod, dstPod);
     const cost = this.lat.hookUs + w.trace.length * this.lat.ruleUs * 3;
     const cmd = `${this.ipt}-save -t filter | grep -E 'cali-(fw|tw|pi|po)-'`;
     if (srcPod) {
@@ -726,6 +713,24 @@ class Walker {
       this.notes.add(`The Calico ${this.ipt} model dropped a packet core/policy allows (${w.trace[w.trace.length - 1] ?? ''}); the walk follows core/policy's verdict.`);
     }
     return true;
+  }
+
+  /** A NEW packet through felix's FORWARD chains (core/policy's Calico data plane), in the walk's family. */
+  felixForward(p: Pkt, node: string, inIface: string, outIface: string, srcPod: PodModel | undefined, dstPod: PodModel | undefined) {
+    return this.ctx.calico.walk(
+      node,
+      'FORWARD',
+      {
+        src: p.h.ip.src,
+        dst: p.h.ip.dst,
+        proto: p.proto,
+        icmpType: p.icmp?.type,
+        dport: this.dport(p) ?? 0,
+        in: srcPod ? calicoInterfaceName(srcPod.namespace, srcPod.name) : inIface,
+        out: dstPod ? calicoInterfaceName(dstPod.namespace, dstPod.name) : outIface,
+      },
+      this.family,
+    );
   }
 
   /**
@@ -754,20 +759,7 @@ class Walker {
    * packet after kube-proxy's rules.
    */
   calicoProfiles(p: Pkt, node: string, inIface: string, outIface: string, srcPod: PodModel | undefined, dstPod: PodModel | undefined): void {
-    const w = this.ctx.calico.walk(
-      node,
-      'FORWARD',
-      {
-        src: p.h.ip.src,
-        dst: p.h.ip.dst,
-        proto: p.proto,
-        icmpType: p.icmp?.type,
-        dport: this.dport(p) ?? 0,
-        in: srcPod ? calicoInterfaceName(srcPod.namespace, srcPod.name) : inIface,
-        out: dstPod ? calicoInterfaceName(dstPod.namespace, dstPod.name) : outIface,
-      },
-      this.family,
-    );
+    const w = this.felixForward(p, node, inIface, outIface, srcPod, dstPod);
     // FORWARD's appended accept comes after kube-proxy's rules: the filter event's verdict stands for it.
     const felix = w.trace.filter((l) => !(l.startsWith('-A FORWARD') && (l.includes('Policy explicitly accepted') || l.includes('-j MARK'))));
     const who = [srcPod ? `egress of ${srcPod.namespace}/${srcPod.name} (cali-fw-)` : '', dstPod ? `ingress of ${dstPod.namespace}/${dstPod.name} (cali-tw-)` : ''].filter(Boolean).join(' and ');

@@ -13,40 +13,9 @@
 // the random initval, set and member order. `Size in memory` is compared.
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildCalicoDataplane, felixRenderForHash, type NodeRules } from '../../../core/policy/calico';
+import { buildCalicoDataplane } from '../../../core/policy/calico';
+import { felixRestore, ipsetNormalised, saveLines } from './felix';
 import { Netns, destroyAll, liveDescribe, loadRepoTopology, sweepLeftovers } from './harness';
-
-/** The ip(6)tables-restore input felix writes for a node's filter table (its RenderAppend form). */
-function felixRestore(nr: NodeRules): string {
-  const builtins = ['INPUT', 'FORWARD', 'OUTPUT'];
-  const lines = ['*filter'];
-  for (const c of nr.chains.keys()) if (!builtins.includes(c)) lines.push(`:${c} - [0:0]`);
-  for (const c of nr.chains.values()) {
-    for (const r of c.rules) lines.push(felixRenderForHash(c.name, r).replace(/ HASH\b/, r.hash ? ` -m comment --comment "cali:${r.hash}"` : ''));
-  }
-  lines.push('COMMIT', '');
-  return lines.join('\n');
-}
-
-const saveLines = (s: string): string[] =>
-  s
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.replace(/\[\d+:\d+\]/g, '[0:0]'));
-
-function ipsetNormalised(text: string): { name: string; header: string[]; members: string[] }[] {
-  return text
-    .split(/\n\n+/)
-    .map((block) => block.trim())
-    .filter(Boolean)
-    .map((block) => {
-      const lines = block.split('\n');
-      const at = lines.indexOf('Members:');
-      const header = lines.slice(0, at).map((l) => l.replace(/ initval 0x[0-9a-f]+/, ' initval <random>'));
-      return { name: lines[0], header, members: lines.slice(at + 1).sort() };
-    })
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
-}
 
 liveDescribe('conformance: Calico-style IPv6 policy rules and inet6 ipsets through the real ipset / ip6tables', ['ip', 'ipset', 'ip6tables', 'ip6tables-save', 'ip6tables-restore', 'iptables-restore'], () => {
   beforeAll(() => {

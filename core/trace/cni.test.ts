@@ -231,6 +231,13 @@ spec:
       const order = syn.filter((e) => e.at.node === 'node-1').map((e) => (e.hook === 'INPUT' ? 'INPUT' : e.action.startsWith('IPVS NAT') ? 'IPVS' : e.hook === 'OUTPUT' ? 'OUTPUT' : '')).filter(Boolean);
       expect(order).toEqual(['INPUT', 'IPVS', 'OUTPUT']);
       expect(syn.some((e) => e.at.node === 'node-2' && e.hook === 'FORWARD')).toBe(true);
+      // The reply: IPVS's own connection entry rewrites the source back to the VIP at FORWARD (not nf_nat at POSTROUTING).
+      const back = r.events.find((e) => e.phase === 'reply' && e.kind === 'reverse-nat' && e.at.node === 'node-1')!;
+      expect(back.action).toBe('IPVS reverse NAT: 10.244.2.8:8080 → 10.96.5.20:80');
+      expect(back.detail).toContain('ip_vs_reply4');
     }
+    // iptables mode keeps conntrack's reverse NAT
+    const ipt = trace(loadText(SEED), 'default/pod-a', 'tcp://10.96.5.20:80', { endpoint: '10.244.2.8:8080' });
+    expect(ipt.events.find((e) => e.phase === 'reply' && e.kind === 'reverse-nat')?.action).toBe('reverse NAT (un-DNAT): 10.244.2.8:8080 → 10.96.5.20:80');
   });
 });

@@ -1161,15 +1161,27 @@ class Walker {
       } else if (ct.direction === 'reply' && ct.entry.dnat) {
         const t = invertTuple(ct.entry.orig);
         const before = joinHP(p.h.ip.src, this.sport(p));
+        // kube-proxy IPVS mode: the virtual service's own connection entry answers, not nf_nat.
+        const vs = nf.kind === 'ipvs' ? nf.ipvs?.byKey.get(`${p.proto.toUpperCase()}|${canonicalIP(t.src)}|${t.sport}`) : undefined;
         if (t.src !== p.h.ip.src || t.sport !== this.sport(p)) {
           this.setSrc(p, t.src, t.sport);
-          this.emit(p, 'reverse-nat', this.ctx.nodeLoc(node, outForRules), `reverse NAT (un-DNAT): ${before} → ${joinHP(t.src, t.sport)}`, `The reply matches the reply tuple of the conntrack entry ${node} created for the request; conntrack rewrites its source back to the Service address (POSTROUTING, NF_NAT_MANIP_SRC), so the client sees the reply from ${joinHP(t.src, t.sport)}.`, 'snat', {
-            conntrack: this.ctLine(node, ct.entry),
-            latencyUs: this.lat.natUs,
-            category: 'service',
-            command: `${this.ctList} -d ${t.src}`,
-            seedNote: 'The seed performs this reverse NAT in "iptables POSTROUTING (node-2)". It happens on the node that did the DNAT and holds the conntrack entry — the client\'s node (node-1) — as the reply leaves it towards the pod; node-2 never NATs this flow.',
-          });
+          this.emit(
+            p,
+            'reverse-nat',
+            this.ctx.nodeLoc(node, outForRules),
+            vs ? `IPVS reverse NAT: ${before} → ${joinHP(t.src, t.sport)}` : `reverse NAT (un-DNAT): ${before} → ${joinHP(t.src, t.sport)}`,
+            vs
+              ? `IPVS finds the reply in its connection table (ipvsadm -Lnc) at the FORWARD hook (ip_vs_reply${this.family === 6 ? '6' : '4'}, after the filter table) and rewrites the source back to the virtual service ${joinHP(t.src, t.sport)}; the conntrack entry (net.ipv4.vs.conntrack=1) only tracks the flow, so the client sees the reply from the address it connected to.`
+              : `The reply matches the reply tuple of the conntrack entry ${node} created for the request; conntrack rewrites its source back to the Service address (POSTROUTING, NF_NAT_MANIP_SRC), so the client sees the reply from ${joinHP(t.src, t.sport)}.`,
+            'snat',
+            {
+              conntrack: this.ctLine(node, ct.entry),
+              latencyUs: vs ? this.lat.ipvsUs : this.lat.natUs,
+              category: 'service',
+              command: vs ? `ipvsadm -Lnc | grep ${p.h.ip.dst}` : `${this.ctList} -d ${t.src}`,
+              seedNote: 'The seed performs this reverse NAT in "iptables POSTROUTING (node-2)". It happens on the node that did the DNAT and holds the conntrack entry — the client\'s node (node-1) — as the reply leaves it towards the pod; node-2 never NATs this flow.',
+            },
+          );
         }
       }
       this.confirm(p, node, ct, origDst, origDport);

@@ -115,6 +115,19 @@ describe('plugin data planes on the path', () => {
     expect(enc.headers.outer).toMatchObject({ udp: { dport: 8472 }, vxlan: { vni: 1 } });
   });
 
+  it('Flannel, two pods on one node: the frame is bridged on cni0 with its own MACs and TTL (br_netfilter still runs FORWARD)', () => {
+    const t = loadText(SEED, ['cni=flannel-vxlan']);
+    const r = trace(t, 'default/pod-a', 'tcp://10.244.1.6:8080');
+    expect(r.ok, r.dropped?.text).toBe(true);
+    const syn = r.events.filter((e) => e.phase === 'request');
+    const leftPod = syn.find((e) => e.kind === 'veth' && e.at.element === 'pod/default/pod-a')!;
+    const arrived = syn.find((e) => e.kind === 'veth' && e.at.element === 'pod/default/pod-b')!;
+    expect(arrived.headers.eth).toEqual(leftPod.headers.eth); // no MAC rewrite anywhere on the bridge
+    expect(arrived.headers.ip.ttl).toBe(64);
+    expect(syn.some((e) => e.hook === 'FORWARD' && e.action.includes('bridged frame'))).toBe(true);
+    expect(syn.filter((e) => e.kind === 'bridge').flatMap((e) => e.changed)).toEqual([]);
+  });
+
   it('Calico IPIP: protocol 4, no UDP header', () => {
     const { r } = kinds('calico-ipip');
     const enc = r.events.find((e) => e.kind === 'encap')!;

@@ -1265,7 +1265,8 @@ class Walker {
     const netns = `node/${node}`;
     if (this.plugin === 'flannel' || this.plugin === 'weave') {
       const br = this.plugin === 'flannel' ? 'cni0' : 'weave';
-      this.setEth(p, this.macOf(ndp, br), this.macOf(pdp, 'eth0'));
+      // A bridged frame keeps its MACs (the sender resolved the pod's MAC itself); a routed one leaves with the bridge's.
+      if (!bridged) this.setEth(p, this.macOf(ndp, br), this.macOf(pdp, 'eth0'));
       this.capture(p, node, netns, br, 'out');
       this.emit(p, 'bridge', { element: nodeEl(node), node, netns, iface: br }, `${br}: forward to port ${pdp.hostPeer}`, `The ${br} bridge looks the pod's MAC up in its FDB and forwards the frame out of the port ${pdp.hostPeer}${bridged ? ` (bridged: no routing, no ${this.ttlName} change)` : ''}.`, 'forward', { latencyUs: this.lat.bridgeUs, command: `bridge fdb show br ${br} | grep ${pdp.interfaces.find((i) => i.name === 'eth0')?.mac ?? ''}` });
     } else {

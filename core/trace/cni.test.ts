@@ -128,6 +128,25 @@ describe('plugin data planes on the path', () => {
     expect(syn.filter((e) => e.kind === 'bridge').flatMap((e) => e.changed)).toEqual([]);
   });
 
+  it("Flannel, a Service endpoint behind the same bridge: br_netfilter's bridged DNAT (no TTL decrement, only the destination MAC rewritten); a hairpin is masqueraded to cni0's address", () => {
+    const t = loadText(SEED, ['cni=flannel-vxlan']);
+    // backend-1 and CoreDNS are both on node-2's cni0
+    const dns = trace(t, 'default/backend-1', 'dns backend');
+    const q = dns.events.filter((e) => e.phase === 'dns' && e.packet.startsWith('DNS query 1 '));
+    const left = q.find((e) => e.kind === 'veth' && e.at.element === 'pod/default/backend-1')!;
+    const bridged = q.find((e) => e.kind === 'bridge' && e.action.startsWith('cni0: bridged DNAT'))!;
+    expect(bridged.changed).toEqual(['eth.dst']);
+    const reached = q.find((e) => e.kind === 'deliver')!;
+    expect(reached.headers.ip.ttl).toBe(64);
+    expect(reached.headers.eth?.src).toBe(left.headers.eth?.src);
+    expect(q.some((e) => e.kind === 'route' && e.at.element === 'node/node-2')).toBe(false); // not routed by the node
+    // backend-2 → the backend Service → itself: hairpin, masqueraded to node-3's cni0 address (as the test-bed kernel does)
+    const hp = trace(t, 'default/backend-2', 'tcp://10.96.5.20:80', { endpoint: '10.244.3.9:8080' });
+    expect(hp.events.find((e) => e.kind === 'bridge' && e.action.startsWith('cni0: bridged DNAT'))?.detail).toContain('hairpin');
+    expect(hp.events.find((e) => e.kind === 'snat')?.action).toMatch(/^MASQUERADE 10\.244\.3\.9:\d+ → 10\.244\.3\.1:\d+$/);
+    expect(hp.events.find((e) => e.phase === 'request' && e.kind === 'deliver')?.headers.ip.ttl).toBe(64);
+  });
+
   it('Calico IPIP: protocol 4, no UDP header', () => {
     const { r } = kinds('calico-ipip');
     const enc = r.events.find((e) => e.kind === 'encap')!;

@@ -915,6 +915,25 @@ class Walker {
       return this.egress(p, node, inIface, undefined, fromPod, ct, origDst, origDport, nf, true);
     }
     const rt = this.ctx.route(dp, p.h.ip.dst);
+    // br_netfilter's bridged DNAT: a frame that entered the bridge (cni0 / weave) and was DNATed in
+    // PREROUTING to an address behind the same bridge is bridged to that port, not routed.
+    if ((inIface === 'cni0' || inIface === 'weave') && p.h.ip.dst !== origDst && rt.verdict === 'forward' && rt.dev === inIface) {
+      const dst = this.placeOf(p.h.ip.dst);
+      if (dst.kind === 'pod' && dst.node === node) {
+        const pdp = this.ctx.podDp(dst.pod);
+        this.setEth(p, p.h.eth?.src ?? this.macOf(dp, inIface), this.macOf(pdp, 'eth0'));
+        this.emit(
+          p,
+          'bridge',
+          this.ctx.nodeLoc(node, inIface),
+          `${inIface}: bridged DNAT to ${dst.pod.name}`,
+          `The frame entered the ${inIface} bridge, and br_netfilter ran PREROUTING on it (net.bridge.bridge-nf-call-iptables=1): the DNAT to ${p.h.ip.dst} leads back out of ${inIface} itself, so br_nf_pre_routing_finish bridges it ("bridged DNAT"): only the destination MAC is rewritten (the neighbour's), the source MAC stays the sender's and the ${this.ttlName} is not decremented. iptables FORWARD and POSTROUTING still run, through br_netfilter.${fromPod && fromPod === dst.pod ? ` It is the sender itself (hairpin): the port has hairpin_mode on (the bridge plugin's "hairpinMode": true), so the frame may leave by the port it came in, and kube-proxy's KUBE-SEP rule marked it for masquerade.` : ''}`,
+          'forward',
+          { latencyUs: this.lat.bridgeUs, command: `ip neigh show dev ${inIface} ${p.h.ip.dst}` },
+        );
+        return this.egress(p, node, inIface, rt, fromPod, ct, origDst, origDport, nf, true);
+      }
+    }
     if (rt.verdict === 'local') {
       this.emit(p, 'route', this.ctx.nodeLoc(node, inIface), `route: ${p.h.ip.dst} is local (table local)`, rt.explanation, 'deliver', { rule: routeText(rt), latencyUs: this.lat.routeUs, command: `ip route get ${p.h.ip.dst}` });
       if (!skipNf) {
@@ -1109,7 +1128,10 @@ class Walker {
     const localDstPod = dstPlace.kind === 'pod' && dstPlace.node === node ? dstPlace.pod : undefined;
     let outIface = rt?.dev ?? (localDstPod ? this.ctx.podDp(localDstPod).hostPeer : 'eth0');
     if (localDstPod && (outIface === 'cni0' || outIface === 'weave')) outIface = this.ctx.podDp(localDstPod).hostPeer;
-    const outForRules = localDstPod && this.plugin !== 'flannel' && this.plugin !== 'weave' ? this.ctx.podDp(localDstPod).hostPeer : rt?.dev ?? outIface;
+    // netfilter's output device: the pod's veth (routed, Calico), else the route's device; a bridged frame
+    // leaves through the bridge as br_netfilter reports it (POSTROUTING out=cni0/weave, physdev-out the port).
+    const bridgeDev = this.plugin === 'flannel' ? 'cni0' : this.plugin === 'weave' ? 'weave' : undefined;
+    const outForRules = localDstPod && !bridgeDev ? this.ctx.podDp(localDstPod).hostPeer : rt?.dev ?? (bridged && bridgeDev && localDstPod ? bridgeDev : outIface);
     const isNew = !!ct && (ct.created || ct.ctstate === 'NEW');
     // IPVS sent the translated packet through LOCAL_OUT: filter OUTPUT instead of FORWARD.
     const viaIpvs = p.ipvsNode === node;
@@ -1493,7 +1515,7 @@ class Walker {
         const br = this.plugin === 'flannel' ? 'cni0' : 'weave';
         const bridged = !!nhPod;
         this.capture(p, node, `node/${node}`, br, 'in');
-        this.emit(p, 'bridge', { element: nodeEl(node), node, netns: `node/${node}`, iface: br }, bridged ? `${br}: bridged towards ${nh}` : `${br}: to the host stack`, bridged ? `The bridge forwards the frame at L2${this.plugin === 'weave' && nhPod && nhPod.nodeName !== node ? ' to the weave router (the destination MAC lives on another peer)' : ''}; net.bridge.bridge-nf-call-iptables=1 (br_netfilter, required by kube-proxy) makes the bridged IP packet traverse iptables PREROUTING/FORWARD/POSTROUTING.` : `The destination MAC is the bridge's own, so the frame is delivered to ${node}'s IP stack (routed).`, 'forward', { latencyUs: this.lat.bridgeUs });
+        this.emit(p, 'bridge', { element: nodeEl(node), node, netns: `node/${node}`, iface: br }, bridged ? `${br}: bridged towards ${nh}` : `${br}: to the host stack`, bridged ? `The bridge forwards the frame at L2${this.plugin === 'weave' && nhPod && nhPod.nodeName !== node ? ' to the weave router (the destination MAC lives on another peer)' : ''}; net.bridge.bridge-nf-call-iptables=1 (br_netfilter, required by kube-proxy) makes the bridged IP packet traverse iptables PREROUTING/FORWARD/POSTROUTING.` : `The destination MAC is the bridge's own, so the frame goes up to ${node}'s IP stack and is routed, unless PREROUTING (br_netfilter) DNATs it to a pod behind the same bridge (then it is bridged back out).`, 'forward', { latencyUs: this.lat.bridgeUs });
         if (bridged && this.plugin === 'weave' && nhPod && nhPod.nodeName !== node) {
           return this.weaveBridgedRemote(p, node, pod, nhPod);
         }

@@ -180,9 +180,12 @@ export class CalicoModel implements CniModel {
     return family === 6 ? this.tunnelBetweenV6(topology, srcNode, dstNode) : this.tunnelBetween(topology, srcNode, dstNode);
   }
 
-  /** vxlan-v6.calico carries IPv6 in IPv6 (the nodes' IPv6 addresses); Calico has no IPv6 IP-in-IP. */
-  underlayFor(family: 4 | 6): 4 | 6 {
-    return family === 6 && this.vxlan ? 6 : 4;
+  /**
+   * vxlan-v6.calico carries IPv6 in IPv6 (the nodes' IPv6 addresses), and so does felix's IPv6
+   * WireGuard device wg-v6.cali; Calico has no IPv6 IP-in-IP.
+   */
+  underlayFor(family: 4 | 6, kind?: EncapsulationKind): 4 | 6 {
+    return family === 6 && (this.vxlan || kind === 'wireguard') ? 6 : 4;
   }
 
   /**
@@ -241,7 +244,8 @@ export class CalicoModel implements CniModel {
   }
 
   private fixedDevices(topology: Topology): number {
-    return 2 + (this.vxlan || this.ipip ? 1 : 0) + (this.vxlan && calicoIPv6(topology) ? 1 : 0) + (topology.settings.cni.encryption ? 1 : 0);
+    const wg = topology.settings.cni.encryption ? (calicoIPv6(topology) ? 2 : 1) : 0; // wireguard.cali, and wg-v6.cali on dual-stack
+    return 2 + (this.vxlan || this.ipip ? 1 : 0) + (this.vxlan && calicoIPv6(topology) ? 1 : 0) + wg;
   }
 
   /** Host-side veth ifindex: the pair is created in the pod netns and the host end moved out, taking the next free host index. */
@@ -313,7 +317,7 @@ export class CalicoModel implements CniModel {
       b.addInterface({
         name: 'wireguard.cali',
         kind: 'wireguard',
-        link: { kind: 'none' },
+        // no IFLA_LINK (dev_get_iflink is the device itself): `ip link` prints no @NONE, unlike tunl0
         linkType: 'none',
         mac: '',
         brd: '',
@@ -327,6 +331,34 @@ export class CalicoModel implements CniModel {
         description: 'felix\'s WireGuard device (UDP 51820); felix routes pod traffic to it through routing table 1 and an fwmark rule',
       });
       notes.push('WireGuard: felix programs the encrypted routes in table 1 with an `ip rule` on a firewall mark; those policy routes are not modelled, the main table is.');
+      if (v6 && calicoIPv6(topology)) {
+        // felix's IPv6 WireGuard device: its own interface, port 51821, peers at the nodes' IPv6 addresses.
+        const block6 = blocksV6[0];
+        const taken = new Set<string>([...topology.pods.flatMap((p) => p.ips), ...(this.vxlan ? [this.tunnelAddressV6(topology, node) ?? ''] : [])]);
+        let wg6: string | undefined;
+        for (let i = 0; block6 && i < 65536 && BigInt(i) < block6.size; i++) {
+          const ip = formatIP(block6.nth(i));
+          if (!taken.has(ip)) {
+            wg6 = ip;
+            break;
+          }
+        }
+        b.addInterface({
+          name: 'wg-v6.cali',
+          kind: 'wireguard',
+          linkType: 'none',
+          mac: '',
+          brd: '',
+          macSynthetic: false,
+          mtu: nodeMtu - 80,
+          flags: ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP'],
+          operstate: 'UNKNOWN',
+          txqlen: 1000,
+          addresses: wg6 ? [addr6(wg6, 128)] : [],
+          ipv6LinkLocal: false,
+          description: "felix's IPv6 WireGuard device (UDP 51821): IPv6 pod packets, encrypted, over the nodes' IPv6 addresses (outer IPv6 header: 80 bytes of overhead)",
+        });
+      }
     }
 
     // Local pods: host veths and /32 routes.

@@ -105,6 +105,8 @@ function tunnelParams(cni: CniModel, kind: EncapsulationKind, srcNode: string, d
       return { device: 'tunl0' };
     case 'calico:wireguard':
       return { device: 'wireguard.cali', port: 51820 };
+    case 'calico:wireguard:6':
+      return { device: 'wg-v6.cali', port: 51821 };
     case 'flannel:vxlan':
       return { device: 'flannel.1', port: 8472, vni: 1, innerEth: { src: syntheticMac(`node/${srcNode}/flannel.1`), dst: syntheticMac(`node/${dstNode}/flannel.1`) } };
     case 'cilium:vxlan':
@@ -139,8 +141,8 @@ export function encapsulate(cni: CniModel, topology: Topology, srcNode: string, 
   const kind = cni.encapsulationBetween(topology, srcNode, dstNode, family);
   const podMtu = cni.podMtu(topology);
   const nodeMtu = topology.settings.nodeMTU;
-  // Only the VXLAN devices and Antrea's flow-based Geneve port have an IPv6 underlay in the models (Calico's IPv6 WireGuard device, wireguard.cali-v6, is not modelled).
-  const underlay: 4 | 6 = kind === 'vxlan' || kind === 'geneve' ? (cni.underlayFor?.(family) ?? 4) : 4;
+  // An IPv6 underlay: the VXLAN devices, Antrea's flow-based Geneve port and Calico's IPv6 WireGuard device (wg-v6.cali).
+  const underlay: 4 | 6 = kind === 'vxlan' || kind === 'geneve' || kind === 'wireguard' ? (cni.underlayFor?.(family, kind) ?? 4) : 4;
   const overhead = encapOverhead(kind, underlay);
   const approximate = kind === 'sleeve';
   if (kind === 'none') {
@@ -177,6 +179,8 @@ export function encapsulate(cni: CniModel, topology: Topology, srcNode: string, 
   const what =
     kind === 'ipip'
       ? 'an outer IPv4 header (protocol 4, IP-in-IP)'
+      : underlay === 6 && kind === 'wireguard'
+        ? `WireGuard (UDP ${p.port}) over IPv6, encrypting the inner packet (outer IPv6 40 + UDP 8 + WireGuard data header 16 + Poly1305 tag 16 bytes)`
       : underlay === 6
         ? `${kind.toUpperCase()} in UDP ${p.port} over IPv6${p.vni !== undefined ? `, VNI ${p.vni}` : ''} (outer IPv6 40 + UDP 8 + ${kind === 'geneve' ? 'Geneve 8 (no options)' : 'VXLAN 8'} + inner Ethernet 14 bytes)`
       : kind === 'wireguard'

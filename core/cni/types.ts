@@ -231,7 +231,7 @@ export interface CniModel {
    * node's transport address of the inner family; Cilium keeps one IPv4
    * tunnel). Default 4.
    */
-  underlayFor?(family: 4 | 6): 4 | 6;
+  underlayFor?(family: 4 | 6, kind?: EncapsulationKind): 4 | 6;
   /**
    * Why this plugin cannot carry IPv6 pod traffic in the model, or undefined
    * when it can (Weave Net has no IPv6 support at all).

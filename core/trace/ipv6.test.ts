@@ -197,6 +197,32 @@ describe('IPv6 walks: names, DNS and refusals', () => {
     expect(only4.family).toBe(4);
   });
 
+  it("Calico WireGuard on dual-stack: IPv6 pod packets go through felix's wg-v6.cali (UDP 51821, over the nodes' IPv6 addresses, +80 bytes), IPv4 through wireguard.cali (51820)", () => {
+    const t = loadText(DUAL, ['cni=calico-vxlan', 'cni.encryption=true']);
+    const webs = t.pods.filter((p) => p.labels.app === 'web');
+    const client = webs.find((p) => p.nodeName === 'node-1')!;
+    const server = webs.find((p) => p.nodeName === 'node-2')!;
+    const from = `${client.namespace}/${client.name}`;
+    const six = trace(t, from, `tcp://[${server.ips.find((ip) => ip.includes(':'))}]:8080`);
+    expect(six.ok, six.dropped?.text).toBe(true);
+    const enc6 = six.events.find((e) => e.kind === 'encap' && e.phase === 'request')!;
+    expect(enc6.at.iface).toBe('wg-v6.cali');
+    expect(enc6.headers.outer).toMatchObject({ kind: 'wireguard', ip: { version: 6, src: 'fd00:10::1:5', dst: 'fd00:10::1:6' }, udp: { sport: 51821, dport: 51821 } });
+    expect(enc6.headers.outer!.ip.length).toBe(enc6.headers.ip.length + 80);
+    const four = trace(t, from, `tcp://${server.ips[0]}:8080`);
+    const enc4 = four.events.find((e) => e.kind === 'encap' && e.phase === 'request')!;
+    expect(enc4.at.iface).toBe('wireguard.cali');
+    expect(enc4.headers.outer).toMatchObject({ ip: { src: '10.0.1.5', dst: '10.0.1.6' }, udp: { dport: 51820 } });
+    expect(enc4.headers.outer!.ip.version).toBeUndefined();
+    // the device itself: no @NONE (no IFLA_LINK), an IPv6 /128 from the node's IPv6 block, MTU node - 80, ifindexes unique
+    const node = buildDataplane(t).node('node-1');
+    const wg6 = node.interfaces.find((i) => i.name === 'wg-v6.cali')!;
+    expect(wg6.mtu).toBe(1420);
+    expect(wg6.link).toBeUndefined();
+    expect(wg6.addresses.map((a) => `${a.local}/${a.prefixlen}`)).toEqual(['fd00:10:244:1::4/128']);
+    expect(new Set(node.interfaces.map((i) => i.ifindex)).size).toBe(node.interfaces.length);
+  });
+
   it('Calico enforces NetworkPolicy on IPv6 packets too (felix renders it into ip6tables)', () => {
     const policy = `---
 apiVersion: networking.k8s.io/v1

@@ -29,8 +29,9 @@
 //   (Calico 3.30+ hashes "KubernetesNetworkPolicy/<ns>/<name>" instead);
 // - policies are always inlined in the endpoint chains (felix groups
 //   consecutive policies with identical selectors into cali-gi-/cali-go- chains);
-// - dispatch chains are flat (felix splits them into a prefix tree when there
-//   are many endpoints);
+// - dispatch chains are split as felix splits them: by the character after
+//   the interface names' common prefix, groups in child chains
+//   (cali-from-wl-dispatch-<char>), checked against a real node's hashes;
 // - the static chains follow felix 3.2x (rules/static.go), checked against
 //   real nodes' hashes: FORWARD gets the cali-FORWARD jump inserted and
 //   "Policy explicitly accepted packet." + MARK appended after kube-proxy's
@@ -203,6 +204,40 @@ function finish(c: Chain): Chain {
   const hashes = ruleHashes(c.name, c.rules.map((r) => felixRenderForHash(c.name, r)));
   c.rules.forEach((r, i) => (r.hash = hashes[i]));
   return c;
+}
+
+/**
+ * felix's workload dispatch chains (rules/dispatch.go): the interface names,
+ * sorted, are grouped by the character after their longest common prefix;
+ * a group of one gets its own rule in the root chain, a larger group a
+ * `-i <prefix>+` goto into a child chain "<root>-<char>" with one rule per
+ * interface. Every chain ends in "Unknown interface" DROP.
+ */
+export function dispatchChains(root: string, dir: 'in' | 'out', target: string, ifaces: string[]): Chain[] {
+  const names = [...ifaces].sort();
+  const direct = (i: string): Rule => ({ matches: [{ k: dir, iface: i }], action: { k: 'goto', target: lengthLimitedId(target, i, MAX_CHAIN) }, comments: [] });
+  const unknown = (): Rule => ({ matches: [], action: { k: 'DROP' }, comments: ['Unknown interface'] });
+  if (names.length < 2) return [finish({ name: root, rules: [...names.map(direct), unknown()] })];
+  let lcp = names[0];
+  for (const n of names) while (!n.startsWith(lcp)) lcp = lcp.slice(0, -1);
+  const groups = new Map<string, string[]>();
+  for (const n of names) {
+    const next = n.slice(lcp.length, lcp.length + 1);
+    groups.set(next, [...(groups.get(next) ?? []), n]);
+  }
+  const rules: Rule[] = [];
+  const children: Chain[] = [];
+  for (const next of [...groups.keys()].sort()) {
+    const members = groups.get(next)!;
+    if (members.length === 1) {
+      rules.push(direct(members[0]));
+      continue;
+    }
+    const child = `${root}-${next}`;
+    rules.push({ matches: [{ k: dir, iface: `${lcp}${next}+` }], action: { k: 'goto', target: child }, comments: [] });
+    children.push(finish({ name: child, rules: [...members.map(direct), unknown()] }));
+  }
+  return [finish({ name: root, rules: [...rules, unknown()] }), ...children];
 }
 
 /**
@@ -744,24 +779,8 @@ export class CalicoDataplane {
     add({ name: 'cali-to-host-endpoint', rules: [] });
     add({ name: 'cali-from-hep-forward', rules: [] });
     add({ name: 'cali-to-hep-forward', rules: [] });
-    add(
-      finish({
-        name: 'cali-from-wl-dispatch',
-        rules: [
-          ...ifaces.map((i): Rule => ({ matches: [{ k: 'in', iface: i }], action: { k: 'goto', target: lengthLimitedId('cali-fw-', i, MAX_CHAIN) }, comments: [] })),
-          { matches: [], action: { k: 'DROP' }, comments: ['Unknown interface'] },
-        ],
-      }),
-    );
-    add(
-      finish({
-        name: 'cali-to-wl-dispatch',
-        rules: [
-          ...ifaces.map((i): Rule => ({ matches: [{ k: 'out', iface: i }], action: { k: 'goto', target: lengthLimitedId('cali-tw-', i, MAX_CHAIN) }, comments: [] })),
-          { matches: [], action: { k: 'DROP' }, comments: ['Unknown interface'] },
-        ],
-      }),
-    );
+    for (const c of dispatchChains('cali-from-wl-dispatch', 'in', 'cali-fw-', ifaces)) add(c);
+    for (const c of dispatchChains('cali-to-wl-dispatch', 'out', 'cali-tw-', ifaces)) add(c);
     const ipsets = new Map<string, IpSet>();
     for (const c of chains.values())
       for (const r of c.rules)

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildCalicoDataplane,
   calicoInterfaceName,
+  dispatchChains,
   felixRenderForHash,
   lengthLimitedId,
   makeUniqueId,
@@ -90,6 +91,23 @@ spec: { nodeName: node-1, serviceAccountName: default, containers: [ { name: c, 
     expect(hashes(profiles.get('cali-pri-kns.calico-system')!)).toEqual(['hLANj-OVIyT53h_j']);
     expect(hashes(profiles.get('cali-pri-_og73BH3DuNOZrbBKFW')!)).toEqual(['OzmBDJrkeSSUiXhX']);
     expect(hashes(profiles.get('cali-pro-_og73BH3DuNOZrbBKFW')!)).toEqual(['09a9ZBFOA1dZ4RN5']);
+  });
+
+  it("dispatch chains split like felix's (a real node's five interfaces: cali2+ into cali-from-wl-dispatch-2), hash for hash", () => {
+    const ifaces = ['calia839c1cc9c9', 'cali9819c942018', 'cali2aef8851418', 'cali7aefa6d70b6', 'cali27d5a8fe8ae'];
+    const [root, child, ...rest] = dispatchChains('cali-from-wl-dispatch', 'in', 'cali-fw-', ifaces);
+    expect(rest).toEqual([]);
+    expect(root.rules.map((r) => saveRule(root.name, r))).toEqual([
+      '-A cali-from-wl-dispatch -i cali2+ -m comment --comment "cali:fB9Zj6ek3X-WcdQa" -g cali-from-wl-dispatch-2',
+      '-A cali-from-wl-dispatch -i cali7aefa6d70b6 -m comment --comment "cali:Y-YCo-lrbr8ubEc0" -g cali-fw-cali7aefa6d70b6',
+      '-A cali-from-wl-dispatch -i cali9819c942018 -m comment --comment "cali:0C_IyHuMKlJZbFOB" -g cali-fw-cali9819c942018',
+      '-A cali-from-wl-dispatch -i calia839c1cc9c9 -m comment --comment "cali:EwvdMvMjiZ68lqHV" -g cali-fw-calia839c1cc9c9',
+      '-A cali-from-wl-dispatch -m comment --comment "cali:I7vxl4VhpuAWVxE7" -m comment --comment "Unknown interface" -j DROP',
+    ]);
+    expect(child.name).toBe('cali-from-wl-dispatch-2');
+    expect(child.rules.map((r) => r.hash)).toEqual(['NE5q7vY2OTZu5i8T', 'Qg36YK9Lij1X-oHQ', 'm9pbfem2W7SQRLQk']);
+    // few interfaces with distinct first characters stay flat
+    expect(dispatchChains('cali-to-wl-dispatch', 'out', 'cali-tw-', ['cali5e1c4d6c68c', 'cali3754a2f57f6'])).toHaveLength(1);
   });
 
   it('a walk through FORWARD ends on the appended accept; the tunnel rules accept VXLAN only from allowed hosts', () => {

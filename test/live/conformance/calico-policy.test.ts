@@ -16,6 +16,7 @@
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildCalicoDataplane } from '../../../core/policy/calico';
+import { generateCluster, loadText } from '../../../core/trace/testing';
 import { felixRestore, ipsetNormalised, saveLines } from './felix';
 import { Netns, destroyAll, liveDescribe, loadRepoTopology, sweepLeftovers } from './harness';
 
@@ -56,4 +57,20 @@ liveDescribe('conformance: Calico-style policy rules and ipsets through the real
       if (short === 'policy-rich.yaml') expect(sets.some((s) => s.type === 'hash:ip,port' && s.members.size > 0)).toBe(true);
     });
   }
+
+  it("a node with 30 workloads: felix's split dispatch chains (cali-from-wl-dispatch-<char>) and the VXLAN host rules load into the real iptables and save back as the model renders them", () => {
+    const t = loadText(generateCluster({ nodes: 2, pods: 60, services: 5, cni: 'calico-vxlan' }));
+    const dp = buildCalicoDataplane(t);
+    const nr = dp.forNode('node-1');
+    expect([...nr.chains.keys()].filter((c) => /^cali-(from|to)-wl-dispatch-.$/.test(c)).length).toBeGreaterThan(2);
+    const ns = Netns.create('pol-dispatch');
+    try {
+      ns.exec(['ipset', 'restore'], { input: dp.ipsetRestore('node-1') });
+      ns.exec(['iptables-restore', '-w'], { input: felixRestore(nr) });
+      expect(saveLines(ns.exec(['iptables-save', '-t', 'filter']))).toEqual(saveLines(dp.iptablesSave('node-1')));
+      expect(ns.exec(['ipset', 'list', 'cali40all-vxlan-net'])).toMatch(/^Number of entries: 2$/m);
+    } finally {
+      ns.destroy();
+    }
+  });
 });

@@ -59,14 +59,13 @@ export type AntreaMode = 'geneve' | 'vxlan' | 'noencap';
 export const ANTREA_CNI_VERSION = '0.3.0';
 const MODELLED_ONLY = 'the local test-bed kernel has no Open vSwitch / IPIP / WireGuard / Geneve; this mode is modelled only';
 
-/** OVS conntrack zones of Antrea's pipeline (pkg/agent/openflow/pipeline.go CtZone, CtZoneV6, SNATCtZone, SNATCtZoneV6). */
-export const ANTREA_CT_ZONE = 0xfff0; // 65520
-export const ANTREA_CT_ZONE_V6 = 0xffe6; // 65510
-export const ANTREA_SNAT_CT_ZONE = 0xfff1; // 65521
-export const ANTREA_SNAT_CT_ZONE_V6 = 0xffe7; // 65511
+/** OVS conntrack zones of Antrea's pipeline (pkg/agent/openflow/pipeline.go CtZone, CtZoneV6, SNATCtZoneV6). */
+const ANTREA_CT_ZONE = 0xfff0; // 65520
+const ANTREA_CT_ZONE_V6 = 0xffe6; // 65510
+const ANTREA_SNAT_CT_ZONE_V6 = 0xffe7; // 65511
 
 /** The MAC antrea-agent gives remote gateways (openflow GlobalVirtualMAC; route_linux globalVMAC). */
-export const ANTREA_GLOBAL_VIRTUAL_MAC = 'aa:bb:cc:dd:ee:ff';
+const ANTREA_GLOBAL_VIRTUAL_MAC = 'aa:bb:cc:dd:ee:ff';
 
 /** The OVS ct zone Antrea tracks a connection of this family in (not SNAT'd). */
 export function antreaCtZone(family: 4 | 6): number {

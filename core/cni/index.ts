@@ -18,7 +18,7 @@ export { calicoVethName, calicoBlocks, CalicoModel, type CalicoMode } from './ca
 export { ciliumVethName, ciliumIdentityFor, CiliumModel, type CiliumMode } from './cilium';
 export { flannelVethName, FlannelModel, type FlannelMode } from './flannel';
 export { weaveVethName, WeaveModel, type WeaveMode } from './weave';
-export { antreaInterfaceName, AntreaModel, type AntreaMode } from './antrea';
+export { antreaCtZone, antreaInterfaceName, AntreaModel, type AntreaMode } from './antrea';
 export { ptpPod, ptpHostSide, type PtpPodSpec } from './ptp';
 export { sha1Hex, sha256Hex, syntheticMac } from './hash';
 export { sameSubnet, nodeSubnet, nodeGateway, containerIdFor, netnsNameFor, sortRoutes } from './common';

@@ -6,7 +6,7 @@
 // headers and VNI. Timestamps, sequence and acknowledgement numbers, windows
 // and TCP options are not compared.
 
-import { parseTcpdump, type TcpdumpPacket } from '../parse/tcpdump';
+import { parseTcpdump, vxlanSummary, type TcpdumpPacket } from '../parse/tcpdump';
 import { myersDiff } from './diff';
 import type { ExpectedProbe, FlowAlternative } from './probe';
 import { checkResult, failedCheck, type CheckResult, type DiffItem } from './types';
@@ -72,7 +72,7 @@ function altText(a: FlowAlternative): string {
  */
 function outerText(o: NonNullable<FlowAlternative['egress']['outer']>): string {
   const head = `${o.src.includes(':') ? 'IP6' : 'IP'} ${o.src}.* > ${o.dst}.${o.dport}: `;
-  return o.dport === 8472 ? `${head}OTV, flags [I] (0x08), overlay 0, instance ${o.vni}` : `${head}VXLAN, flags [I] (0x08), vni ${o.vni}`;
+  return `${head}${vxlanSummary(0x08, o.vni ?? 0, [o.dport])}`;
 }
 
 /** Compares a parsed capture with the model's expectations for the probe. */

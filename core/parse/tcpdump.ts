@@ -129,6 +129,18 @@ const VXLAN_PORTS = new Set([4789, 8472]);
 /** print-otv.c's port (udp.h OTV_PORT), the Linux kernel's VXLAN default. */
 const OTV_PORT = 8472;
 
+/**
+ * The summary released tcpdump (≤ 4.99) prints for a VXLAN header in a UDP
+ * datagram with these ports: print-udp.c tries OTV's port (8472) before
+ * VXLAN's, on either end, so flannel.1 / cilium_vxlan traffic reads
+ * `OTV, flags [I] (0x08), overlay 0, instance <VNI>`; 4789 reads
+ * `VXLAN, flags [I] (0x08), vni <VNI>`.
+ */
+export function vxlanSummary(flags: number, vni: number, ports: readonly (number | undefined)[]): string {
+  const f = `flags [I] (0x${flags.toString(16).padStart(2, '0')})`;
+  return ports.includes(OTV_PORT) ? `OTV, ${f}, overlay 0, instance ${vni}` : `VXLAN, ${f}, vni ${vni}`;
+}
+
 function isDigits(s: string): boolean {
   if (s.length === 0 || s.length > 20) return false;
   for (let i = 0; i < s.length; i++) {

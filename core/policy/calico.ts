@@ -435,7 +435,7 @@ interface FamilyPlane {
 }
 
 /** felix ICMPv6Filter: ICMPv6 a workload may always send to its host (MLD 130-132, router solicitation 133, neighbour solicitation/advertisement 135/136). */
-export const ICMPV6_WORKLOAD_TO_HOST_TYPES = [130, 131, 132, 133, 135, 136] as const;
+const ICMPV6_WORKLOAD_TO_HOST_TYPES = [130, 131, 132, 133, 135, 136] as const;
 
 export class CalicoDataplane {
   readonly ctx: PolicyContext;
@@ -469,10 +469,6 @@ export class CalicoDataplane {
     return pl;
   }
 
-  /** Every ipset felix would create for the family (cali40… for 4, cali60… for 6), by name. */
-  ipsetsFor(family: CalicoFamily): Map<string, IpSet> {
-    return this.plane(family).ipsets;
-  }
 
   private podsMatchingPeer(peer: NetworkPolicyPeer, policyNs: string): PodModel[] {
     return this.ctx.topology.pods.filter((pod) => {
@@ -1011,11 +1007,6 @@ export class CalicoDataplane {
     return lines.join('\n') + '\n';
   }
 
-  /** `ip6tables-save -t filter`: the IPv6 chains felix programs on the node. */
-  ip6tablesSave(node: string, when = 'Thu Jan  1 00:00:00 1970'): string {
-    return this.iptablesSave(node, when, 6);
-  }
-
   /**
    * `ipset list` for the sets a node's rules reference, in ipset 7.17's
    * format (Header with bucketsize and initval). initval is random on a real
@@ -1094,7 +1085,7 @@ function familyIPs(ips: readonly string[], family: CalicoFamily): string[] {
 }
 
 /** IPv6 when either address is IPv6, else IPv4. */
-export function packetFamily(pkt: { src: string; dst: string }): CalicoFamily {
+function packetFamily(pkt: { src: string; dst: string }): CalicoFamily {
   return pkt.src.includes(':') || pkt.dst.includes(':') ? 6 : 4;
 }
 

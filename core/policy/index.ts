@@ -30,8 +30,6 @@ export {
   calicoInterfaceName,
   policyChainName,
   saveRule,
-  packetFamily,
-  ICMPV6_WORKLOAD_TO_HOST_TYPES,
   type CalicoFamily,
   type NodeRules,
   type IpSet,

@@ -23,6 +23,7 @@
 // model time from `startSeconds`; sequence numbers, DNS IDs and TS values
 // come from the walk's seed (real ones are random).
 
+import { vxlanSummary } from '../parse/tcpdump';
 import type { PacketHeaders } from './types';
 import { HTTP_RESPONSE_BYTES, type Capture, type TraceOutput } from './walk';
 
@@ -52,8 +53,6 @@ function hp(ip: string, port?: number): string {
 }
 
 const HTTP_PORTS = new Set([80, 8080]);
-/** tcpdump ≤ 4.99 decodes UDP 8472 (udp.h OTV_PORT) as OTV, and only 4789 (VXLAN_PORT) as VXLAN. */
-const OTV_PORT = 8472;
 
 function tcpText(h: PacketHeaders, httpLine?: string): string {
   const t = h.tcp!;
@@ -113,11 +112,7 @@ export function captureLines(h: PacketHeaders, seconds: number, o: { link?: bool
   const head = o.link ? `${stamp} ${olink}${outerHead.slice(o6 ? 4 : 3)}` : `${stamp} ${outerHead}`;
   if (out.kind === 'vxlan' && out.vxlan) {
     const innerFrame = o.link && out.innerEth ? `${linkPrefix(out.innerEth.src, out.innerEth.dst, h.ip.length + 14, h.ip.version === 6)}${inner.replace(/^IP6? /, '')}` : inner;
-    const flags = `flags [I] (0x${out.vxlan.flags.toString(16).padStart(2, '0')})`;
-    const ports = [out.udp?.sport, out.udp?.dport];
-    // print-udp.c (4.99) tries OTV's port before VXLAN's, on either end of the datagram
-    if (ports.includes(OTV_PORT)) return [`${head}OTV, ${flags}, overlay 0, instance ${out.vxlan.vni}`, innerFrame];
-    return [`${head}VXLAN, ${flags}, vni ${out.vxlan.vni}`, innerFrame];
+    return [`${head}${vxlanSummary(out.vxlan.flags, out.vxlan.vni, [out.udp?.sport, out.udp?.dport])}`, innerFrame];
   }
   if (out.kind === 'geneve') {
     const innerFrame = o.link && out.innerEth ? `${linkPrefix(out.innerEth.src, out.innerEth.dst, h.ip.length + 14, h.ip.version === 6)}${inner.replace(/^IP6? /, '')}` : inner;

@@ -8,7 +8,7 @@
 import { Cidr, ipFamily } from '../net';
 import { canonicalIP, parseIP } from './ipcache';
 import type { PodModel, Protocol, ServiceModel } from '../model/types';
-import { interfaceByName, masqueradeSource, mtuCheck, syntheticMac, ciliumIdentityFor, type EncapsulationKind, type NetNamespace, type RouteLookup } from '../cni';
+import { antreaCtZone, interfaceByName, masqueradeSource, mtuCheck, syntheticMac, ciliumIdentityFor, type EncapsulationKind, type NetNamespace, type RouteLookup } from '../cni';
 import {
   CONNTRACK_FULL_MESSAGE,
   enumerateOutcomes,
@@ -1773,9 +1773,9 @@ class Walker {
 
   antreaPipeline(p: Pkt, node: string, inPort: string, fromPod: PodModel | undefined): Sent {
     const at: EventLocation = { element: nodeEl(node), node, netns: `node/${node}`, iface: 'br-int' };
-    // Antrea tracks IPv4 in ct zone 65520 (CtZone, 0xfff0) and IPv6 in 65510 (CtZoneV6, 0xffe6): pkg/agent/openflow/pipeline.go.
-    const zone = this.family === 6 ? 65510 : 65520;
-    const zoneText = this.family === 6 ? `${zone} (CtZoneV6: Antrea tracks IPv6 connections in their own zone; IPv4 uses 65520)` : `${zone}`;
+    // Antrea tracks IPv4 and IPv6 connections in separate OVS ct zones (CtZone / CtZoneV6).
+    const zone = antreaCtZone(this.family);
+    const zoneText = this.family === 6 ? `${zone} (CtZoneV6: Antrea tracks IPv6 connections in their own zone; IPv4 uses ${antreaCtZone(4)})` : `${zone}`;
     const tables: string[] = [`Classifier (in_port=${inPort})`];
     if (fromPod) tables.push('SpoofGuard (source IP/MAC of the port)');
     if (fromPod && this.family === 6) tables.push('IPv6 (NDP and multicast → NORMAL; other IPv6 packets go on)');
@@ -1795,7 +1795,7 @@ class Walker {
         const before = joinHP(p.h.ip.src, this.sport(p));
         if (t.src !== p.h.ip.src) {
           this.setSrc(p, t.src, t.sport);
-          this.emit(p, 'reverse-nat', at, `reverse NAT in OVS ct zone ${zone}: ${before} → ${joinHP(t.src, t.sport)}`, `ct(zone=${zone}, nat) finds the AntreaProxy connection and restores the Service address on the reply.${this.family === 6 ? ' Zone 65510 is CtZoneV6, where Antrea tracks IPv6 connections.' : ''}`, 'snat', { conntrack: this.ctLine(node, e), latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service' });
+          this.emit(p, 'reverse-nat', at, `reverse NAT in OVS ct zone ${zone}: ${before} → ${joinHP(t.src, t.sport)}`, `ct(zone=${zone}, nat) finds the AntreaProxy connection and restores the Service address on the reply.${this.family === 6 ? ` Zone ${zone} is CtZoneV6, where Antrea tracks IPv6 connections.` : ''}`, 'snat', { conntrack: this.ctLine(node, e), latencyUs: this.lat.natUs, category: p.phase === 'dns' ? 'dns' : 'service' });
         }
       }
     }

@@ -40,6 +40,14 @@ describe('netlab render (services and DNS)', () => {
     const d = await run('render', SEED, 'resolv.conf', '--pod', 'default/pod-a');
     expect(d.out).toBe('search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
   });
+  it('--list keeps every renderer name apart from its summary, even the longest', async () => {
+    const r = await run('render', '--list');
+    expect(r.code).toBe(0);
+    const names = r.out.split('\n').filter((l) => l && !l.startsWith(' '));
+    expect(names.length).toBeGreaterThan(20);
+    for (const l of names) expect(l).toMatch(/^[a-z0-9.-]+ {2,}\S/);
+    expect(r.out).toContain('istioctl-proxy-config-clusters  istioctl proxy-config clusters');
+  });
   it('explains what to do when a renderer does not apply or is unknown', async () => {
     const e = await run('render', SEED, 'iptables-save', '--set', 'kubeProxy=ebpf');
     expect(e.code).toBe(1);

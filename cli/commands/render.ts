@@ -62,7 +62,9 @@ real tool does. --list shows every renderer and its options.`,
   async run({ argv, set, io }) {
     const { positionals, opts, list } = parseRenderArgv(argv);
     if (list) {
-      for (const r of listRenderers()) io.out(`${r.name.padEnd(22)}${r.summary}${r.options ? `\n${' '.repeat(22)}${r.options}` : ''}\n`);
+      const all = listRenderers();
+      const width = Math.max(...all.map((r) => r.name.length)) + 2;
+      for (const r of all) io.out(`${r.name.padEnd(width)}${r.summary}${r.options ? `\n${' '.repeat(width)}${r.options}` : ''}\n`);
       return EXIT.OK;
     }
     const names = positionals.filter((p) => getRenderer(p));

@@ -11,21 +11,38 @@ export type IP =
   | { readonly family: 4; readonly value: number }
   | { readonly family: 6; readonly value: bigint };
 
-const V4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/** Parses a dotted-quad IPv4 address; returns null when it is not one. */
+/**
+ * Parses a dotted-quad IPv4 address; returns null when it is not one (four
+ * decimal octets of 1–3 digits, each ≤ 255, no leading zero that would look
+ * octal). A character scan, not a regex: the packet walk parses addresses at
+ * every step and a regex match allocates.
+ */
 export function parseIPv4(s: string): number | null {
-  const m = V4_RE.exec(s);
-  if (!m) return null;
+  const n = s.length;
+  if (n < 7 || n > 15) return null;
   let v = 0;
-  for (let i = 1; i <= 4; i++) {
-    const part = m[i];
-    if (part.length > 1 && part[0] === '0') return null; // no octal-looking octets
-    const n = Number(part);
-    if (n > 255) return null;
-    v = v * 256 + n;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  let lead = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return null;
+      v = v * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 0) lead = c;
+      else if (lead === 48 || digits === 3) return null; // no octal-looking octets, at most 3 digits
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return null;
+      digits++;
+    } else return null;
   }
-  return v >>> 0;
+  if (dots !== 3 || digits === 0) return null;
+  return (v * 256 + octet) >>> 0;
 }
 
 export function formatIPv4(v: number): string {
@@ -115,6 +132,9 @@ export function formatIP(ip: IP): string {
 
 /** Canonical text of an address string (e.g. compresses IPv6); the input when invalid. */
 export function canonicalIP(s: string): string {
+  // IPv4: a valid dotted quad is already canonical (parseIPv4 accepts no leading
+  // zeros) and an invalid one is returned as given, so no parse is needed.
+  if (!s.includes(':')) return s;
   const ip = parseIP(s);
   return ip ? formatIP(ip) : s;
 }

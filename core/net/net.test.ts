@@ -40,6 +40,28 @@ describe('IPv4', () => {
   );
 });
 
+describe('IPv4 parser against the dotted-quad grammar', () => {
+  // The grammar parseIPv4 implements by a character scan, written as a regex.
+  const reference = (s: string): number | null => {
+    const m = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/.exec(s);
+    if (!m || m.slice(1).some((o) => Number(o) > 255)) return null;
+    return m.slice(1).reduce((v, o) => v * 256 + Number(o), 0) >>> 0;
+  };
+  it.each(['0.0.0.00', '1.2.3.4.', '.1.2.3', '1.2.3.', '00.1.1.1', '1.2.3.0', '9.99.199.255', '1.2.3.2550', '300.0.0.0', '1.2.3.4\n'])('%j as the grammar says', (s) => {
+    expect(parseIPv4(s)).toBe(reference(s));
+  });
+  it('agrees with the grammar on random dotted strings', () => {
+    const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.stringMatching(/^[0-9]{1,4}$/), fc.constantFrom('', '-1', 'x', ' 1'));
+    fc.assert(
+      fc.property(fc.array(octet, { minLength: 1, maxLength: 6 }), (parts) => {
+        const s = parts.join('.');
+        expect(parseIPv4(s)).toBe(reference(s));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
 describe('IPv6 RFC 5952 text form', () => {
   it.each([
     ['2001:db8:0:0:0:0:2:1', '2001:db8::2:1'], // 4.2.1 shorten as much as possible

@@ -38,9 +38,23 @@
 //   rules (hashed as "FORWARD*appends*"), cali-FORWARD ends in
 //   cali-cidr-block, cali-INPUT/cali-OUTPUT carry the host-endpoint hooks and
 //   the IPIP (all-hosts-net) or VXLAN (all-vxlan-net) host-to-host rules;
-//   WireGuard's rules are not modelled, and the IPv6 VXLAN rules' comments
-//   ("Allow IPv6 VXLAN packets from allowed hosts") mirror the IPv4 ones
-//   without a real node to check them against.
+//   the IPv6 VXLAN rules' comments ("Allow IPv6 VXLAN packets from allowed
+//   hosts") mirror the IPv4 ones without a real node to check them against;
+// - kube-proxy in IPVS mode (felix's KubeIPVSSupportEnabled, see ipvsChains):
+//   cali-INPUT's endpoint-mark rules and cali-forward-check, cali-OUTPUT's
+//   goto cali-forward-endpoint-mark, cali-set-endpoint-mark (split like the
+//   dispatch chains) with one cali-sm-<iface> per workload,
+//   cali-from-endpoint-mark and the cali40this-host set; endpoint marks are
+//   felix's FNV-1 positions in the 0xfff00000 field (felix-marks.ts). Hashes
+//   and lines checked against a real IPVS-mode node (felix-ipvs.test.ts);
+// - WireGuard (settings.cni.encryption): cali-INPUT / cali-OUTPUT accept UDP
+//   51820 (ip6tables: 51821 on dual-stack) to / from local addresses, and
+//   the WireGuard mark bit 0x100000 narrows the endpoint field to
+//   0xffe00000. The raw table's cali-wireguard-incoming-mark exists only
+//   with WireguardHostEncryptionEnabled (off by default): not rendered;
+// - only the filter table is rendered: felix's raw, mangle and nat chains
+//   (cali-PREROUTING, cali-POSTROUTING, cali-nat-outgoing, and in IPVS mode
+//   mangle cali-POSTROUTING's endpoint-mark RETURN) are not.
 //
 // IPv6 (family 6): felix renders the same chains into ip6tables
 // (rules.PolicyToIptablesChains(…, ipVersion)): the same chain names and
@@ -55,8 +69,10 @@
 
 import { Cidr, canonicalIP, compareIP, parseIP } from '../net';
 import { selectorMatches } from '../model/labels';
-import type { LabelSelector, NetworkPolicyModel, NetworkPolicyPeer, PodModel, Protocol } from '../model/types';
+import type { ClusterSettings, LabelSelector, NetworkPolicyModel, NetworkPolicyPeer, NodeModel, PodModel, Protocol } from '../model/types';
 import { base64RawUrl, concatBytes, hex, sha1, sha224, sha256 } from '../hash';
+import { nodeReservedAddresses } from '../ipam';
+import { endpointMarks, felixMarks, type FelixMarks } from './felix-marks';
 import {
   buildContext,
   effectiveTypes,
@@ -89,8 +105,10 @@ export type Match =
   | { k: 'ctstate'; states: string; neg?: boolean }
   /** `-m addrtype --src-type / --dst-type LOCAL`. */
   | { k: 'addrtype'; dir: 'src' | 'dst'; type: 'LOCAL' }
-  | { k: 'mark'; value: number; mask: number }
-  | { k: 'set'; name: string; dir: 'src' | 'dst' }
+  /** `-m mark [!] --mark value/mask`. */
+  | { k: 'mark'; value: number; mask: number; neg?: boolean }
+  /** `-m set [!] --match-set name src|dst`. */
+  | { k: 'set'; name: string; dir: 'src' | 'dst'; neg?: boolean }
   | { k: 'portset'; name: string }
   | { k: 'src'; cidr: string }
   | { k: 'dst'; cidr: string }
@@ -127,7 +145,7 @@ export interface Chain {
   appendFrom?: number;
 }
 
-const hx = (n: number): string => `0x${n.toString(16)}`;
+const hx = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
 function portsText(ranges: [number, number][]): string {
   return ranges.map(([a, b]) => (a === b ? `${a}` : `${a}:${b}`)).join(',');
@@ -147,9 +165,9 @@ function felixMatch(m: Match): string {
     case 'addrtype':
       return `-m addrtype --${m.dir}-type ${m.type}`;
     case 'mark':
-      return `-m mark --mark ${m.value === 0 ? '0' : hx(m.value)}/${hx(m.mask)}`;
+      return `-m mark ${m.neg ? '! ' : ''}--mark ${m.value === 0 ? '0' : hx(m.value)}/${hx(m.mask)}`;
     case 'set':
-      return `-m set --match-set ${m.name} ${m.dir}`;
+      return `-m set ${m.neg ? '! ' : ''}--match-set ${m.name} ${m.dir}`;
     case 'portset':
       return `-m set --match-set ${m.name} dst,dst`;
     case 'src':
@@ -214,10 +232,18 @@ function finish(c: Chain): Chain {
  * interface. Every chain ends in "Unknown interface" DROP.
  */
 export function dispatchChains(root: string, dir: 'in' | 'out', target: string, ifaces: string[]): Chain[] {
-  const names = [...ifaces].sort();
+  const unknown = (): Rule[] => [{ matches: [], action: { k: 'DROP' }, comments: ['Unknown interface'] }];
+  return prefixDispatch(root, dir, target, ifaces, unknown, unknown);
+}
+
+/**
+ * dispatch.go's buildSingleDispatchChains over sortAndDivideEndpointNamesToPrefixTree:
+ * `rootEnd` / `childEnd` make the rules that close the root and each child chain.
+ */
+function prefixDispatch(root: string, dir: 'in' | 'out', target: string, ifaces: string[], rootEnd: () => Rule[], childEnd: () => Rule[]): Chain[] {
+  const names = [...new Set(ifaces)].sort();
   const direct = (i: string): Rule => ({ matches: [{ k: dir, iface: i }], action: { k: 'goto', target: lengthLimitedId(target, i, MAX_CHAIN) }, comments: [] });
-  const unknown = (): Rule => ({ matches: [], action: { k: 'DROP' }, comments: ['Unknown interface'] });
-  if (names.length < 2) return [finish({ name: root, rules: [...names.map(direct), unknown()] })];
+  if (names.length < 2) return [finish({ name: root, rules: [...names.map(direct), ...rootEnd()] })];
   let lcp = names[0];
   for (const n of names) while (!n.startsWith(lcp)) lcp = lcp.slice(0, -1);
   const groups = new Map<string, string[]>();
@@ -235,9 +261,9 @@ export function dispatchChains(root: string, dir: 'in' | 'out', target: string, 
     }
     const child = `${root}-${next}`;
     rules.push({ matches: [{ k: dir, iface: `${lcp}${next}+` }], action: { k: 'goto', target: child }, comments: [] });
-    children.push(finish({ name: child, rules: [...members.map(direct), unknown()] }));
+    children.push(finish({ name: child, rules: [...members.map(direct), ...childEnd()] }));
   }
-  return [finish({ name: root, rules: [...rules, unknown()] }), ...children];
+  return [finish({ name: root, rules: [...rules, ...rootEnd()] }), ...children];
 }
 
 /**
@@ -295,10 +321,10 @@ export function saveRule(chain: string, r: Rule): string {
         parts.push('-m', 'addrtype', `--${m.dir}-type`, m.type);
         break;
       case 'mark':
-        parts.push('-m', 'mark', '--mark', `${hx(m.value)}/${hx(m.mask)}`);
+        parts.push('-m', 'mark', ...(m.neg ? ['!'] : []), '--mark', `${hx(m.value)}/${hx(m.mask)}`);
         break;
       case 'set':
-        parts.push('-m', 'set', '--match-set', m.name, m.dir);
+        parts.push('-m', 'set', ...(m.neg ? ['!'] : []), '--match-set', m.name, m.dir);
         break;
       case 'portset':
         parts.push('-m', 'set', '--match-set', m.name, 'dst,dst');
@@ -393,12 +419,189 @@ export type CalicoFamily = 4 | 6;
 
 export interface IpSet {
   name: string;
-  type: 'hash:net' | 'hash:ip,port';
+  type: 'hash:net' | 'hash:ip' | 'hash:ip,port';
   /** `family inet` (4) or `family inet6` (6). */
   family: CalicoFamily;
   /** What it stands for (selector text), for explanations. */
   selector: string;
   members: Set<string>;
+}
+
+// ---------------------------------------------------------------------------
+// felix configuration
+
+/** What the model's felix runs with: Calico 3.2x defaults, plus what the topology's settings switch on. */
+export interface FelixSettings {
+  /**
+   * KubeIPVSSupportEnabled: felix turns it on when kube-ipvs0 exists, i.e. when kube-proxy runs in IPVS
+   * mode (settings.kubeProxy.mode "ipvs").
+   */
+  kubeIPVS: boolean;
+  /** WireguardEnabled (settings.cni.encryption on Calico). */
+  wireguardV4: boolean;
+  /** WireguardEnabledV6: encryption on a dual-stack Calico cluster (wg-v6.cali). */
+  wireguardV6: boolean;
+  /** WireguardListeningPort / WireguardListeningPortV6 (defaults). */
+  wireguardPort: number;
+  wireguardPortV6: number;
+  /** KubeNodePortRanges (default 30000:32767). */
+  nodePortRanges: [number, number][];
+  /** The mark bits allocated from IptablesMarkMask 0xffff0000 (the WireGuard bit shifts the endpoint field). */
+  marks: FelixMarks;
+}
+
+export interface CalicoDataplaneOptions {
+  /**
+   * The addresses on a node's host interfaces (felix's this-host set, used in kube-proxy IPVS mode): a caller
+   * that has the node's interfaces (core/cni) passes them; the default is loopback, the node's InternalIPs
+   * and the Calico tunnel address.
+   */
+  hostAddresses?: (node: string, family: CalicoFamily) => string[];
+}
+
+/** felix's settings for a topology; a bare PolicyTopology (no settings) gets felix's defaults (iptables mode, no WireGuard). */
+export function felixSettings(topology: PolicyTopology): FelixSettings {
+  const s = (topology as { settings?: Partial<ClusterSettings> }).settings;
+  const calico = s?.cni?.plugin === undefined || s.cni.plugin === 'calico';
+  const wg = calico && !!s?.cni?.encryption;
+  // felix enables IPv6 WireGuard where the node has an IPv6 data plane (core/cni's calicoIPv6: an IPv6 address
+  // inside an IPv6 node CIDR and an IPv6 pod CIDR).
+  const v6Nets = (s?.nodeCIDRs ?? []).map((c) => Cidr.tryParse(c)).filter((c): c is Cidr => !!c && c.family === 6);
+  const dual = (topology.nodes ?? []).some((n) => {
+    const nm = n as Partial<NodeModel> & { ips: string[] };
+    const a = nm.ips.map((ip) => parseIP(ip)).find((x) => x?.family === 6);
+    return !!a && v6Nets.some((c) => c.contains(a)) && (nm.podCIDRs ?? []).some((c) => c.includes(':'));
+  });
+  return {
+    kubeIPVS: calico && s?.kubeProxy?.mode === 'ipvs',
+    wireguardV4: wg,
+    wireguardV6: wg && dual,
+    wireguardPort: 51820,
+    wireguardPortV6: 51821,
+    nodePortRanges: [[30000, 32767]],
+    marks: felixMarks(wg),
+  };
+}
+
+/**
+ * felix's kube-proxy IPVS support (rules/static.go, dispatch.go, endpoints.go; KubeIPVSSupportEnabled, on
+ * when kube-ipvs0 exists). A packet to a virtual service is local, so it meets cali-INPUT, not cali-FORWARD;
+ * IPVS then sends the translated packet out through LOCAL_OUT (cali-OUTPUT). felix bridges the two with
+ * the endpoint mark:
+ * - cali-forward-check (from cali-INPUT): established → RETURN; a NodePort (30000:32767 TCP/UDP) on one of
+ *   the host's addresses (cali40this-host) or any destination that is not the host's (a ClusterIP:
+ *   kube-ipvs0 is excluded from this-host) → cali-set-endpoint-mark;
+ * - cali-set-endpoint-mark: the incoming interface's cali-sm-<iface> chain sets its endpoint mark; an
+ *   unknown cali+ interface is dropped; any other interface gets the non-Calico-endpoint mark;
+ * - cali-OUTPUT sends packets with an endpoint mark to cali-forward-endpoint-mark (goto): the source
+ *   endpoint's egress chain by its mark (cali-from-endpoint-mark → cali-fw-<iface>), the destination
+ *   workload's ingress chain (cali-to-wl-dispatch), then the endpoint mark is cleared and the packet
+ *   accepted if policy set the accept mark.
+ */
+export function ipvsChains(ifaces: string[], felix: FelixSettings, thisHost: string): Chain[] {
+  const { marks, nodePortRanges } = felix;
+  const epMask = marks.endpoint;
+  const epMarks = endpointMarks(ifaces, marks);
+  const chains: Chain[] = [];
+  const nodePortRules: Rule[] = [];
+  for (const split of splitPortRanges(nodePortRanges)) {
+    for (const proto of ['tcp', 'udp'])
+      nodePortRules.push({
+        matches: [{ k: 'proto', proto }, { k: 'dports', ranges: split }, { k: 'set', name: thisHost, dir: 'dst' }],
+        action: { k: 'goto', target: 'cali-set-endpoint-mark' },
+        comments: ['To kubernetes NodePort service'],
+      });
+  }
+  chains.push(
+    finish({
+      name: 'cali-forward-check',
+      rules: [
+        { matches: [{ k: 'ctstate', states: 'RELATED,ESTABLISHED' }], action: { k: 'RETURN' }, comments: [] },
+        ...nodePortRules,
+        { matches: [{ k: 'set', name: thisHost, dir: 'dst', neg: true }], action: { k: 'jump', target: 'cali-set-endpoint-mark' }, comments: ['To kubernetes service'] },
+      ],
+    }),
+  );
+  chains.push(
+    finish({
+      name: 'cali-forward-endpoint-mark',
+      rules: [
+        { matches: [{ k: 'mark', value: marks.nonCaliEndpoint, mask: epMask, neg: true }], action: { k: 'jump', target: 'cali-from-endpoint-mark' }, comments: [] },
+        { matches: [{ k: 'out', iface: 'cali+' }], action: { k: 'jump', target: 'cali-to-wl-dispatch' }, comments: [] },
+        { matches: [], action: { k: 'jump', target: 'cali-to-hep-forward' }, comments: [] },
+        { matches: [], action: { k: 'mark', value: 0, mask: epMask }, comments: [] },
+        { matches: [{ k: 'mark', value: MARK_ACCEPT, mask: MARK_ACCEPT }], action: { k: 'ACCEPT' }, comments: ['Policy explicitly accepted packet.'] },
+      ],
+    }),
+  );
+  // The set-mark dispatch: the same prefix tree as the workload dispatch chains, into cali-sm-<iface>; the child
+  // chains have no end rules (endpointMarkDispatchChains passes nil), the root ends in the unknown-endpoint drop
+  // and the non-Calico mark.
+  chains.push(
+    ...prefixDispatch(
+      'cali-set-endpoint-mark',
+      'in',
+      'cali-sm-',
+      ifaces,
+      () => [
+        { matches: [{ k: 'in', iface: 'cali+' }], action: { k: 'DROP' }, comments: ['Unknown endpoint'] },
+        { matches: [], action: { k: 'mark', value: marks.nonCaliEndpoint, mask: epMask }, comments: ['Non-Cali endpoint mark'] },
+      ],
+      () => [],
+    ),
+  );
+  for (const i of [...ifaces].sort()) {
+    const m = epMarks.get(i);
+    chains.push(finish({ name: lengthLimitedId('cali-sm-', i, MAX_CHAIN), rules: m ? [{ matches: [], action: { k: 'mark', value: m, mask: epMask }, comments: [] }] : [] }));
+  }
+  chains.push(
+    finish({
+      name: 'cali-from-endpoint-mark',
+      rules: [
+        ...[...ifaces]
+          .sort()
+          .filter((i) => epMarks.has(i))
+          .map((i): Rule => ({ matches: [{ k: 'mark', value: epMarks.get(i)!, mask: epMask }], action: { k: 'goto', target: lengthLimitedId('cali-fw-', i, MAX_CHAIN) }, comments: [] })),
+        { matches: [], action: { k: 'DROP' }, comments: ['Unknown interface'] },
+      ],
+    }),
+  );
+  return chains;
+}
+
+/**
+ * felix's WireGuard host rules (FilterInputChainAllowWG, filterOutputChain): cali-INPUT accepts UDP to the
+ * WireGuard port on a local address, cali-OUTPUT UDP to it from a local address — 51820 for IPv4
+ * (wireguard.cali), 51821 for IPv6 (wg-v6.cali, dual-stack) in ip6tables. No drop rule: WireGuard itself
+ * only accepts its peers. (The raw table's cali-wireguard-incoming-mark is programmed only with
+ * WireguardHostEncryptionEnabled, off by default, and so is not rendered.)
+ */
+export function wireguardHostRules(fx: FelixSettings, family: CalicoFamily): { input: Rule[]; output: Rule[] } {
+  const on = family === 6 ? fx.wireguardV6 : fx.wireguardV4;
+  if (!on) return { input: [], output: [] };
+  const port = family === 6 ? fx.wireguardPortV6 : fx.wireguardPort;
+  const v = family === 6 ? 'IPv6' : 'IPv4';
+  const udp: Match[] = [{ k: 'proto', proto: '17' }, { k: 'dports', ranges: [[port, port]] }];
+  return {
+    input: [{ matches: [...udp, { k: 'addrtype', dir: 'dst', type: 'LOCAL' }], action: { k: 'ACCEPT' }, comments: [`Allow incoming ${v} Wireguard packets`] }],
+    output: [{ matches: [...udp, { k: 'addrtype', dir: 'src', type: 'LOCAL' }], action: { k: 'ACCEPT' }, comments: [`Allow outgoing ${v} Wireguard packets`] }],
+  };
+}
+
+/** felix SplitPortList: at most 15 multiport slots per rule, a range taking two. */
+function splitPortRanges(ranges: [number, number][]): [number, number][][] {
+  const out: [number, number][][] = [];
+  let slots = 0;
+  for (const r of ranges) {
+    const need = r[0] === r[1] ? 1 : 2;
+    if (out.length === 0 || slots < need) {
+      out.push([]);
+      slots = 15;
+    }
+    out[out.length - 1].push(r);
+    slots -= need;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -443,9 +646,14 @@ export class CalicoDataplane {
   readonly ipsets: Map<string, IpSet>;
   private readonly planes = new Map<CalicoFamily, FamilyPlane>();
   private readonly nodeNames: string[];
+  /** What felix is configured with (kube-proxy IPVS support, WireGuard, mark bits), from the topology's settings. */
+  readonly felix: FelixSettings;
+  private readonly hostAddresses?: (node: string, family: CalicoFamily) => string[];
 
-  constructor(topology: PolicyTopology) {
+  constructor(topology: PolicyTopology, opts: CalicoDataplaneOptions = {}) {
     this.ctx = buildContext(topology);
+    this.felix = felixSettings(topology);
+    this.hostAddresses = opts.hostAddresses;
     const names = new Set<string>((topology.nodes ?? []).map((n) => n.name));
     for (const p of topology.pods) if (p.nodeName) names.add(p.nodeName);
     this.nodeNames = [...names].sort();
@@ -732,11 +940,24 @@ export class CalicoDataplane {
     );
     const hostMarkClear: Rule = { matches: [], action: { k: 'mark', value: 0, mask: MARK_ACCEPT | MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1 }, comments: [] };
     const hepAccepted: Rule = { matches: [{ k: 'mark', value: MARK_ACCEPT, mask: MARK_ACCEPT }], action: { k: 'ACCEPT' }, comments: ['Host endpoint policy accepted packet.'] };
+    const fx = this.felix;
+    const wg = wireguardHostRules(fx, family);
+    const epMask = fx.marks.endpoint;
     add(
       finish({
         name: 'cali-INPUT',
         rules: [
           ...encap.input,
+          ...wg.input,
+          // IPVS: a packet to a virtual service reaches INPUT (the VIP is on kube-ipvs0); forward-check gives it its
+          // endpoint mark so that cali-OUTPUT can police it as forwarded traffic once IPVS has sent it on.
+          ...(fx.kubeIPVS
+            ? [
+                { matches: [], action: { k: 'mark', value: 0, mask: epMask }, comments: [] } satisfies Rule,
+                { matches: [], action: { k: 'jump', target: 'cali-forward-check' }, comments: [] } satisfies Rule,
+                { matches: [{ k: 'mark', value: 0, mask: epMask, neg: true }], action: { k: 'RETURN' }, comments: [] } satisfies Rule,
+              ]
+            : []),
           { matches: [{ k: 'in', iface: 'cali+' }], action: { k: 'goto', target: 'cali-wl-to-host' }, comments: [] },
           { matches: [{ k: 'mark', value: MARK_ACCEPT, mask: MARK_ACCEPT }], action: { k: 'ACCEPT' }, comments: [] },
           { ...hostMarkClear },
@@ -762,8 +983,11 @@ export class CalicoDataplane {
         name: 'cali-OUTPUT',
         rules: [
           { matches: [{ k: 'mark', value: MARK_ACCEPT, mask: MARK_ACCEPT }], action: { k: 'ACCEPT' }, comments: [] },
+          // IPVS: a packet with an endpoint mark came through INPUT and IPVS (ip_vs_nat_xmit → LOCAL_OUT): police it as forwarded.
+          ...(fx.kubeIPVS ? [{ matches: [{ k: 'mark', value: 0, mask: epMask, neg: true }], action: { k: 'goto', target: 'cali-forward-endpoint-mark' }, comments: [] } satisfies Rule] : []),
           { matches: [{ k: 'out', iface: 'cali+' }], action: { k: 'RETURN' }, comments: [] },
           ...encap.output,
+          ...wg.output,
           { ...hostMarkClear },
           { matches: [{ k: 'ctstate', states: 'DNAT', neg: true }], action: { k: 'jump', target: 'cali-to-host-endpoint' }, comments: [] },
           { ...hepAccepted },
@@ -778,12 +1002,42 @@ export class CalicoDataplane {
     for (const c of dispatchChains('cali-from-wl-dispatch', 'in', 'cali-fw-', ifaces)) add(c);
     for (const c of dispatchChains('cali-to-wl-dispatch', 'out', 'cali-tw-', ifaces)) add(c);
     const ipsets = new Map<string, IpSet>();
+    if (fx.kubeIPVS) {
+      const thisHost = this.thisHostSet(node, family);
+      ipsets.set(thisHost.name, thisHost);
+      for (const c of ipvsChains(ifaces, fx, thisHost.name)) add(c);
+    }
     for (const c of chains.values())
       for (const r of c.rules)
         for (const m of r.matches) if ((m.k === 'set' || m.k === 'portset') && pl.ipsets.has(m.name)) ipsets.set(m.name, pl.ipsets.get(m.name)!);
     const nr: NodeRules = { node, family, chains, ipsets, endpoints };
     pl.nodes.set(node, nr);
     return nr;
+  }
+
+  /**
+   * felix's cali40this-host / cali60this-host (hostip_mgr.go): hash:ip of every address on the host's
+   * interfaces except workload veths (cali*) and InterfaceExclude (kube-ipvs0, so ClusterIPs are not in it).
+   * Default members: the loopback address, the node's InternalIPs and the Calico tunnel address (tunl0 /
+   * vxlan.calico / vxlan-v6.calico, IPAM's reserved first address); a `hostAddresses` option replaces them.
+   */
+  private thisHostSet(node: string, family: CalicoFamily): IpSet {
+    const name = ipsetName('this-host', family);
+    const members = new Set<string>();
+    const canon = (ip: string): string => (family === 6 ? canonicalIP(ip) : ip);
+    const given = this.hostAddresses?.(node, family);
+    if (given) {
+      for (const ip of given) if (parseIP(ip)?.family === family) members.add(canon(ip));
+    } else {
+      members.add(family === 6 ? '::1' : '127.0.0.1');
+      const n = this.ctx.topology.nodes?.find((x) => x.name === node);
+      for (const ip of n?.ips ?? []) if (parseIP(ip)?.family === family) members.add(canon(ip));
+      const settings = (this.ctx.topology as { settings?: ClusterSettings }).settings;
+      if (settings && n && 'podCIDRs' in n) {
+        for (const r of nodeReservedAddresses(settings, n as NodeModel)) if (r.role === 'tunnel' && r.family === family) members.add(canon(r.ip));
+      }
+    }
+    return { name, type: 'hash:ip', family, selector: "felix's this-host: the addresses of the host's own interfaces (not cali*, not kube-ipvs0)", members };
   }
 
   /**
@@ -805,8 +1059,8 @@ export class CalicoDataplane {
    * accepts protocol 4 only from Calico hosts (all-hosts-net) and drops the
    * rest, cali-OUTPUT allows it to them; with VXLAN the same for UDP 4789 and
    * all-vxlan-net (IPv4, and IPv6 on a dual-stack VXLAN pool). No rules in
-   * BGP mode; no IPv6 IPIP (Calico has none). WireGuard's rules are not
-   * modelled.
+   * BGP mode; no IPv6 IPIP (Calico has none). WireGuard's come after these
+   * (wireguardHostRules).
    */
   private hostEncapRules(family: CalicoFamily, pl: FamilyPlane): { input: Rule[]; output: Rule[] } {
     // A full Topology carries its CNI mode; a bare PolicyTopology (policy-only tests) has no tunnels.
@@ -850,7 +1104,7 @@ export class CalicoDataplane {
    * iptables for an IPv4 packet, ip6tables for an IPv6 one (`family`
    * defaults to the family of the packet's addresses).
    */
-  walk(node: string, hook: 'FORWARD' | 'INPUT' | 'OUTPUT', pkt: Packet, family: CalicoFamily = packetFamily(pkt)): WalkResult {
+  walk(node: string, hook: 'FORWARD' | 'INPUT' | 'OUTPUT', pkt: Packet, family: CalicoFamily = packetFamily(pkt), opts: { mark?: number } = {}): WalkResult {
     for (const a of [pkt.src, pkt.dst]) {
       const f = parseIP(a)?.family;
       if (f && f !== family) throw new PolicyInputError(`${a} is not an IPv${family} address: an IPv${f} packet goes through ${f === 6 ? 'ip6tables' : 'iptables'}`, `walk it with family ${f}`);
@@ -858,7 +1112,8 @@ export class CalicoDataplane {
     const nr = this.forNode(node, family);
     const pl = this.plane(family);
     const trace: string[] = [];
-    let mark = 0;
+    // The skb mark the packet brings (a packet IPVS sent on from INPUT keeps the endpoint mark cali-INPUT gave it).
+    let mark = (opts.mark ?? 0) >>> 0;
     const ipOf = (s: string): number => parseIP(s)?.value as number;
     const inCidr4 = (ip: string, cidr: string): boolean => {
       const [base, len] = cidr.includes('/') ? cidr.split('/') : [cidr, '32'];
@@ -898,10 +1153,10 @@ export class CalicoDataplane {
         case 'addrtype':
           return localAddrs.has(m.dir === 'src' ? srcIP : dstIP);
         case 'mark':
-          return (mark & m.mask) === m.value;
+          return (((mark & m.mask) >>> 0) === m.value) !== !!m.neg;
         case 'set': {
           const s = nr.ipsets.get(m.name) ?? pl.ipsets.get(m.name);
-          return !!s && s.members.has(m.dir === 'src' ? srcIP : dstIP);
+          return (!!s && s.members.has(m.dir === 'src' ? srcIP : dstIP)) !== !!m.neg;
         }
         case 'portset': {
           const s = nr.ipsets.get(m.name) ?? pl.ipsets.get(m.name);
@@ -947,6 +1202,23 @@ export class CalicoDataplane {
     const v = run(hook, 0);
     // Built-in chain policies are ACCEPT (felix does not change them).
     return { verdict: v ?? 'ACCEPT', trace, mark };
+  }
+
+  /**
+   * kube-proxy IPVS mode: a NEW packet to a virtual service of `node` (ClusterIP on kube-ipvs0, or a NodePort on
+   * one of the node's addresses) through felix's chains. cali-INPUT runs before IPVS takes the packet at LOCAL_IN
+   * (cali-forward-check → cali-set-endpoint-mark: the incoming interface's endpoint mark); IPVS rewrites the
+   * destination to `backend` and sends it through LOCAL_OUT, where cali-OUTPUT sees the mark and goes to
+   * cali-forward-endpoint-mark: the source endpoint's egress chain by its mark, the local destination
+   * workload's ingress chain, then ACCEPT on the accept mark. The OUTPUT leg is skipped when INPUT drops.
+   * felix must run with kube-proxy IPVS support (settings.kubeProxy.mode "ipvs").
+   */
+  walkIpvsService(node: string, pkt: Packet, backend: { dst: string; dport: number; out?: string }, family: CalicoFamily = packetFamily(pkt)): { verdict: 'ACCEPT' | 'DROP'; input: WalkResult; output?: WalkResult } {
+    if (!this.felix.kubeIPVS) throw new PolicyInputError('felix runs without kube-proxy IPVS support: kube-proxy is not in IPVS mode', 'set kubeProxy.mode to ipvs (--set kubeProxy=ipvs)');
+    const input = this.walk(node, 'INPUT', pkt, family);
+    if (input.verdict === 'DROP') return { verdict: 'DROP', input };
+    const output = this.walk(node, 'OUTPUT', { ...pkt, dst: backend.dst, dport: backend.dport, in: undefined, out: backend.out }, family, { mark: input.mark });
+    return { verdict: output.verdict, input, output };
   }
 
   /** Verdict for a query: walks the source node and then the destination node. */
@@ -1015,7 +1287,9 @@ export class CalicoDataplane {
    * (family inet: hash:net 456 + 48 per entry, hash:ip,port 216 + 48 per
    * entry; family inet6: hash:net 1240 + 72, hash:ip,port 232 + 72).
    * Family 6 lists the cali60 sets of the ip6tables rules (a node's real
-   * `ipset list` shows both families' sets: cali40… and cali60…).
+   * `ipset list` shows both families' sets: cali40… and cali60…). hash:ip
+   * (this-host, IPVS mode), measured the same way: inet 216 + 40 per entry,
+   * inet6 224 + 64.
    */
   ipsetList(node: string, family: CalicoFamily = 4): string {
     const nr = this.forNode(node, family);
@@ -1025,7 +1299,14 @@ export class CalicoDataplane {
     for (const s of [...nr.ipsets.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const members = [...s.members].sort(compareMembers);
       const initval = hex(sha1(s.name)).slice(0, 8);
-      const size = family === 6 ? (s.type === 'hash:net' ? 1240 : 232) + 72 * members.length : (s.type === 'hash:net' ? 456 : 216) + 48 * members.length;
+      const size =
+        s.type === 'hash:ip'
+          ? family === 6
+            ? 224 + 64 * members.length
+            : 216 + 40 * members.length
+          : family === 6
+            ? (s.type === 'hash:net' ? 1240 : 232) + 72 * members.length
+            : (s.type === 'hash:net' ? 456 : 216) + 48 * members.length;
       out.push(
         [
           `Name: ${s.name}`,
@@ -1108,6 +1389,6 @@ export interface WalkResult {
   mark: number;
 }
 
-export function buildCalicoDataplane(topology: PolicyTopology): CalicoDataplane {
-  return new CalicoDataplane(topology);
+export function buildCalicoDataplane(topology: PolicyTopology, opts: CalicoDataplaneOptions = {}): CalicoDataplane {
+  return new CalicoDataplane(topology, opts);
 }

@@ -14,7 +14,9 @@ import {
   type NetNamespace,
   type Neighbour,
   type Route,
+  type RoutingRule,
 } from './types';
+import { withDefaultRules } from './rules';
 
 export const ETHER_BRD = 'ff:ff:ff:ff:ff:ff';
 export const UP_FLAGS = ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'];
@@ -269,6 +271,8 @@ export class NamespaceBuilder {
   readonly neighbours: Neighbour[] = [];
   readonly fdb: FdbEntry[] = [];
   readonly sysctls: Record<string, string> = {};
+  /** Policy rules a plugin adds; finish() merges them with the kernel's defaults. */
+  readonly rules: RoutingRule[] = [];
   private nextIndex = 1;
   private readonly linkLocal = new Set<string>();
   /** Interfaces whose connected (prefix) route a plugin deleted after adding the address (ptp does). */
@@ -340,6 +344,7 @@ export class NamespaceBuilder {
       neighbours: this.neighbours,
       fdb: this.fdb,
       sysctls: this.sysctls,
+      ...(this.rules.length ? { rules: withDefaultRules(this.rules) } : {}),
     };
   }
 
@@ -391,8 +396,14 @@ export class NamespaceBuilder {
   }
 }
 
+/**
+ * The order `ip route show table all` dumps tables in: the kernel walks its
+ * table hash (FIB_TABLE_HASHSZ 256 buckets, id & 255) from bucket 0, so a
+ * numbered table such as felix's table 1 comes before main (254) and local
+ * (255) — checked on this machine's kernel for both families.
+ */
 function tableRank(t: Route['table']): number {
-  return t === 'main' ? 0 : t === 'local' ? 2 : 1;
+  return t === 'main' ? 254 : t === 'local' ? 255 : t & 255;
 }
 
 function dstKey(r: Route): { v: bigint; len: number; last: bigint } {
@@ -406,7 +417,7 @@ function ifindexOrder(name: string | undefined, order: Map<string, number>): num
 }
 
 /**
- * Kernel dump order: IPv4 before IPv6, then per table (main, other, local); IPv4
+ * Kernel dump order: IPv4 before IPv6, then per table (numbered tables, main, local); IPv4
  * by address, longer prefix first for the same address, then metric; IPv6 by
  * its last address (a prefix after the routes inside it, as the fib6 dump
  * walks the tree), then device index; both checked on a real kernel.

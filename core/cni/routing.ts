@@ -1,10 +1,15 @@
-// Route lookup in one namespace, as the kernel's FIB does it for the
-// default policy rules: `0: lookup local`, `32766: lookup main`. Within a
-// table the longest prefix wins; among equal prefixes the lowest metric.
-// The packet walk (core/trace) uses this for every hop.
+// Route lookup in one namespace, as the kernel's FIB does it. Without
+// policy rules beyond the kernel's defaults (`0: lookup local`, `32766:
+// lookup main`) the lookup consults table local, then main; a namespace with
+// its own rules (Calico WireGuard's `99: not from all fwmark … lookup 1`)
+// has them walked in priority order (core/cni/rules.ts), a table without a
+// match or with a `throw` route passing the lookup on to the next rule.
+// Within a table the longest prefix wins; among equal prefixes the lowest
+// metric. The packet walk (core/trace) uses this for every hop.
 
 import { Cidr, PrefixTable, parseIP, type IP } from '../net';
-import { CniModelError, type NetInterface, type NetNamespace, type Route, type RouteTable } from './types';
+import { isDefaultRuleSet, ruleMatches, ruleSource, ruleText, rulesOf, type RuleKeys } from './rules';
+import { CniModelError, type NetInterface, type NetNamespace, type Route, type RouteTable, type RoutingRule } from './types';
 
 export type LookupVerdict = 'local' | 'forward' | 'blackhole' | 'unreachable' | 'prohibit' | 'no-route';
 
@@ -13,6 +18,12 @@ export interface RouteLookup {
   /** The route that decided (absent for `no-route`). */
   route?: Route;
   table?: RouteTable;
+  /**
+   * The policy rule whose table decided, as `ip rule` prints it (a space for
+   * the tab), e.g. `99: not from all fwmark 0x100000/0x100000 lookup 1`.
+   * Absent when the namespace has only the kernel's default rules.
+   */
+  rule?: string;
   /** Output device: `lo` for local addresses, as `ip route get` reports it. */
   dev?: string;
   gateway?: string;
@@ -26,34 +37,53 @@ export interface RouteLookup {
   explanation: string;
 }
 
+/** What the lookup may know about the packet besides its destination (the policy rules' selectors). */
+export type LookupOptions = RuleKeys;
+
 interface TableIndex {
   local: PrefixTable<Route[]>;
   main: PrefixTable<Route[]>;
+  /** Every other table, by id (`default` is 253). */
+  others: Map<number, PrefixTable<Route[]>>;
   byName: Map<string, NetInterface>;
+  /** Rules to walk per family; null when they are the kernel's defaults (the local-then-main fast path). */
+  rules4: RoutingRule[] | null;
+  rules6: RoutingRule[] | null;
 }
 
-const indexCache = new WeakMap<NetNamespace, { routes: Route[]; index: TableIndex }>();
+const indexCache = new WeakMap<NetNamespace, { routes: Route[]; rules: RoutingRule[] | undefined; index: TableIndex }>();
+
+function tableId(t: RouteTable | 'default'): 'local' | 'main' | number {
+  return t === 'default' ? 253 : t === 254 ? 'main' : t === 255 ? 'local' : t;
+}
 
 function buildIndex(ns: NetNamespace): TableIndex {
   const local = new PrefixTable<Route[]>();
   const main = new PrefixTable<Route[]>();
+  const others = new Map<number, PrefixTable<Route[]>>();
   for (const r of ns.routes) {
-    const table = r.table === 'local' ? local : r.table === 'main' ? main : null;
-    if (!table) continue; // other tables are only reached through policy rules, which are not modelled
     if (r.type === 'multicast') continue;
+    const id = tableId(r.table);
+    let table = id === 'local' ? local : id === 'main' ? main : others.get(id);
+    if (!table) others.set(id as number, (table = new PrefixTable<Route[]>()));
     const c = Cidr.parse(r.dst);
     const list = table.get(c);
     if (list) list.push(r);
     else table.insert(c, [r]);
   }
-  return { local, main, byName: new Map(ns.interfaces.map((i) => [i.name, i])) };
+  const policy = (family: 4 | 6): RoutingRule[] | null => {
+    if (!ns.rules) return null;
+    const list = rulesOf(ns, family);
+    return isDefaultRuleSet(list, family) ? null : list;
+  };
+  return { local, main, others, byName: new Map(ns.interfaces.map((i) => [i.name, i])), rules4: policy(4), rules6: policy(6) };
 }
 
 function indexFor(ns: NetNamespace): TableIndex {
   const cached = indexCache.get(ns);
-  if (cached && cached.routes === ns.routes) return cached.index;
+  if (cached && cached.routes === ns.routes && cached.rules === ns.rules) return cached.index;
   const index = buildIndex(ns);
-  indexCache.set(ns, { routes: ns.routes, index });
+  indexCache.set(ns, { routes: ns.routes, rules: ns.rules, index });
   return index;
 }
 
@@ -77,40 +107,22 @@ function sourceFor(ns: NetNamespace, idx: TableIndex, route: Route, family: 4 | 
   return undefined;
 }
 
-/**
- * Looks `dst` up in `ns` (a node's or a pod's namespace).
- * Throws CniModelError when `dst` is not an IP address.
- */
-export function routeLookup(ns: NetNamespace, dst: string): RouteLookup {
-  const ip: IP | null = parseIP(dst);
-  if (!ip) throw new CniModelError(`"${dst}" is not an IP address`, 'pass an IPv4 or IPv6 address such as 10.244.2.8');
-  const idx = indexFor(ns);
+function localResult(r: Route, dst: string, idx: TableIndex): RouteLookup {
+  return {
+    verdict: 'local',
+    route: r,
+    table: 'local',
+    dev: r.type === 'broadcast' ? r.dev : 'lo',
+    nexthop: dst,
+    src: r.prefsrc ?? dst,
+    mtu: idx.byName.get('lo')?.mtu,
+    onlink: false,
+    explanation: `${dst} is ${r.type === 'local' ? 'an address of this host' : r.type === 'anycast' ? `the IPv6 subnet-router anycast address of ${r.dev}'s prefix` : 'a broadcast address'} (table local: ${r.type} ${r.dst}); the packet is delivered to the local stack`,
+  };
+}
 
-  const localHit = idx.local.lookup(ip);
-  if (localHit) {
-    // An IPv6 address can be both local (on one device) and anycast (another device's prefix): local wins.
-    const r = (ip.family === 6 ? localHit.value.find((x) => x.type === 'local') : undefined) ?? best(localHit.value);
-    if (r.type === 'local' || r.type === 'broadcast' || r.type === 'anycast') {
-      return {
-        verdict: 'local',
-        route: r,
-        table: 'local',
-        dev: r.type === 'broadcast' ? r.dev : 'lo',
-        nexthop: dst,
-        src: r.prefsrc ?? dst,
-        mtu: idx.byName.get('lo')?.mtu,
-        onlink: false,
-        explanation: `${dst} is ${r.type === 'local' ? 'an address of this host' : r.type === 'anycast' ? `the IPv6 subnet-router anycast address of ${r.dev}'s prefix` : 'a broadcast address'} (table local: ${r.type} ${r.dst}); the packet is delivered to the local stack`,
-      };
-    }
-  }
-
-  const hit = idx.main.lookup(ip);
-  if (!hit) {
-    return { verdict: 'no-route', onlink: false, explanation: `no route to ${dst} in table main (no default route): the sender gets ENETUNREACH "Network is unreachable"` };
-  }
-  const r = best(hit.value);
-  const table: RouteTable = 'main';
+/** The result of a unicast / reject route found in `table` (main, or a numbered table reached by a rule). */
+function routeResult(ns: NetNamespace, idx: TableIndex, r: Route, table: RouteTable, dst: string, family: 4 | 6): RouteLookup {
   if (r.type === 'blackhole' || r.type === 'unreachable' || r.type === 'prohibit') {
     const effect =
       r.type === 'blackhole'
@@ -131,13 +143,92 @@ export function routeLookup(ns: NetNamespace, dst: string): RouteLookup {
     dev,
     gateway: r.gateway,
     nexthop,
-    src: sourceFor(ns, idx, r, ip.family),
+    src: sourceFor(ns, idx, r, family),
     mtu: r.mtu ?? iface?.mtu,
     onlink,
     explanation: r.gateway
       ? `${r.dst} via ${r.gateway} dev ${dev}${onlink ? ' onlink' : ''} is the longest match for ${dst} (${r.origin})`
       : `${r.dst} dev ${dev} is the longest match for ${dst}: the destination is directly reachable on ${dev} (${r.origin})`,
   };
+}
+
+/** The rule walk (fib_rules_lookup) for a namespace with rules beyond the kernel's defaults. */
+function policyLookup(ns: NetNamespace, idx: TableIndex, rules: RoutingRule[], ip: IP, dst: string, keys: RuleKeys): RouteLookup {
+  const src = ruleSource(keys, ip.family);
+  const passed: string[] = [];
+  for (const rule of rules) {
+    if (!ruleMatches(rule, ip, src, keys)) continue;
+    const id = tableId(rule.table);
+    const table = id === 'local' ? idx.local : id === 'main' ? idx.main : idx.others.get(id);
+    const hit = table?.lookup(ip);
+    const name = String(rule.table);
+    if (!hit) {
+      passed.push(`rule ${rule.priority} → table ${name}: no route`);
+      continue;
+    }
+    const text = ruleText(rule);
+    let result: RouteLookup;
+    if (id === 'local') {
+      const r = (ip.family === 6 ? hit.value.find((x) => x.type === 'local') : undefined) ?? best(hit.value);
+      if (r.type !== 'local' && r.type !== 'broadcast' && r.type !== 'anycast') {
+        if (r.type === 'throw') {
+          passed.push(`rule ${rule.priority} → table local: throw ${r.dst}`);
+          continue;
+        }
+        result = routeResult(ns, idx, r, 'local', dst, ip.family);
+      } else result = localResult(r, dst, idx);
+    } else {
+      const r = best(hit.value);
+      if (r.type === 'throw') {
+        passed.push(`rule ${rule.priority} → table ${name}: throw ${r.dst} (${r.origin})`);
+        continue;
+      }
+      result = routeResult(ns, idx, r, id === 'main' ? 'main' : (rule.table as RouteTable), dst, ip.family);
+    }
+    result.rule = text;
+    if (id !== 'local' || passed.length) {
+      result.explanation = `policy rule "${text}" → table ${name}${passed.length ? ` (after ${passed.join('; ')})` : ''}: ${result.explanation}`;
+    }
+    return result;
+  }
+  const tried = rules.map((r) => `${r.priority}: lookup ${String(r.table)}`).join(', ');
+  return {
+    verdict: 'no-route',
+    onlink: false,
+    explanation: `no policy rule's table has a route to ${dst} (rules ${tried}${passed.length ? `; ${passed.join('; ')}` : ''}): the sender gets ENETUNREACH "Network is unreachable"`,
+  };
+}
+
+/**
+ * Looks `dst` up in `ns` (a node's or a pod's namespace). `opts` carries what
+ * the policy rules may select on (mark, source, input / output device); a
+ * namespace with only the kernel's default rules ignores it.
+ * Throws CniModelError when `dst` is not an IP address.
+ */
+export function routeLookup(ns: NetNamespace, dst: string, opts?: LookupOptions): RouteLookup {
+  const ip: IP | null = parseIP(dst);
+  if (!ip) throw new CniModelError(`"${dst}" is not an IP address`, 'pass an IPv4 or IPv6 address such as 10.244.2.8');
+  const idx = indexFor(ns);
+  const rules = ip.family === 4 ? idx.rules4 : idx.rules6;
+  if (rules) return policyLookup(ns, idx, rules, ip, dst, opts ?? {});
+
+  const localHit = idx.local.lookup(ip);
+  if (localHit) {
+    // An IPv6 address can be both local (on one device) and anycast (another device's prefix): local wins.
+    const r = (ip.family === 6 ? localHit.value.find((x) => x.type === 'local') : undefined) ?? best(localHit.value);
+    if (r.type === 'local' || r.type === 'broadcast' || r.type === 'anycast') return localResult(r, dst, idx);
+  }
+
+  const hit = idx.main.lookup(ip);
+  if (!hit) {
+    return { verdict: 'no-route', onlink: false, explanation: `no route to ${dst} in table main (no default route): the sender gets ENETUNREACH "Network is unreachable"` };
+  }
+  const r = best(hit.value);
+  if (r.type === 'throw') {
+    // A throw in main with only the default rules: the next rule (32767, table default) is empty.
+    return { verdict: 'no-route', route: r, table: 'main', onlink: false, explanation: `throw ${r.dst} in table main (${r.origin}) and table default is empty: the sender gets ENETUNREACH "Network is unreachable"` };
+  }
+  return routeResult(ns, idx, r, 'main', dst, ip.family);
 }
 
 /**

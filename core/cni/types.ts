@@ -92,8 +92,11 @@ export interface NetInterface {
   description: string;
 }
 
-/** `anycast`: an IPv6 subnet-router anycast address (table local), added per prefix when the host forwards IPv6. */
-export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit';
+/**
+ * `anycast`: an IPv6 subnet-router anycast address (table local), added per prefix when the host forwards IPv6.
+ * `throw`: ends the lookup in this table without a result, so the next policy rule is tried (felix's table 1).
+ */
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
 export type RouteScope = 'global' | 'link' | 'host';
 export type RouteTable = 'main' | 'local' | number;
 
@@ -116,6 +119,36 @@ export interface Route {
   /** RTAX_MTU (`mtu N` after the flags). */
   mtu?: number;
   /** Who installed it and why (felix, BIRD, the kernel for an address, a CNI plugin…). */
+  origin: string;
+}
+
+/**
+ * One policy routing rule (RPDB entry), with the selectors `ip rule` prints.
+ * A packet matches when every selector present matches (inverted by `not`);
+ * the lookup then goes to `table`, and continues with the next rule when that
+ * table has no route for the destination or its route is a `throw`.
+ */
+export interface RoutingRule {
+  family: 4 | 6;
+  /** The preference (`ip rule` prints it before the colon); lower is tried first. */
+  priority: number;
+  /** FIB_RULE_INVERT: the rule applies to packets its selectors do NOT match. */
+  not?: boolean;
+  /** Source prefix (canonical CIDR); absent: `from all`. */
+  from?: string;
+  /** Destination prefix (canonical CIDR); absent: any destination (iproute2 prints nothing). */
+  to?: string;
+  /** Firewall mark to compare (`fwmark MARK[/MASK]`). */
+  fwmark?: number;
+  /** Mask for `fwmark`; absent: 0xffffffff (printed without `/MASK`). */
+  fwmask?: number;
+  /** Input interface (`iif`); locally generated packets come from `lo`. */
+  iif?: string;
+  /** Output interface (`oif`): matches only when the sender bound the socket to it. */
+  oif?: string;
+  /** The table to look in (`lookup`): `default` is table 253. */
+  table: RouteTable | 'default';
+  /** Who installed it and why (the kernel's defaults, felix, …). */
   origin: string;
 }
 
@@ -157,8 +190,15 @@ export interface NetNamespace {
   /** `node/<name>` or `pod/<namespace>/<name>`. */
   id: string;
   interfaces: NetInterface[];
-  /** Routes of all tables (main first, then local), in kernel dump order per table. */
+  /** Routes of all tables, in the kernel's dump order (per family: numbered tables, main, local). */
   routes: Route[];
+  /**
+   * The policy routing rules of both families, in priority order, as `ip rule`
+   * lists them (the kernel's defaults included). Absent: only the kernel's
+   * defaults (`0: from all lookup local`, `32766: from all lookup main`,
+   * `32767: from all lookup default`; IPv6 has no 32767 rule).
+   */
+  rules?: RoutingRule[];
   neighbours: Neighbour[];
   fdb: FdbEntry[];
   /** sysctl name → value, e.g. `net.ipv4.conf.cali1234567890a.proxy_arp` → `1`. */

@@ -1311,7 +1311,8 @@ export class CalicoDataplane {
         [
           `Name: ${s.name}`,
           `Type: ${s.type}`,
-          'Revision: 7',
+          // The kernel's newest revision of the type (bucketsize support): hash:ip 6, hash:net and hash:ip,port 7.
+          `Revision: ${s.type === 'hash:ip' ? 6 : 7}`,
           `Header: family ${family === 6 ? 'inet6' : 'inet'} hashsize 1024 maxelem 1048576 bucketsize 12 initval 0x${initval}`,
           `Size in memory: ${size}`,
           `References: ${refs.get(s.name) ?? 0}`,

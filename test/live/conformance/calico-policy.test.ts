@@ -58,6 +58,43 @@ liveDescribe('conformance: Calico-style policy rules and ipsets through the real
     });
   }
 
+  // felix's kube-proxy IPVS support (cali-forward-check, cali-set-endpoint-mark[-<char>], cali-sm-<iface>,
+  // cali-from-endpoint-mark, cali-forward-endpoint-mark, `-m mark ! --mark`, `-m set ! --match-set` on the hash:ip
+  // cali40this-host) and WireGuard's UDP 51820 rules only match marks, sets, ports and address types: the
+  // kernel takes them without the IPVS or WireGuard modules.
+  const ipvsCases: [string, string[]][] = [
+    ['resources/samples/three-tier.yaml', ['kubeProxy=ipvs']],
+    ['resources/samples/seed.yaml', ['cni=calico-vxlan', 'kubeProxy=ipvs', 'encryption=true']],
+  ];
+  for (const [file, set] of ipvsCases) {
+    it(`${file.replace(/^.*\//, '')} with ${set.join(', ')}: felix's IPVS-mode${set.includes('encryption=true') ? ' and WireGuard' : ''} chains load into the real iptables and save back as the model renders them`, () => {
+      const topo = loadRepoTopology(file, set);
+      const dp = buildCalicoDataplane(topo);
+      for (const node of topo.nodes.map((n) => n.name)) {
+        const nr = dp.forNode(node);
+        expect(nr.chains.has('cali-forward-check')).toBe(true);
+        const ns = Netns.create(`pol-ipvs-${node}`);
+        try {
+          ns.exec(['ipset', 'restore'], { input: dp.ipsetRestore(node) });
+          ns.exec(['iptables-restore', '-w'], { input: felixRestore(nr) });
+          const realSave = ns.exec(['iptables-save', '-t', 'filter']);
+          expect(saveLines(realSave)).toEqual(saveLines(dp.iptablesSave(node)));
+          expect(realSave).toMatch(/^-A cali-forward-check -m comment --comment "cali:jmhU0ODogX-Zfe5g" -m comment --comment "To kubernetes service" -m set ! --match-set cali40this-host dst -j cali-set-endpoint-mark$/m);
+          expect(realSave).toMatch(/^-A cali-OUTPUT -m comment --comment "cali:\S{16}" -m mark ! --mark 0x0\/0xff[fe]00000 -g cali-forward-endpoint-mark$/m);
+          if (set.includes('encryption=true')) expect(realSave).toMatch(/^-A cali-INPUT -p udp -m comment --comment "cali:\S{16}" -m comment --comment "Allow incoming IPv4 Wireguard packets" -m multiport --dports 51820 -m addrtype --dst-type LOCAL -j ACCEPT$/m);
+          const realSets = ns.exec(['ipset', 'list']);
+          expect(ipsetNormalised(realSets, { maskSize: true })).toEqual(ipsetNormalised(dp.ipsetList(node), { maskSize: true }));
+          // hash:ip's size (216 + 40 per entry) and the rule references, unmasked, for this-host.
+          const thisHost = (t: string) => ipsetNormalised(t).filter((b) => b.name === 'Name: cali40this-host');
+          expect(thisHost(realSets)).toEqual(thisHost(dp.ipsetList(node)));
+          expect(thisHost(realSets)[0].members.length).toBeGreaterThan(1);
+        } finally {
+          ns.destroy();
+        }
+      }
+    });
+  }
+
   it("a node with 30 workloads: felix's split dispatch chains (cali-from-wl-dispatch-<char>) and the VXLAN host rules load into the real iptables and save back as the model renders them", () => {
     const t = loadText(generateCluster({ nodes: 2, pods: 60, services: 5, cni: 'calico-vxlan' }));
     const dp = buildCalicoDataplane(t);

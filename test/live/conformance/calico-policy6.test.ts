@@ -49,6 +49,29 @@ liveDescribe('conformance: Calico-style IPv6 policy rules and inet6 ipsets throu
     });
   }
 
+  it("dual-stack with kube-proxy IPVS and WireGuard: felix's ip6tables IPVS chains (cali60this-host) and the UDP 51821 rules load into the real ip6tables and save back as the model renders them", () => {
+    const t = loadRepoTopology('resources/samples/dual-stack.yaml', ['kubeProxy=ipvs', 'encryption=true']);
+    const d = buildCalicoDataplane(t);
+    for (const node of t.nodes.map((n) => n.name)) {
+      const nr6 = d.forNode(node, 6);
+      expect(nr6.ipsets.has('cali60this-host')).toBe(true);
+      const ns = Netns.create(`pol6-ipvs-${node}`);
+      try {
+        ns.exec(['ipset', 'restore'], { input: d.ipsetRestore(node, 6) });
+        ns.exec(['ip6tables-restore', '-w'], { input: felixRestore(nr6) });
+        const realSave = ns.exec(['ip6tables-save', '-t', 'filter']);
+        expect(saveLines(realSave)).toEqual(saveLines(d.iptablesSave(node, undefined, 6)));
+        expect(realSave).toMatch(/^-A cali-INPUT -p udp -m comment --comment "cali:\S{16}" -m comment --comment "Allow incoming IPv6 Wireguard packets" -m multiport --dports 51821 -m addrtype --dst-type LOCAL -j ACCEPT$/m);
+        expect(realSave).toMatch(/^-A cali-set-endpoint-mark -m comment --comment "cali:\S{16}" -m comment --comment "Non-Cali endpoint mark" -j MARK --set-xmark 0x200000\/0xffe00000$/m);
+        const realSets = ns.exec(['ipset', 'list']);
+        // Compared with sizes: hash:ip family inet6 is 224 + 64 per entry.
+        expect(ipsetNormalised(realSets)).toEqual(ipsetNormalised(d.ipsetList(node, 6)));
+      } finally {
+        ns.destroy();
+      }
+    }
+  });
+
   it('the model renders IPv6 sets with members, the IPv6 ipBlock in ip6tables only (the comparison above is not vacuous)', () => {
     const sets = topo.nodes.flatMap((n) => [...dp.forNode(n.name, 6).ipsets.values()]);
     expect(sets.flatMap((s) => [...s.members]).filter((m) => m.includes(':')).length).toBeGreaterThan(0);

@@ -58,3 +58,21 @@ export const CILIUM_FQDN_NOTE =
   'toFQDNs works only for names the endpoint resolved through Cilium\'s DNS proxy: the policy needs an egress rule ' +
   'to kube-dns with rules.dns (matchPattern/matchName) so the proxy sees the answers and learns the IPs. Without it ' +
   'the FQDN selector holds no IPs and matches nothing.';
+
+export const CALICO_IPVS_NOTE =
+  'With kube-proxy in IPVS mode a ClusterIP is a local address (kube-ipvs0), so a pod\'s packet to a Service meets ' +
+  'felix in cali-INPUT, not cali-FORWARD, and felix (KubeIPVSSupportEnabled, on when kube-ipvs0 exists) does not police ' +
+  'it there: cali-forward-check sees a destination outside cali40this-host (or a NodePort on one of the host\'s ' +
+  'addresses), cali-set-endpoint-mark stamps the incoming interface\'s endpoint mark (cali-sm-<iface>, a value in ' +
+  '0xfff00000; 0x100000 for a non-Calico interface) and cali-INPUT returns. IPVS translates the packet at LOCAL_IN and ' +
+  'sends it through LOCAL_OUT: cali-OUTPUT sees the mark and goes to cali-forward-endpoint-mark, which runs the ' +
+  'client\'s egress chain (cali-from-endpoint-mark → cali-fw-<iface>) and a local backend\'s ingress chain ' +
+  '(cali-to-wl-dispatch → cali-tw-<iface>), clears the endpoint mark and accepts on the accept bit 0x10000.';
+
+export const CALICO_WIREGUARD_NOTE =
+  'With WireGuard on, felix takes the mark bit 0x100000 for it (the fwmark of wireguard.cali\'s own UDP packets, which ' +
+  'an `ip rule not fwmark 0x100000/0x100000` keeps out of the WireGuard routing table; the IPVS endpoint-mark field ' +
+  'shrinks to 0xffe00000), and accepts UDP 51820 (51821 for wg-v6.cali) to and from the host\'s own addresses in ' +
+  'cali-INPUT / cali-OUTPUT so that host endpoint policy cannot cut the tunnel. There is no drop rule: WireGuard ' +
+  'accepts only its configured peers. The raw table\'s cali-wireguard-incoming-mark exists only with host-traffic ' +
+  'encryption (WireguardHostEncryptionEnabled, off by default).';

@@ -30,12 +30,16 @@ export {
   calicoInterfaceName,
   policyChainName,
   saveRule,
+  felixSettings,
+  type CalicoDataplaneOptions,
+  type FelixSettings,
   type CalicoFamily,
   type NodeRules,
   type IpSet,
   type WalkResult,
   type Packet,
 } from './calico';
+export { felixMarks, endpointMarks, FELIX_MARK_MASK, type FelixMarks } from './felix-marks';
 export { buildCiliumDataplane, CiliumDataplane, findPod, portProtoString, type PolicyMapEntry, type LookupResult, type Identity } from './cilium';
 export { CiliumL7, parseCiliumPolicies, httpRuleMatches, type L7Request, type L7Verdict, type HttpRule } from './cilium-l7';
 export { lintPolicies, type LintTopology } from './lint';

@@ -61,6 +61,26 @@ export const CALICO_VXLAN_V6_OVERHEAD = 70;
 export const CALICO_VXLAN_VNI = 4096;
 export const CALICO_VXLAN_PORT = 4789;
 export const CALICO_FELIX_PROTO = '80';
+/**
+ * felix's WireGuard firewall mark: driver.go takes single bits from
+ * IptablesMarkMask (0xffff0000), lowest first — accept 0x10000, pass 0x20000,
+ * scratch0 0x40000, scratch1 0x80000, then WireGuard 0x100000 (the 3.2x
+ * allocation core/policy's felix chains follow; from v3.30 a drop bit
+ * 0x40000 is taken before the scratch bits, which moves WireGuard to 0x200000).
+ */
+export const CALICO_WIREGUARD_MARK = 0x100000;
+/** WireguardRoutingRulePriority (default 99). */
+export const CALICO_WIREGUARD_RULE_PRIORITY = 99;
+/**
+ * The routing table felix's WireGuard routes live in: the first index of
+ * RouteTableRanges (1-250), grabbed before anything else. felix also grabs a
+ * second index for IPv6 (RoutingTableIndexV6 = 2) but its IPv6 WireGuard
+ * manager uses RoutingTableIndex too, so IPv6 routes sit in the IPv6 FIB's table 1.
+ */
+export const CALICO_WIREGUARD_TABLE = 1;
+export const CALICO_WIREGUARD_PORT = 51820;
+export const CALICO_WIREGUARD_PORT_V6 = 51821;
+
 /** The CNI config version in Calico's manifests (calico.yaml cni_network_config). */
 export const CALICO_CNI_VERSION = '0.3.1';
 
@@ -239,6 +259,23 @@ export class CalicoModel implements CniModel {
     return firstFreeAddress(topology, block, 0);
   }
 
+  /** wireguard.cali's address (Node.Spec.Wireguard.InterfaceIPv4Address): the first free address of the node's first block, after the IPIP/VXLAN tunnel address. */
+  wireguardAddress(topology: Topology, node: NodeModel): string {
+    const blocks = calicoBlocks(topology, node);
+    return firstFreeAddress(topology, blocks[0], 0, [this.ipip || this.vxlan ? this.tunnelAddress(topology, node) : '']);
+  }
+
+  /** wg-v6.cali's address (InterfaceIPv6Address): the first free address of the node's first IPv6 block, after vxlan-v6.calico's. */
+  wireguardAddressV6(topology: Topology, node: NodeModel): string | undefined {
+    const block6 = calicoBlocksV6(topology, node)[0];
+    const taken = new Set<string>([...topology.pods.flatMap((p) => p.ips), ...(this.vxlan ? [this.tunnelAddressV6(topology, node) ?? ''] : [])]);
+    for (let i = 0; block6 && i < 65536 && BigInt(i) < block6.size; i++) {
+      const ip = formatIP(block6.nth(i));
+      if (!taken.has(ip)) return ip;
+    }
+    return undefined;
+  }
+
   vtepMac(node: NodeModel): string {
     return syntheticMac(`node/${node.name}/vxlan.calico`);
   }
@@ -326,23 +363,13 @@ export class CalicoModel implements CniModel {
         flags: ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP'],
         operstate: 'UNKNOWN',
         txqlen: 1000,
-        addresses: [addr4(firstFreeAddress(topology, blocks[0], 0, [this.ipip || this.vxlan ? this.tunnelAddress(topology, node) : '']), 32)],
+        addresses: [addr4(this.wireguardAddress(topology, node), 32)],
         ipv6LinkLocal: false,
         description: 'felix\'s WireGuard device (UDP 51820); felix routes pod traffic to it through routing table 1 and an fwmark rule',
       });
-      notes.push('WireGuard: felix programs the encrypted routes in table 1 with an `ip rule` on a firewall mark; those policy routes are not modelled, the main table is.');
       if (v6 && calicoIPv6(topology)) {
         // felix's IPv6 WireGuard device: its own interface, port 51821, peers at the nodes' IPv6 addresses.
-        const block6 = blocksV6[0];
-        const taken = new Set<string>([...topology.pods.flatMap((p) => p.ips), ...(this.vxlan ? [this.tunnelAddressV6(topology, node) ?? ''] : [])]);
-        let wg6: string | undefined;
-        for (let i = 0; block6 && i < 65536 && BigInt(i) < block6.size; i++) {
-          const ip = formatIP(block6.nth(i));
-          if (!taken.has(ip)) {
-            wg6 = ip;
-            break;
-          }
-        }
+        const wg6 = this.wireguardAddressV6(topology, node);
         b.addInterface({
           name: 'wg-v6.cali',
           kind: 'wireguard',
@@ -441,10 +468,80 @@ export class CalicoModel implements CniModel {
       const peer6 = v6 ? nodeV6(topology, peer) : undefined;
       if (v6 && peer6) this.remoteV6(topology, b, node, peer, v6, peer6.ip);
     }
+    if (topology.settings.cni.encryption) this.wireguardRouting(topology, b, node, blocks, v6 && calicoIPv6(topology) ? blocksV6 : undefined, notes);
     if (v6) notes.push(`IPv6: pods reach everything through ${CALICO_V6_GATEWAY}, the link-local address of their cali* host veth (MAC ${CALICO_HOST_VETH_MAC}); the host answers the pod's neighbour solicitation itself (net.ipv6.conf.cali*.proxy_ndp=1 is also set). ${this.ipip ? 'Calico has no IPv6 IP-in-IP: the IPv6 pool of an IPIP cluster is routed natively by BIRD (encapsulation None).' : this.vxlan ? `IPv6 blocks go through vxlan-v6.calico (VNI ${CALICO_VXLAN_VNI}, UDP ${CALICO_VXLAN_PORT}, MTU ${nodeMtu - CALICO_VXLAN_V6_OVERHEAD}) with an outer IPv6 header between the nodes' IPv6 addresses; felix gives pods the smallest MTU over its enabled encapsulations, so every pod (both families) gets MTU ${mtu}.` : 'IPv6 blocks are announced by BIRD like the IPv4 ones.'}`);
 
     const ns = b.finish();
     return { ...ns, kind: 'node', node: node.name, nodeIP, plugin: 'calico', mode: this.mode, maps: [], notes };
+  }
+
+  /**
+   * felix's WireGuard policy routing (felix/wireguard/wireguard.go): the rule
+   * `99: not from all fwmark 0x100000/0x100000 lookup 1` and routing table 1
+   * (per family). Table 1 routes every CIDR a peer owns — its IPAM blocks and
+   * its tunnel addresses (IPIP / VXLAN / WireGuard, REMOTE_TUNNEL routes from
+   * the route resolver) — to the WireGuard device (routetable target type
+   * unicast: scope link, DeviceRouteProtocol 3 = boot), and `throw`s the local
+   * blocks (and local workload IPs outside them) back to the next rule, so
+   * local delivery and WireGuard's own marked UDP packets use table main.
+   */
+  private wireguardRouting(topology: Topology, b: NamespaceBuilder, node: NodeModel, blocks: Cidr[], blocksV6: Cidr[] | undefined, notes: string[]): void {
+    const mark = `0x${CALICO_WIREGUARD_MARK.toString(16)}`;
+    const rule = (family: 4 | 6) =>
+      b.rules.push({
+        family,
+        priority: CALICO_WIREGUARD_RULE_PRIORITY,
+        not: true,
+        fwmark: CALICO_WIREGUARD_MARK,
+        fwmask: CALICO_WIREGUARD_MARK,
+        table: CALICO_WIREGUARD_TABLE,
+        origin: `felix (wireguard.go addRouteRule): every ${family === 6 ? 'IPv6 ' : ''}packet without the WireGuard mark ${mark} looks in table ${CALICO_WIREGUARD_TABLE} before main; ${family === 6 ? 'wg-v6.cali' : 'wireguard.cali'}'s own encrypted UDP packets carry the mark (the device's fwmark) and skip it`,
+      });
+    const T = CALICO_WIREGUARD_TABLE;
+    rule(4);
+    const localPods = cniPodsOn(topology, node.name);
+    for (const block of blocks) b.addRoute({ type: 'throw', dst: block.text, table: T, scope: 'global', origin: `felix: local block ${block.text} is thrown back to the next rule (table main), so local pods are not sent into WireGuard` });
+    for (const pod of localPods) {
+      const ip = parseIP(podIPv4(pod))!;
+      if (!blocks.some((c) => c.contains(ip))) b.addRoute({ type: 'throw', dst: podIPv4(pod), table: T, scope: 'global', origin: `felix: local pod ${pod.namespace}/${pod.name}'s address is outside the node's blocks (borrowed), thrown back to table main` });
+    }
+    for (const peer of otherNodes(topology, node.name)) {
+      const peerIP = nodeIPv4(peer);
+      for (const block of calicoBlocks(topology, peer)) {
+        b.addRoute({ dst: block.text, dev: 'wireguard.cali', table: T, scope: 'link', origin: `felix: block ${block.text} of ${peer.name} goes through WireGuard (peer endpoint ${peerIP}:${CALICO_WIREGUARD_PORT})` });
+      }
+      const tunnels = new Map<string, string>();
+      if (this.vxlan || this.ipip) tunnels.set(this.tunnelAddress(topology, peer), this.vxlan ? 'VXLAN tunnel address' : 'IPIP tunnel address');
+      const wgAddr = this.wireguardAddress(topology, peer);
+      tunnels.set(wgAddr, tunnels.has(wgAddr) ? `${tunnels.get(wgAddr)} and WireGuard address` : 'WireGuard interface address');
+      for (const [addr, what] of tunnels) b.addRoute({ dst: addr, dev: 'wireguard.cali', table: T, scope: 'link', origin: `felix: ${peer.name}'s ${what} ${addr} (a REMOTE_TUNNEL route) goes through WireGuard` });
+    }
+    if (blocksV6) {
+      rule(6);
+      for (const block of blocksV6) b.addRoute({ type: 'throw', dst: block.text, dev: 'lo', table: T, metric: 1024, origin: `felix: local IPv6 block ${block.text} is thrown back to table main` });
+      for (const pod of localPods) {
+        const ip6 = podIPv6(pod);
+        if (ip6 && !blocksV6.some((c) => c.contains(parseIP(ip6)!))) b.addRoute({ type: 'throw', dst: ip6, dev: 'lo', table: T, metric: 1024, origin: `felix: local pod ${pod.namespace}/${pod.name}'s IPv6 address is outside the node's blocks, thrown back to table main` });
+      }
+      for (const peer of otherNodes(topology, node.name)) {
+        const peer6 = nodeV6(topology, peer);
+        if (!peer6) continue;
+        for (const block of calicoBlocksV6(topology, peer)) {
+          b.addRoute({ dst: block.text, dev: 'wg-v6.cali', table: T, metric: 1024, origin: `felix: IPv6 block ${block.text} of ${peer.name} goes through WireGuard (peer endpoint [${peer6.ip}]:${CALICO_WIREGUARD_PORT_V6})` });
+        }
+        const tunnels = new Set<string>();
+        if (this.vxlan) {
+          const t6 = this.tunnelAddressV6(topology, peer);
+          if (t6) tunnels.add(t6);
+        }
+        const wg6 = this.wireguardAddressV6(topology, peer);
+        if (wg6) tunnels.add(wg6);
+        for (const addr of tunnels) b.addRoute({ dst: addr, dev: 'wg-v6.cali', table: T, metric: 1024, origin: `felix: ${peer.name}'s IPv6 tunnel address ${addr} (a REMOTE_TUNNEL route) goes through WireGuard` });
+      }
+    }
+    notes.push(
+      `WireGuard: felix adds the policy rule "${CALICO_WIREGUARD_RULE_PRIORITY}: not from all fwmark ${mark}/${mark} lookup ${T}"${blocksV6 ? ' (IPv4 and IPv6)' : ''} and routing table ${T}: the other nodes' blocks and tunnel addresses go to ${blocksV6 ? 'wireguard.cali / wg-v6.cali' : 'wireguard.cali'}, the local blocks are thrown back to table main, which keeps felix's normal ${this.vxlan ? 'VXLAN' : this.ipip ? 'IPIP' : 'BGP'} routes for everything else (and for WireGuard's own UDP packets, which carry the mark). \`ip route show table ${T}\` and \`ip rule\` show them. The mark ${mark} is felix 3.2x's allocation (the one core/policy's chains use); Calico v3.30+ allocates a drop bit first, so a v3.30+ node prints 0x200000.`,
+    );
   }
 
   /** Routes (and VTEP entries) towards one peer's IPv6 blocks. */

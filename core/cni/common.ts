@@ -260,6 +260,8 @@ function canonicalDst(dst: string): { dst: string; family: 4 | 6 } {
   return { dst: c.text, family: c.family };
 }
 
+const REJECT_OR_THROW = new Set<Route['type']>(['blackhole', 'unreachable', 'prohibit', 'throw']);
+
 /**
  * Collects one namespace's interfaces and routes. `finish()` adds the
  * routes the kernel derives from addresses and sorts every table the way
@@ -316,8 +318,9 @@ export class NamespaceBuilder {
       dev: spec.dev,
       table: spec.table ?? 'main',
       protocol: spec.protocol ?? 'boot',
-      // IPv6 routes are always RT_SCOPE_UNIVERSE (ip -6 route never prints a scope).
-      scope: spec.scope ?? ((spec.family ?? family) === 6 || spec.gateway || spec.type === 'blackhole' ? 'global' : 'link'),
+      // IPv6 routes are always RT_SCOPE_UNIVERSE (ip -6 route never prints a scope); so are
+      // gateway routes and the ones without a device (blackhole, unreachable, prohibit, throw).
+      scope: spec.scope ?? ((spec.family ?? family) === 6 || spec.gateway || (spec.type !== undefined && REJECT_OR_THROW.has(spec.type)) ? 'global' : 'link'),
       prefsrc: spec.prefsrc,
       metric: spec.metric,
       flags: spec.flags ?? [],

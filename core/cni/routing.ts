@@ -163,7 +163,8 @@ function policyLookup(ns: NetNamespace, idx: TableIndex, rules: RoutingRule[], i
     const hit = table?.lookup(ip);
     const name = String(rule.table);
     if (!hit) {
-      passed.push(`rule ${rule.priority} → table ${name}: no route`);
+      // A miss in table local is every non-local destination's first step: not worth saying.
+      if (id !== 'local') passed.push(`rule ${rule.priority} → table ${name}: no route`);
       continue;
     }
     const text = ruleText(rule);

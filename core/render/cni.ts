@@ -12,7 +12,10 @@ import {
   renderIpRoute,
   renderIpRouteGet,
   renderIpRouteJson,
+  renderIpRule,
+  renderIpRuleJson,
   type RouteShowOptions,
+  type RuleShowOptions,
 } from './iproute';
 import { RenderError, registerRenderer, type RenderOptions } from './registry';
 
@@ -53,6 +56,22 @@ function routeOpts(opts: RenderOptions): RouteShowOptions {
   return { table, family, details: opts.details === true || opts.d === true };
 }
 
+function ruleOpts(opts: RenderOptions): RuleShowOptions {
+  const f = str(opts, 'family') ?? (opts['4'] ? '4' : opts['6'] ? '6' : undefined);
+  if (f === undefined || f === '4' || f === 'inet') return { family: 4 };
+  if (f === '6' || f === 'inet6') return { family: 6 };
+  throw new RenderError(`--family ${f} is not an address family for ip rule`, 'use 4 or 6 (ip rule lists one family at a time)');
+}
+
+/** `--mark 0x100000` or `--mark 1048576`. */
+function markOpt(opts: RenderOptions): number | undefined {
+  const m = str(opts, 'mark');
+  if (m === undefined) return undefined;
+  const v = /^0x[0-9a-f]{1,8}$/i.test(m) ? parseInt(m.slice(2), 16) : /^\d{1,10}$/.test(m) ? Number(m) : NaN;
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RenderError(`--mark ${m} is not a firewall mark`, 'give a 32-bit number, e.g. --mark 0x100000');
+  return v;
+}
+
 function linkOpts(opts: RenderOptions): { dev?: string; family?: 4 | 6 } {
   const f = str(opts, 'family') ?? (opts['4'] ? '4' : opts['6'] ? '6' : undefined);
   return { dev: str(opts, 'dev'), family: f === '4' ? 4 : f === '6' ? 6 : undefined };
@@ -72,10 +91,18 @@ export function registerCniRenderers(): void {
     (t, o) => {
       const dst = str(o, 'dst');
       if (!dst) throw new RenderError('ip-route-get needs --dst ADDRESS', 'e.g. --dst 10.244.2.8');
-      return renderIpRouteGet(selectNamespace(t, o), dst).text;
+      return renderIpRouteGet(selectNamespace(t, o), dst, { mark: markOpt(o) }).text;
     },
-    { summary: '`ip route get ADDRESS`: the route the kernel would pick', options: `${WHERE} --dst ADDRESS` },
+    { summary: '`ip route get ADDRESS [mark MARK]`: the route the kernel would pick (policy rules included)', options: `${WHERE} --dst ADDRESS [--mark MARK]` },
   );
+  registerRenderer('ip-rule', (t, o) => renderIpRule(selectNamespace(t, o), ruleOpts(o)), {
+    summary: '`ip rule show`: the policy routing rules (kernel defaults, felix\'s WireGuard rule)',
+    options: `${WHERE} [--family 4|6]`,
+  });
+  registerRenderer('ip-rule-json', (t, o) => renderIpRuleJson(selectNamespace(t, o), ruleOpts(o)), {
+    summary: '`ip -j rule show` (keys in iproute2 order)',
+    options: `${WHERE} [--family 4|6]`,
+  });
   registerRenderer('ip-addr', (t, o) => renderIpAddr(selectNamespace(t, o), linkOpts(o)), {
     summary: '`ip addr show` (MACs are synthetic; compare ignores them)',
     options: `${WHERE} [--dev IFNAME] [--family 4|6]`,

@@ -10,7 +10,8 @@
 
 import { Cidr } from '../net';
 import { routeLookup } from '../cni/routing';
-import type { FdbEntry, IfAddress, NetInterface, NetNamespace, Route } from '../cni/types';
+import { hasPrefix, ruleLine, rulesOf } from '../cni/rules';
+import type { FdbEntry, IfAddress, NetInterface, NetNamespace, Route, RoutingRule } from '../cni/types';
 
 export interface RouteShowOptions {
   /** `main` (default, like `ip route show`), `local`, `all`, or a table id. */
@@ -132,17 +133,29 @@ export function renderIpRouteJson(ns: NetNamespace, opts: RouteShowOptions = {})
   return `${JSON.stringify(out)}\n`;
 }
 
+export interface RouteGetOptions {
+  /** `mark MARK`: the firewall mark the lookup carries (policy rules with fwmark selectors see it). */
+  mark?: number;
+}
+
 /**
- * `ip route get ADDRESS`: the route the kernel picks, or the error iproute2
+ * `ip route get ADDRESS [mark MARK]`: the route the kernel picks, or the error iproute2
  * prints (returned with `error: true`).
  */
-export function renderIpRouteGet(ns: NetNamespace, dst: string): { text: string; error: boolean } {
-  const r = routeLookup(ns, dst);
+export function renderIpRouteGet(ns: NetNamespace, dst: string, opts: RouteGetOptions = {}): { text: string; error: boolean } {
+  const r = routeLookup(ns, dst, opts.mark ? { mark: opts.mark } : undefined);
   if (dst.includes(':') && (r.verdict === 'local' || r.verdict === 'forward')) return { text: routeGet6(r, dst), error: false };
+  // The reply names the table unless it is main. Without policy rules the kernel keeps table local
+  // merged into main's trie, so a local address comes back as main; once a namespace has rules of
+  // its own (fib_has_custom_rules, e.g. Calico WireGuard's) it prints `table local` (both checked on
+  // this machine's kernel).
+  const table = r.table !== undefined && r.table !== 'main' && (r.table !== 'local' || r.rule !== undefined) ? `table ${r.table} ` : '';
+  // iproute2 prints a mark below 16 in decimal (`mark 7`), larger ones in hex (`mark 0x100000`).
+  const mark = opts.mark ? `mark ${opts.mark >= 16 ? `0x${(opts.mark >>> 0).toString(16)}` : opts.mark} ` : '';
   switch (r.verdict) {
     case 'local': {
       const brd = r.route!.type === 'broadcast';
-      return { text: `${brd ? 'broadcast' : 'local'} ${dst} dev ${r.dev} src ${r.src} uid 0 \n    cache <${brd ? 'local,brd' : 'local'}> \n`, error: false };
+      return { text: `${brd ? 'broadcast' : 'local'} ${dst} dev ${r.dev} ${table}src ${r.src} ${mark}uid 0 \n    cache <${brd ? 'local,brd' : 'local'}> \n`, error: false };
     }
     case 'forward': {
       let s = `${dst} `;
@@ -152,9 +165,9 @@ export function renderIpRouteGet(ns: NetNamespace, dst: string): { text: string;
       const gwHost = r.gateway ? `${r.gateway}/${r.gateway.includes(':') ? 128 : 32}` : undefined;
       const ownGateway = gwHost !== undefined && ns.routes.some((x) => x.table === 'local' && x.type === 'local' && x.dst === gwHost);
       if (r.gateway && !ownGateway) s += `via ${r.gateway} `;
-      s += `dev ${r.dev} `;
+      s += `dev ${r.dev} ${table}`;
       if (r.src) s += `src ${r.src} `;
-      s += 'uid 0 \n    cache ';
+      s += `${mark}uid 0 \n    cache `;
       if (r.route?.mtu !== undefined) s += `mtu ${r.route.mtu} `;
       return { text: `${s}\n`, error: false };
     }
@@ -182,11 +195,62 @@ function routeGet6(r: ReturnType<typeof routeLookup>, dst: string): string {
   let s = `${dst} from :: `;
   if (r.gateway) s += `via ${r.gateway} `;
   s += `dev ${r.dev} `;
+  // IPv6 replies name every table but main (`table 1` for felix's WireGuard routes); no mark is echoed.
+  if (r.table !== undefined && r.table !== 'main') s += `table ${r.table} `;
   if (rt.protocol !== 'boot') s += `proto ${rt.protocol} `;
   if (r.src) s += `src ${r.src} `;
   s += `metric ${rt.metric ?? 1024} `;
   if (rt.mtu !== undefined) s += `mtu ${rt.mtu} `;
   return `${s}pref medium\n`;
+}
+
+// ---------------------------------------------------------------- policy rules
+
+export interface RuleShowOptions {
+  /** `ip rule show` lists IPv4 rules unless asked for `-6`. */
+  family?: 4 | 6;
+}
+
+/**
+ * `ip [-6] rule show`: `PRIO:\tSELECTOR lookup TABLE`, tokens separated by
+ * single spaces and no trailing space (iproute2 6.1 print_rule, checked on
+ * this machine's kernel). A namespace without rules of its own lists the
+ * kernel's defaults.
+ */
+export function renderIpRule(ns: NetNamespace, opts: RuleShowOptions = {}): string {
+  return rulesOf(ns, opts.family ?? 4)
+    .map((r) => `${ruleLine(r)}\n`)
+    .join('');
+}
+
+function prefixJson(o: Record<string, unknown>, key: 'src' | 'dst', cidr: string | undefined): void {
+  if (!hasPrefix(cidr)) {
+    if (key === 'src') o.src = 'all';
+    return;
+  }
+  const c = Cidr.parse(cidr!);
+  o[key] = c.text.slice(0, c.text.indexOf('/'));
+  if (c.prefix !== c.bits) o[`${key}len`] = c.prefix;
+}
+
+/** `ip [-6] -j rule show`: keys in iproute2's order (priority, not, src, srclen, dst, dstlen, fwmark, fwmask, iif, oif, table). */
+export function renderIpRuleJson(ns: NetNamespace, opts: RuleShowOptions = {}): string {
+  const out = rulesOf(ns, opts.family ?? 4).map((r: RoutingRule) => {
+    const o: Record<string, unknown> = { priority: r.priority };
+    if (r.not) o.not = null;
+    prefixJson(o, 'src', r.from);
+    prefixJson(o, 'dst', r.to);
+    if (r.fwmark !== undefined) {
+      o.fwmark = `0x${(r.fwmark >>> 0).toString(16)}`;
+      const mask = (r.fwmask ?? 0xffffffff) >>> 0;
+      if (mask !== 0xffffffff) o.fwmask = `0x${mask.toString(16)}`;
+    }
+    if (r.iif) o.iif = r.iif;
+    if (r.oif) o.oif = r.oif;
+    o.table = String(r.table);
+    return o;
+  });
+  return `${JSON.stringify(out)}\n`;
 }
 
 // ---------------------------------------------------------------- links and addresses

@@ -152,28 +152,44 @@ function routeResult(ns: NetNamespace, idx: TableIndex, r: Route, table: RouteTa
   };
 }
 
+const ruleTexts = new WeakMap<RoutingRule, string>();
+function textOf(rule: RoutingRule): string {
+  let t = ruleTexts.get(rule);
+  if (t === undefined) ruleTexts.set(rule, (t = ruleText(rule)));
+  return t;
+}
+
+/** A rule whose table did not decide: no route there (route undefined), or a throw. */
+interface Passed {
+  rule: RoutingRule;
+  route?: Route;
+}
+
+function passedText(passed: Passed[]): string {
+  return passed.map((p) => `rule ${p.rule.priority} → table ${String(p.rule.table)}: ${p.route ? `throw ${p.route.dst} (${p.route.origin})` : 'no route'}`).join('; ');
+}
+
 /** The rule walk (fib_rules_lookup) for a namespace with rules beyond the kernel's defaults. */
 function policyLookup(ns: NetNamespace, idx: TableIndex, rules: RoutingRule[], ip: IP, dst: string, keys: RuleKeys): RouteLookup {
   const src = ruleSource(keys, ip.family);
-  const passed: string[] = [];
+  // Built into text only once the walk ends (the walk is on the packet walk's hot path).
+  const passed: Passed[] = [];
   for (const rule of rules) {
     if (!ruleMatches(rule, ip, src, keys)) continue;
     const id = tableId(rule.table);
     const table = id === 'local' ? idx.local : id === 'main' ? idx.main : idx.others.get(id);
     const hit = table?.lookup(ip);
-    const name = String(rule.table);
     if (!hit) {
       // A miss in table local is every non-local destination's first step: not worth saying.
-      if (id !== 'local') passed.push(`rule ${rule.priority} → table ${name}: no route`);
+      if (id !== 'local') passed.push({ rule });
       continue;
     }
-    const text = ruleText(rule);
     let result: RouteLookup;
     if (id === 'local') {
       const r = (ip.family === 6 ? hit.value.find((x) => x.type === 'local') : undefined) ?? best(hit.value);
       if (r.type !== 'local' && r.type !== 'broadcast' && r.type !== 'anycast') {
         if (r.type === 'throw') {
-          passed.push(`rule ${rule.priority} → table local: throw ${r.dst}`);
+          passed.push({ rule, route: r });
           continue;
         }
         result = routeResult(ns, idx, r, 'local', dst, ip.family);
@@ -181,14 +197,15 @@ function policyLookup(ns: NetNamespace, idx: TableIndex, rules: RoutingRule[], i
     } else {
       const r = best(hit.value);
       if (r.type === 'throw') {
-        passed.push(`rule ${rule.priority} → table ${name}: throw ${r.dst} (${r.origin})`);
+        passed.push({ rule, route: r });
         continue;
       }
       result = routeResult(ns, idx, r, id === 'main' ? 'main' : (rule.table as RouteTable), dst, ip.family);
     }
+    const text = textOf(rule);
     result.rule = text;
     if (id !== 'local' || passed.length) {
-      result.explanation = `policy rule "${text}" → table ${name}${passed.length ? ` (after ${passed.join('; ')})` : ''}: ${result.explanation}`;
+      result.explanation = `policy rule "${text}" → table ${String(rule.table)}${passed.length ? ` (after ${passedText(passed)})` : ''}: ${result.explanation}`;
     }
     return result;
   }
@@ -196,7 +213,7 @@ function policyLookup(ns: NetNamespace, idx: TableIndex, rules: RoutingRule[], i
   return {
     verdict: 'no-route',
     onlink: false,
-    explanation: `no policy rule's table has a route to ${dst} (rules ${tried}${passed.length ? `; ${passed.join('; ')}` : ''}): the sender gets ENETUNREACH "Network is unreachable"`,
+    explanation: `no policy rule's table has a route to ${dst} (rules ${tried}${passed.length ? `; ${passedText(passed)}` : ''}): the sender gets ENETUNREACH "Network is unreachable"`,
   };
 }
 

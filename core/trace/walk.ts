@@ -716,21 +716,26 @@ class Walker {
   }
 
   /** A NEW packet through felix's FORWARD chains (core/policy's Calico data plane), in the walk's family. */
-  felixForward(p: Pkt, node: string, inIface: string, outIface: string, srcPod: PodModel | undefined, dstPod: PodModel | undefined) {
-    return this.ctx.calico.walk(
-      node,
-      'FORWARD',
-      {
-        src: p.h.ip.src,
-        dst: p.h.ip.dst,
-        proto: p.proto,
-        icmpType: p.icmp?.type,
-        dport: this.dport(p) ?? 0,
-        in: srcPod ? calicoInterfaceName(srcPod.namespace, srcPod.name) : inIface,
-        out: dstPod ? calicoInterfaceName(dstPod.namespace, dstPod.name) : outIface,
-      },
-      this.family,
-    );
+  felixForward(p: Pkt, node: string, inIface: string, outIface: string, srcPod: PodModel | undefined, dstPod: PodModel | undefined): ReturnType<TraceContext['calico']['walk']> {
+    const pkt = {
+      src: p.h.ip.src,
+      dst: p.h.ip.dst,
+      proto: p.proto,
+      icmpType: p.icmp?.type,
+      dport: this.dport(p) ?? 0,
+      in: srcPod ? calicoInterfaceName(srcPod.namespace, srcPod.name) : inIface,
+      out: dstPod ? calicoInterfaceName(dstPod.namespace, dstPod.name) : outIface,
+    };
+    // The chains depend only on these fields and the context's (fixed) policies: memoised like hook().
+    const key = `f|${node}|${this.family}|${pkt.src}|${pkt.dst}|${pkt.proto}|${pkt.icmpType ?? ''}|${pkt.dport}|${pkt.in}|${pkt.out}`;
+    const memo = this.ctx.hookMemo;
+    let r = memo.get(key) as ReturnType<TraceContext['calico']['walk']> | undefined;
+    if (!r) {
+      r = this.ctx.calico.walk(node, 'FORWARD', pkt, this.family);
+      if (memo.size > 200000) memo.clear();
+      memo.set(key, r);
+    }
+    return r;
   }
 
   /**

@@ -5,9 +5,10 @@
 import { canonicalIP, parseIP } from '../net';
 import type { Topology } from '../model/types';
 import { ConntrackTable, renderConntrackList, renderIptablesSave, renderIpvsadm, type Ruleset } from '../dataplane';
-import { ciliumServiceMap, kubeProxyIptables, kubeProxyIpvs, nodeIptablesRuleset, renderCiliumServiceList, serviceLookup } from '../kubeproxy';
+import { ciliumServiceMap, kubeProxyIptables, kubeProxyIpvs, renderCiliumServiceList, serviceLookup } from '../kubeproxy';
 import { podResolvConf, resolveName, type DnsPolicy } from '../dns';
 import { RenderError, registerRenderer, type RenderOptions } from './registry';
+import { modelRuleset } from '../compare/model-rules';
 
 const str = (o: RenderOptions, k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
 
@@ -45,7 +46,10 @@ function nodeRuleset(t: Topology, node: string, family: 4 | 6): Ruleset {
   if (mode === 'ebpf') {
     throw new RenderError('kube-proxy mode is ebpf (Cilium kube-proxy replacement): Services are not in iptables', 'use the cilium-service-list renderer, or --set kubeProxy.mode=iptables');
   }
-  return mode === 'ipvs' ? kubeProxyIpvs(t, node, family).ruleset : nodeIptablesRuleset(t, node, family).ruleset;
+  // kube-proxy's rules, plus felix's on a Calico node (inserted at the top of the
+  // built-in chains, its "Policy explicitly accepted" ACCEPT/MARK appended) — the
+  // same merge compare and the test-bed use.
+  return modelRuleset(t, node, family);
 }
 
 function findPod(t: Topology, ref: string | undefined) {
@@ -113,7 +117,7 @@ export function registerServiceRenderers(): void {
       return renderIptablesSave(nodeRuleset(t, nodeOf(t, o), family), { date: dateOf(o), counters: o.counters === true || o.c === true, program: str(o, 'program'), variant: variantOf(o) });
     },
     {
-      summary: 'iptables-save of a node: kube-proxy (iptables or IPVS mode) and kubelet chains (iptables 1.8.9, nf_tables table order)',
+      summary: 'iptables-save of a node: kube-proxy (iptables or IPVS mode) and kubelet chains, with felix\'s filter chains on Calico (iptables 1.8.9, nf_tables table order)',
       options: '--node NODE [--family 4|6] [--date ISO] [--counters] [--program iptables-nft-save] [--variant nft|legacy]',
     },
   );

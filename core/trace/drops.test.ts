@@ -54,6 +54,25 @@ describe('NetworkPolicy drops (three-tier sample, the seed\'s policies verbatim)
     expect(r.dropped?.text).toMatch(/^NetworkPolicy egress denied: egress from production\/frontend/);
   });
 
+  it("kube-proxy IPVS mode: felix polices a ClusterIP connection after IPVS, by the client's endpoint mark (cali-INPUT only stamps it)", () => {
+    const i = loadText(THREE, ['kubeProxy=ipvs']);
+    const ife = i.pods.find((p) => p.name === fe.name)!;
+    const svc = i.services.find((s) => s.namespace === 'production' && s.name === 'backend')!;
+    const r = trace(i, `production/${ife.name}`, `tcp://${svc.clusterIPs[0]}:8080`);
+    expect(r.ok, r.dropped?.text).toBe(true);
+    const pol = r.events.filter((e) => e.kind === 'policy' && e.phase === 'request');
+    const eg = pol.find((e) => e.action.startsWith('egress'))!;
+    const ing = pol.find((e) => e.action.startsWith('ingress'))!;
+    const chains = (e: typeof eg) => (e.rules ?? []).map((l) => l.split(' ')[1]);
+    expect(chains(eg).slice(0, 6)).toEqual(['cali-INPUT', 'cali-INPUT', 'cali-forward-check', 'cali-set-endpoint-mark', expect.stringMatching(/^cali-sm-cali/), 'cali-INPUT']);
+    expect(chains(eg)).toContain('cali-from-endpoint-mark');
+    expect(eg.rules!.some((l) => l.includes('Policy production/knp.default.frontend-policy egress'))).toBe(true);
+    expect(eg.detail).toContain('cali-OUTPUT → cali-forward-endpoint-mark');
+    expect(ing.rules!.some((l) => l.startsWith('-A cali-pi-') && l.includes('Policy production/knp.default.backend-policy ingress'))).toBe(true);
+    expect(ing.rule).toContain('"Policy explicitly accepted packet."');
+    expect(r.notes.some((n) => n.includes('cali-forward-check'))).toBe(true);
+  });
+
   it('Cilium enforces the same verdicts in its policy map and reports them as hubble drops', () => {
     const c = loadText(THREE, ['cni=cilium-native']);
     const cfe = c.pods.find((p) => p.name === fe.name)!;

@@ -26,7 +26,7 @@ import {
   type Tuple,
 } from '../dataplane';
 import type { CiliumFrontend } from '../kubeproxy';
-import { calicoInterfaceName, type Verdict as PolicyVerdict } from '../policy';
+import { CALICO_IPVS_NOTE, calicoInterfaceName, type Verdict as PolicyVerdict } from '../policy';
 import { SEED_NOTES, type DnsAnswer, type QueryStep } from '../dns';
 import { TraceContext, type NodeNetfilter, type Place } from './context';
 import { hookKey, runHookCompiled } from './netfilter';
@@ -739,20 +739,42 @@ class Walker {
   }
 
   /**
-   * Calico with kube-proxy in IPVS mode: the packet to a ClusterIP is local
-   * (kube-ipvs0), so felix sees it in cali-INPUT (cali-wl-to-host →
-   * cali-from-wl-dispatch: the pod's egress policy) before IPVS translates it
-   * at LOCAL_IN; IPVS then sends it through LOCAL_OUT, where cali-OUTPUT
-   * accepts it by the accept mark. felix's kube-ipvs support (its IPVS-specific
-   * endpoint-mark chains) is not rendered: the verdicts come from core/policy.
+   * Calico with kube-proxy in IPVS mode (felix's kube-ipvs support): the packet
+   * to a ClusterIP is local (kube-ipvs0), so felix meets it in cali-INPUT, where
+   * cali-forward-check → cali-set-endpoint-mark only stamps the incoming
+   * interface's endpoint mark; IPVS translates it at LOCAL_IN and sends it
+   * through LOCAL_OUT, where cali-OUTPUT → cali-forward-endpoint-mark runs the
+   * client's egress chain (by the mark) and a local backend's ingress chain.
+   * The rule lines come from core/policy's walk of those chains; the verdicts
+   * from core/policy's NetworkPolicy semantics (the two agree).
    */
-  calicoIpvs(p: Pkt, node: string, inIface: string, outIface: string, fromPod: PodModel | undefined, localDst: PodModel | undefined): boolean {
+  calicoIpvs(p: Pkt, node: string, inIface: string, outIface: string, fromPod: PodModel | undefined, localDst: PodModel | undefined, origDst: string, origDport: number | undefined): boolean {
     const srcPod = fromPod ?? this.hostPeerPod(node, inIface);
     const dstPod = localDst ?? this.hostPeerPod(node, outIface);
     if (!this.ctx.hasPolicies || (!srcPod && !dstPod)) return true;
-    const cmd = `${this.ipt}-save -t filter | grep -E 'cali-(INPUT|OUTPUT|wl-to-host|fw|tw|pi|po)'`;
-    if (srcPod && !this.enforce(p, 'Egress', node, inIface, { mechanism: `Calico felix, kube-proxy IPVS mode (${this.ipt}: the egress side ran in cali-INPUT → cali-wl-to-host → cali-from-wl-dispatch → cali-fw-<iface> before IPVS took the packet at LOCAL_IN)`, cost: this.lat.hookUs, command: cmd })) return false;
-    if (dstPod && !this.enforce(p, 'Ingress', node, outIface, { mechanism: `Calico felix, kube-proxy IPVS mode (${this.ipt}: the ingress side for a local endpoint is checked on the way out through LOCAL_OUT)`, cost: this.lat.hookUs, command: cmd })) return false;
+    const w = this.ctx.calico.walkIpvsService(
+      node,
+      { src: p.h.ip.src, dst: origDst, proto: p.proto, icmpType: p.icmp?.type, dport: origDport ?? 0, in: srcPod ? calicoInterfaceName(srcPod.namespace, srcPod.name) : inIface },
+      { dst: p.h.ip.dst, dport: this.dport(p) ?? 0, out: dstPod ? calicoInterfaceName(dstPod.namespace, dstPod.name) : outIface },
+      this.family,
+    );
+    const lines = [...w.input.trace, ...(w.output?.trace ?? [])];
+    const cost = this.lat.hookUs + lines.length * this.lat.ruleUs * 3;
+    const cmd = `${this.ipt}-save -t filter | grep -E 'cali-(INPUT|OUTPUT|forward-check|set-endpoint-mark|sm-|forward-endpoint-mark|from-endpoint-mark|fw|tw|pi|po)'`;
+    if (srcPod) {
+      const eg = lines.filter((l) => /^-A cali-(INPUT|OUTPUT|forward-check|set-endpoint-mark|sm-|forward-endpoint-mark|from-endpoint-mark|fw-|po-|pro-)/.test(l));
+      const how = `Calico felix, kube-proxy IPVS mode (${this.ipt}: cali-INPUT → cali-forward-check → cali-set-endpoint-mark stamped the pod's endpoint mark; after IPVS, cali-OUTPUT → cali-forward-endpoint-mark → cali-from-endpoint-mark → cali-fw-<iface>)`;
+      if (!this.enforce(p, 'Egress', node, inIface, { rules: eg, rule: eg[eg.length - 1], mechanism: how, cost, command: cmd })) return false;
+    }
+    if (dstPod) {
+      const ing = lines.filter((l) => /^-A cali-(to-wl|tw-|pi-|pri-)/.test(l) || l.includes('Policy explicitly accepted'));
+      const how = `Calico felix, kube-proxy IPVS mode (${this.ipt}: the local backend's ingress chain runs from cali-forward-endpoint-mark → cali-to-wl-dispatch → cali-tw-<iface> as IPVS sends the packet through LOCAL_OUT)`;
+      if (!this.enforce(p, 'Ingress', node, outIface, { rules: ing, rule: ing[ing.length - 1], mechanism: how, cost, command: cmd })) return false;
+    }
+    if (w.verdict === 'DROP' && this.policyFor(p)?.verdict.allowed !== false) {
+      this.notes.add(`The Calico ${this.ipt} IPVS-mode model dropped a packet core/policy allows (${lines[lines.length - 1] ?? ''}); the walk follows core/policy's verdict.`);
+    }
+    this.notes.add(CALICO_IPVS_NOTE);
     return true;
   }
 
@@ -1145,7 +1167,7 @@ class Walker {
     if (rt?.mtu && !this.mtuGate(p, node, rt.mtu, rt.dev ?? outIface)) return { ok: false, pkt: p };
     // FORWARD: policy enforcement (Calico, Weave) and kube-proxy's filter rules.
     if (viaIpvs && this.plugin === 'calico' && ct?.created) {
-      if (!this.calicoIpvs(p, node, inIface, outForRules, fromPod, localDstPod)) return { ok: false, pkt: p };
+      if (!this.calicoIpvs(p, node, inIface, outForRules, fromPod, localDstPod, origDst, origDport)) return { ok: false, pkt: p };
     } else if (isNew && this.plugin === 'calico' && ct?.created) {
       if (!this.calicoForward(p, node, inIface, outForRules)) return { ok: false, pkt: p };
     } else if (isNew && this.plugin === 'weave' && ct?.created) {

@@ -273,3 +273,21 @@ spec:
     expect(ipt.events.find((e) => e.phase === 'reply' && e.kind === 'reverse-nat')?.action).toBe('reverse NAT (un-DNAT): 10.244.2.8:8080 → 10.96.5.20:80');
   });
 });
+
+describe('Calico WireGuard policy routing in the walk', () => {
+  it("the pod packet takes felix's rule 99 into table 1 (wireguard.cali); the encrypted packet's fwmark sends it past table 1 to main (eth0)", () => {
+    const r = trace(loadText(SEED, ['encryption=true']), 'default/pod-a', 'tcp://10.244.2.8:8080');
+    expect(r.ok, r.dropped?.text).toBe(true);
+    const syn = r.events.filter((e) => e.phase === 'request');
+    const route = syn.find((e) => e.kind === 'route' && e.at.netns === 'node/node-1')!;
+    expect(route.rule).toBe('10.244.2.0/26 dev wireguard.cali table 1 scope link');
+    expect(route.detail).toContain('policy rule "99: not from all fwmark 0x100000/0x100000 lookup 1" → table 1');
+    const encap = syn.find((e) => e.kind === 'encap')!;
+    expect(encap.detail).toContain('fwmark 0x100000');
+    expect(encap.detail).toContain('rule "32766: from all lookup main" → 10.0.0.0/16 dev eth0');
+    // node-2 throws its own block back to main: the local pod route
+    const arrive = syn.find((e) => e.kind === 'route' && e.at.netns === 'node/node-2')!;
+    expect(arrive.detail).toContain('policy rule "32766: from all lookup main"');
+    expect(arrive.rule).toMatch(/^10\.244\.2\.8 dev cali\w+ scope link$/);
+  });
+});

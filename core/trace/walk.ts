@@ -8,7 +8,7 @@
 import { Cidr, ipFamily } from '../net';
 import { canonicalIP, parseIP } from './ipcache';
 import type { PodModel, Protocol, ServiceModel } from '../model/types';
-import { antreaCtZone, interfaceByName, masqueradeSource, mtuCheck, syntheticMac, ciliumIdentityFor, type EncapsulationKind, type NetNamespace, type RouteLookup } from '../cni';
+import { antreaCtZone, routeLookup, CALICO_WIREGUARD_MARK, CALICO_WIREGUARD_RULE_PRIORITY, CALICO_WIREGUARD_TABLE, interfaceByName, masqueradeSource, mtuCheck, syntheticMac, ciliumIdentityFor, type EncapsulationKind, type NetNamespace, type RouteLookup } from '../cni';
 import {
   CONNTRACK_FULL_MESSAGE,
   enumerateOutcomes,
@@ -1405,6 +1405,11 @@ class Walker {
     if (this.plugin === 'cilium') how = ` bpf_lxc looked the destination up in the tunnel map (cilium bpf tunnel list): ${this.ctx.nodeDp(dstNode).nodeIP}.`;
     if (this.plugin === 'antrea') how = ` OVS table L3Forwarding sets ${enc.underlay === 6 ? 'tun_ipv6_dst' : 'tun_dst'}=${enc.outer!.ip.dst} and outputs to antrea-tun0.`;
     const o = enc.outer!;
+    if (this.plugin === 'calico' && kind === 'wireguard') {
+      // The encrypted packet carries the device's fwmark: felix's rule skips table 1 for it, so main routes it.
+      const under = routeLookup(this.ctx.nodeDp(node), o.ip.dst, { mark: CALICO_WIREGUARD_MARK });
+      how = ` The encrypted UDP packet carries ${dev}'s fwmark 0x${CALICO_WIREGUARD_MARK.toString(16)}, so felix's rule ${CALICO_WIREGUARD_RULE_PRIORITY} (not fwmark … lookup ${CALICO_WIREGUARD_TABLE}) does not send it back into the tunnel: ${under.rule ? `rule "${under.rule}" → ` : ''}${routeText(under)}.`;
+    }
     p.h = {
       ...p.h,
       outer: {

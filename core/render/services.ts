@@ -5,7 +5,7 @@
 import { canonicalIP, parseIP } from '../net';
 import type { Topology } from '../model/types';
 import { ConntrackTable, renderConntrackList, renderIptablesSave, renderIpvsadm, type Ruleset } from '../dataplane';
-import { ciliumServiceMap, kubeProxyIptables, kubeProxyIpvs, renderCiliumServiceList, serviceLookup } from '../kubeproxy';
+import { ciliumServiceMap, kubeProxyIptables, kubeProxyIpvs, nodeIptablesRuleset, renderCiliumServiceList, serviceLookup } from '../kubeproxy';
 import { podResolvConf, resolveName, type DnsPolicy } from '../dns';
 import { RenderError, registerRenderer, type RenderOptions } from './registry';
 import { modelRuleset } from '../compare/model-rules';
@@ -41,11 +41,13 @@ function variantOf(o: RenderOptions): 'nft' | 'legacy' | undefined {
   throw new RenderError(`--variant ${v} is not an iptables variant`, 'use nft (iptables-nft, nf_tables backend) or legacy');
 }
 
-function nodeRuleset(t: Topology, node: string, family: 4 | 6): Ruleset {
+function nodeRuleset(t: Topology, node: string, family: 4 | 6, o: RenderOptions): Ruleset {
   const mode = t.settings.kubeProxy?.mode ?? 'iptables';
   if (mode === 'ebpf') {
     throw new RenderError('kube-proxy mode is ebpf (Cilium kube-proxy replacement): Services are not in iptables', 'use the cilium-service-list renderer, or --set kubeProxy.mode=iptables');
   }
+  // --kube-proxy-only: what kube-proxy's own restore leaves (no CNI rules).
+  if (o['kube-proxy-only'] === true) return mode === 'ipvs' ? kubeProxyIpvs(t, node, family).ruleset : nodeIptablesRuleset(t, node, family).ruleset;
   // kube-proxy's rules, plus felix's on a Calico node (inserted at the top of the
   // built-in chains, its "Policy explicitly accepted" ACCEPT/MARK appended) — the
   // same merge compare and the test-bed use.
@@ -114,16 +116,16 @@ export function registerServiceRenderers(): void {
     'iptables-save',
     (t, o) => {
       const family = familyOf(o);
-      return renderIptablesSave(nodeRuleset(t, nodeOf(t, o), family), { date: dateOf(o), counters: o.counters === true || o.c === true, program: str(o, 'program'), variant: variantOf(o) });
+      return renderIptablesSave(nodeRuleset(t, nodeOf(t, o), family, o), { date: dateOf(o), counters: o.counters === true || o.c === true, program: str(o, 'program'), variant: variantOf(o) });
     },
     {
       summary: 'iptables-save of a node: kube-proxy (iptables or IPVS mode) and kubelet chains, with felix\'s filter chains on Calico (iptables 1.8.9, nf_tables table order)',
-      options: '--node NODE [--family 4|6] [--date ISO] [--counters] [--program iptables-nft-save] [--variant nft|legacy]',
+      options: '--node NODE [--family 4|6] [--date ISO] [--counters] [--program iptables-nft-save] [--variant nft|legacy] [--kube-proxy-only]',
     },
   );
-  registerRenderer('ip6tables-save', (t, o) => renderIptablesSave(nodeRuleset(t, nodeOf(t, o), 6), { date: dateOf(o), counters: o.counters === true, program: str(o, 'program'), variant: variantOf(o) }), {
+  registerRenderer('ip6tables-save', (t, o) => renderIptablesSave(nodeRuleset(t, nodeOf(t, o), 6, o), { date: dateOf(o), counters: o.counters === true, program: str(o, 'program'), variant: variantOf(o) }), {
     summary: 'ip6tables-save of a node (the IPv6 rule set of a dual-stack cluster)',
-    options: '--node NODE [--date ISO] [--counters] [--program ip6tables-nft-save] [--variant nft|legacy]',
+    options: '--node NODE [--date ISO] [--counters] [--program ip6tables-nft-save] [--variant nft|legacy] [--kube-proxy-only]',
   });
   registerRenderer(
     'iptables-restore',

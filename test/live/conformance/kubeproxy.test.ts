@@ -115,7 +115,7 @@ liveDescribe(
           const base = c.family === 4 ? 'iptables' : 'ip6tables';
           // iptables-nft-save names itself as invoked (basename of argv[0]); legacy always says iptables-save.
           const program = variant === 'nft' ? iptablesTool(c.family, variant, '-save') : `${base}-save`;
-          const model = render(`${base}-save`, t, { node: c.node, family: String(c.family), variant, program });
+          const model = render(`${base}-save`, t, { node: c.node, family: String(c.family), variant, program, 'kube-proxy-only': true });
           const ns = Netns.create(`kp-${variant}-${c.node}-${c.family}`);
           try {
             prepareKubeNode(ns, c.family, variant);
@@ -146,7 +146,7 @@ liveDescribe(
         const once = ns.exec(['iptables-nft-save']);
         ns.exec(['iptables-nft-restore', '-w', '--noflush', '--counters'], { input: restore });
         expect(normalise(ns.exec(['iptables-nft-save']))).toBe(normalise(once));
-        expect(normalise(once)).toBe(normalise(render('iptables-save', t, { node: 'node-1' })));
+        expect(normalise(once)).toBe(normalise(render('iptables-save', t, { node: 'node-1', 'kube-proxy-only': true })));
       } finally {
         ns.destroy();
       }
@@ -161,7 +161,7 @@ liveDescribe(
         const t = loadRepoTopology(c.file, ['kubeProxy.mode=ipvs']);
         const ipvs = kubeProxyIpvs(t, c.node, c.family);
         const base = c.family === 4 ? 'iptables' : 'ip6tables';
-        const model = render(`${base}-save`, t, { node: c.node, family: String(c.family), variant: 'nft', program: iptablesTool(c.family, 'nft', '-save') });
+        const model = render(`${base}-save`, t, { node: c.node, family: String(c.family), variant: 'nft', program: iptablesTool(c.family, 'nft', '-save'), 'kube-proxy-only': true });
         const ns = Netns.create(`kp-ipvs-${c.node}-${c.family}`);
         try {
           const sets = renderIpsetSave(ipvs.ipsets);

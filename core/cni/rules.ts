@@ -126,25 +126,14 @@ export interface RuleKeys {
   oif?: string;
 }
 
-const cidrCache = new Map<string, Cidr>();
-function cidrOf(text: string): Cidr {
-  let c = cidrCache.get(text);
-  if (!c) {
-    c = Cidr.parse(text);
-    if (cidrCache.size > 10000) cidrCache.clear();
-    cidrCache.set(text, c);
-  }
-  return c;
-}
-
 /** fib_rule_match + fib4/fib6_rule_match for one packet (`src` from ruleSource). */
 export function ruleMatches(r: RoutingRule, dst: IP, src: IP, keys: RuleKeys): boolean {
   let ok = true;
   if (r.iif && r.iif !== (keys.iif ?? 'lo')) ok = false;
   else if (r.oif && r.oif !== keys.oif) ok = false;
   else if (r.fwmark !== undefined && ((((keys.mark ?? 0) ^ r.fwmark) & (r.fwmask ?? 0xffffffff)) >>> 0) !== 0) ok = false;
-  else if (r.from) ok = cidrOf(r.from).contains(src);
-  if (ok && r.to) ok = cidrOf(r.to).contains(dst);
+  else if (r.from) ok = Cidr.cached(r.from).contains(src);
+  if (ok && r.to) ok = Cidr.cached(r.to).contains(dst);
   return r.not ? !ok : ok;
 }
 

@@ -229,20 +229,9 @@ export interface HookResult {
 
 // ---------------------------------------------------------------------------
 
-const cidrCache = new Map<string, Cidr>();
-function cidr(text: string): Cidr {
-  let c = cidrCache.get(text);
-  if (!c) {
-    c = Cidr.parse(text);
-    if (cidrCache.size > 100000) cidrCache.clear();
-    cidrCache.set(text, c);
-  }
-  return c;
-}
-
 function inCidr(ip: string, text: string): boolean {
   const a = parseIP(ip);
-  return !!a && cidr(text).contains(a);
+  return !!a && Cidr.cached(text).contains(a);
 }
 
 /** iptables interface names: a trailing `+` matches any suffix. */

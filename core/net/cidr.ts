@@ -9,6 +9,8 @@ function v6Mask(prefix: number): bigint {
   return prefix === 0 ? 0n : (V6_ALL << BigInt(128 - prefix)) & V6_ALL;
 }
 
+const parsedCache = new Map<string, Cidr>();
+
 export class CidrError extends Error {}
 
 /**
@@ -34,6 +36,20 @@ export class Cidr {
   static parse(s: string): Cidr {
     const c = Cidr.tryParse(s);
     if (!c) throw new CidrError(`"${s}" is not a CIDR (expected ADDRESS/PREFIX such as 10.244.0.0/16 or fd00::/64)`);
+    return c;
+  }
+
+  /**
+   * Cidr.parse, memoised on the text: for hot paths that meet the same few
+   * prefixes again and again (rule matches, policy routing). Throws like parse.
+   */
+  static cached(s: string): Cidr {
+    let c = parsedCache.get(s);
+    if (!c) {
+      c = Cidr.parse(s);
+      if (parsedCache.size > 100000) parsedCache.clear();
+      parsedCache.set(s, c);
+    }
     return c;
   }
 

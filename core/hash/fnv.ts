@@ -9,3 +9,13 @@ export function fnv1a32(text: string): number {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
+
+/**
+ * FNV-1 (multiply, then xor) over the UTF-8 bytes of `text`: Go's hash/fnv
+ * New32, which felix uses for endpoint marks.
+ */
+export function fnv1_32(text: string): number {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(text)) h = (Math.imul(h, 0x01000193) ^ b) >>> 0;
+  return h;
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { base32, base64RawUrl, concatBytes, fnv1a32, hex, sha1, sha1Hex, sha224, sha256, sha256Hex } from '.';
+import { base32, base64RawUrl, concatBytes, fnv1_32, fnv1a32, hex, sha1, sha1Hex, sha224, sha256, sha256Hex } from '.';
 
 // FIPS 180-4 known answers (NIST CSRC "Examples with Intermediate Values" and
 // the long-message vector), also `printf … | sha1sum / sha224sum / sha256sum`.
@@ -124,6 +124,14 @@ describe('encodings', () => {
   it("kube-proxy's chain name for default/kubernetes:https (base32(sha256(…))[:16])", () => {
     // servicePortChainName: "KUBE-SVC-" + portProtoHash(servicePortName + protocol)
     expect(`KUBE-SVC-${base32(sha256('default/kubernetes:httpstcp')).slice(0, 16)}`).toBe('KUBE-SVC-NPX46M4PTMTKRN6Y');
+  });
+});
+
+describe('fnv1_32 (Go hash/fnv New32)', () => {
+  it('the FNV-1 reference values, over UTF-8 bytes (multiply before xor, unlike FNV-1a)', () => {
+    expect([fnv1_32(''), fnv1_32('a'), fnv1_32('foobar')]).toEqual([0x811c9dc5, 0x050c5d7e, 0x31f0b262]);
+    expect(fnv1_32('é')).not.toBe(fnv1_32('\u00e9'.normalize('NFD')));
+    expect(fnv1_32('a')).not.toBe(fnv1a32('a'));
   });
 });
 

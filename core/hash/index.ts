@@ -3,4 +3,4 @@
 // Cilium and Antrea interfaces, felix rule ids, ipset names).
 export { sha1, sha1Hex, sha224, sha256, sha256Hex } from './sha';
 export { base32, base64RawUrl, concatBytes, hex } from './encode';
-export { fnv1a32 } from './fnv';
+export { fnv1_32, fnv1a32 } from './fnv';

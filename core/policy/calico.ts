@@ -72,6 +72,7 @@ import { selectorMatches } from '../model/labels';
 import type { ClusterSettings, LabelSelector, NetworkPolicyModel, NetworkPolicyPeer, NodeModel, PodModel, Protocol } from '../model/types';
 import { base64RawUrl, concatBytes, hex, sha1, sha224, sha256 } from '../hash';
 import { nodeReservedAddresses } from '../ipam';
+import { CALICO_WIREGUARD_PORT, CALICO_WIREGUARD_PORT_V6 } from '../cni';
 import { endpointMarks, felixMarks, type FelixMarks } from './felix-marks';
 import {
   buildContext,
@@ -476,8 +477,8 @@ export function felixSettings(topology: PolicyTopology): FelixSettings {
     kubeIPVS: calico && s?.kubeProxy?.mode === 'ipvs',
     wireguardV4: wg,
     wireguardV6: wg && dual,
-    wireguardPort: 51820,
-    wireguardPortV6: 51821,
+    wireguardPort: CALICO_WIREGUARD_PORT,
+    wireguardPortV6: CALICO_WIREGUARD_PORT_V6,
     nodePortRanges: [[30000, 32767]],
     marks: felixMarks(wg),
   };

@@ -28,7 +28,9 @@ import { IpsetStore, parseIptablesSave, runHook, type Hook, type Packet as NfPac
 import { compileRuleset, runHookCompiled } from '../trace/netfilter';
 import { loadText } from '../trace/testing';
 import { buildCalicoDataplane, calicoInterfaceName, felixRenderForHash, felixSettings, ipvsChains, ruleHashes, saveRule, type CalicoDataplane, type Rule } from './calico';
-import { endpointMarks, felixMarks, fnv1_32, mapNumberToMark } from './felix-marks';
+import { CALICO_WIREGUARD_MARK } from '../cni';
+import { fnv1_32 } from '../hash';
+import { endpointMarks, felixMarks, mapNumberToMark } from './felix-marks';
 
 const sample = (f: string): string => readFileSync(new URL(`../../resources/samples/${f}`, import.meta.url), 'utf8');
 const SEED = sample('seed.yaml');
@@ -51,9 +53,7 @@ describe("felix's mark bits", () => {
     expect(felixMarks(false, 0xf0000)).toMatchObject({ endpoint: 0, nonCaliEndpoint: 0 });
   });
 
-  it('hashes with FNV-1 (Go hash/fnv New32) and spreads positions over the endpoint bits', () => {
-    // FNV-1 32-bit reference values (FNV-1a would give 0x811c9dc5, 0xe40c292c, 0xbf9cf968).
-    expect([fnv1_32(''), fnv1_32('a'), fnv1_32('foobar')]).toEqual([0x811c9dc5, 0x050c5d7e, 0x31f0b262]);
+  it('spreads FNV-1 positions (core/hash fnv1_32) over the endpoint bits', () => {
     expect(mapNumberToMark(0xfff00000, 1)).toBe(0x100000);
     expect(mapNumberToMark(0xfff00000, 0xd8e)).toBe(0xd8e00000);
     expect(mapNumberToMark(0x0f0f0000, 0x1f)).toBe(0x010f0000);
@@ -381,6 +381,8 @@ describe('WireGuard (settings.cni.encryption)', () => {
     const t = loadText(SEED, ['cni=calico-vxlan', 'kubeProxy=ipvs', 'encryption=true']);
     const dp = buildCalicoDataplane(t);
     expect(dp.felix.marks.wireguard).toBe(0x100000);
+    // the same bit the routing model's rule 99 tests (not fwmark 0x100000/0x100000 lookup 1)
+    expect(dp.felix.marks.wireguard).toBe(CALICO_WIREGUARD_MARK);
     const save = dp.iptablesSave('node-1');
     expect(chainRules(save, 'cali-INPUT').map(noHash)).toContain('-A cali-INPUT -m mark ! --mark 0x0/0xffe00000 -j RETURN');
     expect(save).toMatch(/"Non-Cali endpoint mark" -j MARK --set-xmark 0x200000\/0xffe00000$/m);

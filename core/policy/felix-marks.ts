@@ -14,6 +14,8 @@
 //   taken, spread over the endpoint bits (MarkBitsManager.MapNumberToMark).
 //   Checked against a real IPVS-mode node: cali27d5a8fe8ae → 0xd8e00000.
 
+import { fnv1_32 } from '../hash';
+
 /** felix's default IptablesMarkMask. */
 export const FELIX_MARK_MASK = 0xffff0000;
 
@@ -79,16 +81,6 @@ export function mapNumberToMark(mask: number, n: number): number {
     }
   }
   return n > 0 ? 0 : mark;
-}
-
-/** Go's hash/fnv New32 (FNV-1: multiply, then xor) over the UTF-8 bytes. */
-export function fnv1_32(s: string): number {
-  let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(s)) {
-    h = Math.imul(h, 0x01000193) >>> 0;
-    h = (h ^ b) >>> 0;
-  }
-  return h;
 }
 
 /**

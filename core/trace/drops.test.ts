@@ -73,6 +73,15 @@ describe('NetworkPolicy drops (three-tier sample, the seed\'s policies verbatim)
     expect(r.notes.some((n) => n.includes('cali-forward-check'))).toBe(true);
   });
 
+  it('kube-proxy IPVS mode: a pod reaching itself through its Service passes (NetworkPolicy allows traffic to self) and the walk notes that felix\'s chains would drop it', () => {
+    const i = loadText(THREE, ['kubeProxy=ipvs']);
+    const ife = i.pods.find((p) => p.name === fe.name)!;
+    const svc = i.services.find((s) => s.namespace === 'production' && s.name === 'frontend')!;
+    const r = trace(i, `production/${ife.name}`, `tcp://${svc.clusterIPs[0]}:80`, { endpoint: `${ife.ips[0]}:80` });
+    expect(r.ok, r.dropped?.text).toBe(true);
+    expect(r.notes.some((n) => n.startsWith('The Calico iptables IPVS-mode model dropped a packet core/policy allows') && n.includes('Drop if no policies passed packet'))).toBe(true);
+  });
+
   it('Cilium enforces the same verdicts in its policy map and reports them as hubble drops', () => {
     const c = loadText(THREE, ['cni=cilium-native']);
     const cfe = c.pods.find((p) => p.name === fe.name)!;

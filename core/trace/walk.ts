@@ -746,7 +746,9 @@ class Walker {
    * through LOCAL_OUT, where cali-OUTPUT → cali-forward-endpoint-mark runs the
    * client's egress chain (by the mark) and a local backend's ingress chain.
    * The rule lines come from core/policy's walk of those chains; the verdicts
-   * from core/policy's NetworkPolicy semantics (the two agree).
+   * from core/policy's NetworkPolicy semantics. Where the two disagree (a pod
+   * reaching itself through its Service: the chains drop it, NetworkPolicy
+   * allows traffic to self) the walk follows the semantics and says so in a note.
    */
   calicoIpvs(p: Pkt, node: string, inIface: string, outIface: string, fromPod: PodModel | undefined, localDst: PodModel | undefined, origDst: string, origDport: number | undefined): boolean {
     const srcPod = fromPod ?? this.hostPeerPod(node, inIface);

@@ -783,18 +783,7 @@ export class CalicoDataplane {
           const sel = src ? 'all()' : cr.selector ?? 'all()';
           return this.namedPortSet(n, cr.protocol ?? 'tcp', sel, pods, family, pl);
         });
-        // SplitPortList: up to 15 multiport slots per split (a range takes two).
-        const portSplits: [number, number][][] = [];
-        let slots = 15;
-        for (const pr of cr.ports) {
-          const need = pr[0] === pr[1] ? 1 : 2;
-          if (portSplits.length === 0 || slots < need) {
-            portSplits.push([]);
-            slots = 15;
-          }
-          portSplits[portSplits.length - 1].push(pr);
-          slots -= need;
-        }
+        const portSplits = splitPortRanges(cr.ports);
         let portsInBlock = false;
         if (portSplits.length + namedSets.length > 1) {
           portsInBlock = true;

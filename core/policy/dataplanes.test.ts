@@ -191,6 +191,23 @@ const threeTier = () =>
   });
 
 describe('Calico-style iptables and ipsets', () => {
+  it("splits a rule's ports as felix's SplitPortList does: at most 15 multiport slots per rule, a range taking two", () => {
+    const t = threeTier();
+    const singles = Array.from({ length: 14 }, (_, i) => 5000 + i);
+    t.networkPolicies[0].ingress![0].ports = [...singles.map((port) => ({ protocol: 'TCP' as const, port })), { protocol: 'TCP', port: 6000, endPort: 6010 }];
+    const c = buildCalicoDataplane(t);
+    const dports = c
+      .iptablesSave('node-2')
+      .split('\n')
+      .filter((l) => l.startsWith('-A cali-pi-') && l.includes(' --dports '))
+      .map((l) => / --dports (\S+)/.exec(l)?.[1]);
+    // 14 single ports fill 14 slots; the range needs 2 more, so it starts the second split
+    // (felix then marks each split with the scratch bit and matches the peer set once).
+    expect(dports).toEqual([singles.join(','), '6000:6010']);
+    expect(c.verdict({ from: 'production/backend', to: 'production/database', port: 6005 }).allowed).toBe(true);
+    expect(c.verdict({ from: 'production/backend', to: 'production/database', port: 5014 }).allowed).toBe(false);
+  });
+
   it('renders a node with only its local endpoints, and walks packets to verdicts', () => {
     const c = buildCalicoDataplane(threeTier());
     const n2 = c.iptablesSave('node-2');

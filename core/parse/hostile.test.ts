@@ -12,6 +12,8 @@ import {
   parseIpNeighJson,
   parseIpRoute,
   parseIpRouteJson,
+  parseIpRule,
+  parseIpRuleJson,
   parseIpsetList,
   parseTcpdump,
   type ParseResult,
@@ -19,6 +21,7 @@ import {
 
 const TEXT_PARSERS: [string, (s: unknown) => ParseResult<unknown>][] = [
   ['ip route', parseIpRoute],
+  ['ip rule', parseIpRule],
   ['ip link', parseIpLink],
   ['ip neigh', parseIpNeigh],
   ['bridge fdb', parseBridgeFdb],
@@ -28,6 +31,7 @@ const TEXT_PARSERS: [string, (s: unknown) => ParseResult<unknown>][] = [
 ];
 const JSON_PARSERS: [string, (s: unknown) => ParseResult<unknown>][] = [
   ['ip -j route', parseIpRouteJson],
+  ['ip -j rule', parseIpRuleJson],
   ['ip -j link', parseIpLinkJson],
   ['ip -j neigh', parseIpNeighJson],
   ['bridge -j fdb', parseBridgeFdbJson],
@@ -72,7 +76,8 @@ describe.each(ALL)('%s on hostile input', (_name, parse) => {
     const words = fc.constantFrom(
       'dev', 'via', 'src=', 'dst=', 'sport=', '[ASSURED]', '[UNREPLIED]', 'tcp', '6', 'proto', 'metric', 'nexthop', 'lladdr',
       'Name:', 'Members:', 'Header:', 'inet', 'link/ether', '1:', 'eth0:', '<UP>', 'IP', '>', '10.0.0.1.53:', 'Flags', '[S.],',
-      'VXLAN,', 'UDP,', 'length', '17177+', 'A?', '"', '{', '}', '[', ']', ',', ':', '__proto__', 'constructor', '\t', '  ', '\n',
+      'VXLAN,', 'UDP,', 'length', '17177+', 'A?', '0:', '32766:', 'from', 'all', 'not', 'fwmark', '0x200/0xf00', 'lookup', 'goto',
+      '[detached]', '[unresolved]', 'uidrange', '1-', 'sport', 'dport', '[l3mdev-table]', 'realms', '"', '{', '}', '[', ']', ',', ':', '__proto__', 'constructor', '\t', '  ', '\n',
     );
     fc.assert(
       fc.property(fc.array(words, { maxLength: 60 }), (ws) => {
@@ -99,6 +104,26 @@ describe.each(JSON_PARSERS)('%s on hostile JSON', (_name, parse) => {
     parse('[{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted2":true}}}]');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(({} as Record<string, unknown>).polluted2).toBeUndefined();
+  });
+});
+
+describe('ip rule on hostile input', () => {
+  it('a rule line cut anywhere parses or reports an error naming line 1, never throws', () => {
+    const line = '200:\tnot from 10.0.0.0/8 to 192.168.1.1 tos 0x10 fwmark 0x200/0xf00 iif eth0 [detached] oif lo uidrange 1-2 ipproto tcp sport 1-2 dport 80 lookup main suppress_prefixlength 0 realms 3/4 proto static';
+    for (let n = 0; n <= line.length; n++) {
+      const r = parseIpRule(line.slice(0, n));
+      for (const d of r.diagnostics) expect(d.line).toBe(1);
+      if (r.diagnostics.some((d) => d.severity === 'error')) expect(r.records).toEqual([]);
+    }
+  });
+  it('JSON with wrong value types warns per field and keeps the rule', () => {
+    const r = parseIpRuleJson('[{"priority":5,"src":["x"],"fwmark":7,"table":{"a":1},"iif":3}]');
+    expect(r.records).toHaveLength(1);
+    expect(r.diagnostics.length).toBeGreaterThan(0);
+  });
+  it('a priority over 2^32, negative or fractional is refused', () => {
+    expect(parseIpRule('4294967296:\tfrom all lookup main').records).toEqual([]);
+    for (const p of ['-1', '1.5', '4294967296']) expect(parseIpRuleJson(`[{"priority":${p},"src":"all","table":"main"}]`).records).toEqual([]);
   });
 });
 

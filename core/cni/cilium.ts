@@ -44,6 +44,7 @@ import {
   sameSubnet,
 } from './common';
 import { buildVethPod } from './pods';
+import { markHex, moveLocalRule } from './rules';
 import { formatCniResult } from './result';
 import type { CniDescription, CniModel, CniResult, EncapsulationKind, NodeDataplane, PluginMap, PodDataplane } from './types';
 
@@ -54,6 +55,44 @@ export const CILIUM_CNI_VERSION = '0.3.1';
 export const CILIUM_TUNNEL_OVERHEAD = 50;
 /** pkg/mtu WireGuard overhead used by Cilium. */
 export const CILIUM_WIREGUARD_OVERHEAD = 80;
+
+// Policy routing for the L7 proxy (Cilium 1.16+, pkg/proxy/routes.go and
+// pkg/datapath/linux/linux_defaults): with the L7 proxy enabled (the default,
+// Helm `l7Proxy: true`) the agent
+// - moves the kernel's `0: from all lookup local` rule to priority 100
+//   (NodeEnsureLocalRoutingRule, IPv4 and, with IPv6 enabled, IPv6; proto kernel);
+// - adds `9: from all fwmark 0x200/0xf00 lookup 2004` (toProxyRule:
+//   MagicMarkIsToProxy under MagicMarkHostMask) and table 2004's
+//   `local default dev lo proto kernel` (route4 / route6), per enabled family:
+//   packets bpf_lxc / bpf_host marked for the proxy are delivered to the local
+//   stack, where the proxy's TPROXY socket takes them.
+// Not modelled, because they are off in this model's configurations:
+// - `10: from all fwmark 0xa00/0xf00 lookup 2005` (fromIngressProxyRule) and
+//   `10: … 0xb00/0xf00 …` (fromEgressProxyRule) with table 2005 (`local
+//   <cilium_host IP> dev cilium_host`, `default via <cilium_host IP> dev
+//   cilium_host`): since 1.15/1.16 (cilium/cilium#29761, #32367) installed only
+//   in native routing with CiliumEnvoyConfig or IPsec (requireFromProxyRoutes);
+//   Cilium ≤ 1.14 installed rule 10 on every node;
+// - IPsec's `1: from all fwmark 0xd00/0xf00 lookup 200`; Cilium's WireGuard
+//   (1.16+) routes to cilium_wg0 from eBPF and adds no rule (older releases
+//   had `1: fwmark 0xe00/0xf00 lookup 201`).
+// `proto kernel` on these rules is not printed by `ip rule` without -d.
+
+/** linux_defaults.MagicMarkIsToProxy: bpf marks a packet for the L7 proxy. */
+export const CILIUM_TO_PROXY_MARK = 0x200;
+/** linux_defaults.MagicMarkHostMask: the 4 "Cilium mark" bits. */
+export const CILIUM_MARK_HOST_MASK = 0xf00;
+/** linux_defaults.RouteTableToProxy. */
+export const CILIUM_TO_PROXY_TABLE = 2004;
+/** linux_defaults.RulePriorityToProxyIngress. */
+export const CILIUM_TO_PROXY_RULE_PRIORITY = 9;
+/** linux_defaults.RulePriorityLocalLookup: where the agent moves the kernel's local rule. */
+export const CILIUM_LOCAL_RULE_PRIORITY = 100;
+
+/** True when the topology's Cilium runs the L7 proxy (settings.cni.l7Proxy, default on as in Cilium). */
+export function ciliumL7Proxy(topology: Topology): boolean {
+  return topology.settings.cni.l7Proxy !== false;
+}
 
 /** pkg/datapath/connector Endpoint2IfName: "lxc" + the first 12 hex digits of sha256(endpointID). */
 export function ciliumVethName(containerId: string, ifname = 'eth0'): string {
@@ -246,7 +285,40 @@ export class CiliumModel implements CniModel {
         ? 'kube-proxy replacement: Services are resolved by eBPF at the socket/tc layer from the cilium_lb4_* maps; there are no KUBE-* iptables chains.'
         : "kube-proxy runs alongside Cilium here (no kube-proxy replacement): ClusterIP traffic from Cilium-managed pods is still translated per packet by bpf_lxc from the cilium_lb4_* maps (cilium/cilium#10651), so kube-proxy's KUBE-SERVICES chains never see it; kube-proxy's iptables/IPVS rules serve host-network clients, NodePort and external traffic.",
     );
+    const families: (4 | 6)[] = router6 ? [4, 6] : [4];
+    const l7 = ciliumL7Proxy(topology);
+    if (l7) {
+      const mark = `${markHex(CILIUM_TO_PROXY_MARK)}/${markHex(CILIUM_MARK_HOST_MASK)}`;
+      for (const family of families) {
+        b.rules.push({
+          family,
+          priority: CILIUM_TO_PROXY_RULE_PRIORITY,
+          fwmark: CILIUM_TO_PROXY_MARK,
+          fwmask: CILIUM_MARK_HOST_MASK,
+          table: CILIUM_TO_PROXY_TABLE,
+          origin: `cilium-agent (pkg/proxy toProxyRule): ${family === 6 ? 'IPv6 ' : ''}packets eBPF marked ${mark} for the L7 proxy look in table ${CILIUM_TO_PROXY_TABLE}, whose local default route delivers them to the proxy's TPROXY socket`,
+        });
+        b.addRoute({
+          type: 'local',
+          dst: family === 6 ? '::/0' : 'default',
+          dev: 'lo',
+          table: CILIUM_TO_PROXY_TABLE,
+          protocol: 'kernel',
+          scope: family === 6 ? 'global' : 'host',
+          ...(family === 6 ? { metric: 1024 } : {}),
+          origin: `cilium-agent (pkg/proxy route${family}): every destination is local in table ${CILIUM_TO_PROXY_TABLE}, so a packet marked for the proxy is delivered to this host`,
+        });
+      }
+      notes.push(`L7 proxy (l7Proxy, on by default): the agent moved the local rule to priority ${CILIUM_LOCAL_RULE_PRIORITY} and added \`${CILIUM_TO_PROXY_RULE_PRIORITY}: from all fwmark ${mark} lookup ${CILIUM_TO_PROXY_TABLE}\` with \`local default dev lo table ${CILIUM_TO_PROXY_TABLE}\`${router6 ? ' (IPv4 and IPv6)' : ''}; rule 10 / table 2005 (from the proxy) exists only with native routing plus CiliumEnvoyConfig or IPsec, not modelled.`);
+    } else {
+      notes.push('L7 proxy disabled (l7Proxy: false): no proxy rules; the local rule stays at priority 0.');
+    }
     const ns = b.finish();
+    if (l7 && ns.rules) {
+      for (const family of families) {
+        ns.rules = moveLocalRule(ns.rules, family, CILIUM_LOCAL_RULE_PRIORITY, `cilium-agent (NodeEnsureLocalRoutingRule): the kernel's ${family === 6 ? 'IPv6 ' : ''}local rule moved from 0 to ${CILIUM_LOCAL_RULE_PRIORITY}, leaving room for Cilium's rules before it`);
+      }
+    }
     return { ...ns, kind: 'node', node: node.name, nodeIP, plugin: 'cilium', mode: this.mode, maps: this.maps(topology, node.name), notes };
   }
 

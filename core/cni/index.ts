@@ -15,7 +15,7 @@ export { routeLookup, interfaceByName, masqueradeSource, type RouteLookup, type 
 export { encapsulate, encapOverhead, mtuCheck, tunnelSourcePort, type Encapsulation, type InnerPacket, type MtuCheck, type MtuVerdict, type OuterHeaders } from './encap';
 export { formatCniResult, printCniResult, bridgePluginResult, ptpPluginResult, type ResultInterface, type ResultIP, type ResultRoute } from './result';
 export { calicoVethName, calicoBlocks, CalicoModel, CALICO_WIREGUARD_MARK, CALICO_WIREGUARD_RULE_PRIORITY, CALICO_WIREGUARD_TABLE, CALICO_WIREGUARD_PORT, CALICO_WIREGUARD_PORT_V6, type CalicoMode } from './calico';
-export { ciliumVethName, ciliumIdentityFor, CiliumModel, type CiliumMode } from './cilium';
+export { ciliumVethName, ciliumIdentityFor, ciliumL7Proxy, CiliumModel, CILIUM_TO_PROXY_MARK, CILIUM_MARK_HOST_MASK, CILIUM_TO_PROXY_TABLE, CILIUM_TO_PROXY_RULE_PRIORITY, CILIUM_LOCAL_RULE_PRIORITY, type CiliumMode } from './cilium';
 export { flannelVethName, FlannelModel, type FlannelMode } from './flannel';
 export { weaveVethName, WeaveModel, type WeaveMode } from './weave';
 export { antreaCtZone, antreaInterfaceName, AntreaModel, type AntreaMode } from './antrea';

@@ -107,7 +107,23 @@ function sourceFor(ns: NetNamespace, idx: TableIndex, route: Route, family: 4 | 
   return undefined;
 }
 
-function localResult(r: Route, dst: string, idx: TableIndex): RouteLookup {
+function localResult(r: Route, dst: string, idx: TableIndex, table: RouteTable = 'local'): RouteLookup {
+  if (table !== 'local') {
+    // A local route in another table (Cilium's `local default dev lo table 2004`, reached by
+    // rule 9 for packets marked for the L7 proxy): delivered to the local stack whatever the
+    // destination (`ip route get … mark 0x200` → `local … dev lo table 2004`, checked on this kernel).
+    return {
+      verdict: 'local',
+      route: r,
+      table,
+      dev: r.type === 'broadcast' ? r.dev : 'lo',
+      nexthop: dst,
+      src: r.prefsrc ?? dst,
+      mtu: idx.byName.get('lo')?.mtu,
+      onlink: false,
+      explanation: `${dst} matches \`${r.type} ${r.dst === '0.0.0.0/0' || r.dst === '::/0' ? 'default' : r.dst} dev ${r.dev ?? 'lo'}\` in table ${String(table)} (${r.origin}): the packet is delivered to the local stack`,
+    };
+  }
   return {
     verdict: 'local',
     route: r,
@@ -200,7 +216,8 @@ function policyLookup(ns: NetNamespace, idx: TableIndex, rules: RoutingRule[], i
         passed.push({ rule, route: r });
         continue;
       }
-      result = routeResult(ns, idx, r, id === 'main' ? 'main' : (rule.table as RouteTable), dst, ip.family);
+      const t = id === 'main' ? 'main' : (rule.table as RouteTable);
+      result = r.type === 'local' || r.type === 'broadcast' || r.type === 'anycast' ? localResult(r, dst, idx, t) : routeResult(ns, idx, r, t, dst, ip.family);
     }
     const text = textOf(rule);
     result.rule = text;

@@ -61,6 +61,17 @@ export function withDefaultRules(extra: RoutingRule[]): RoutingRule[] {
   return out;
 }
 
+/**
+ * Moves the kernel's `0: from all lookup local` rule of `family` to `priority`
+ * (Cilium's NodeEnsureLocalRoutingRule: `100: from all lookup local`, added
+ * before the priority-0 rule is deleted), keeping the list in the kernel's order.
+ */
+export function moveLocalRule(rules: readonly RoutingRule[], family: 4 | 6, priority: number, origin: string): RoutingRule[] {
+  const out = rules.map((r) => (r.family === family && r.priority === 0 && r.table === 'local' && !r.not && !r.from && !r.to && r.fwmark === undefined && !r.iif && !r.oif ? { ...r, priority, origin } : r));
+  const byFamily = (f: 4 | 6) => out.filter((r) => r.family === f).sort((a, b) => a.priority - b.priority);
+  return [...byFamily(4), ...byFamily(6)];
+}
+
 /** True when `rules` (one family) are exactly the kernel's defaults: the lookup needs no rule walk. */
 export function isDefaultRuleSet(rules: readonly RoutingRule[], family: 4 | 6): boolean {
   const d = family === 4 ? DEFAULT_V4 : DEFAULT_V6;
@@ -68,9 +79,11 @@ export function isDefaultRuleSet(rules: readonly RoutingRule[], family: 4 | 6): 
   return rules.every((r, i) => r.priority === d[i].priority && r.table === d[i].table && !r.not && !r.from && !r.to && r.fwmark === undefined && !r.iif && !r.oif);
 }
 
-function hex(n: number): string {
-  return `0x${(n >>> 0).toString(16)}`;
+/** A mark or mask as iproute2 prints it (`%#x`): `0x200`, and `0` for zero (`fwmark 0/0x1`, checked on this kernel). */
+export function markHex(n: number): string {
+  return n >>> 0 === 0 ? '0' : `0x${(n >>> 0).toString(16)}`;
 }
+const hex = markHex;
 
 /** A prefix as iproute2 prints it in a rule: a host prefix without its length. */
 function prefixText(cidr: string): string {

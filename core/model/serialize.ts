@@ -151,6 +151,7 @@ export function serializeTopology(t: Topology): string {
   const s = t.settings;
   const cni: Obj = { plugin: s.cni.plugin, mode: s.cni.mode, natOutgoing: s.cni.natOutgoing, encryption: s.cni.encryption };
   if (s.cni.mtu !== undefined) cni.mtu = s.cni.mtu;
+  if (s.cni.l7Proxy !== undefined) cni.l7Proxy = s.cni.l7Proxy;
   const header: Obj = {
     apiVersion: TOPOLOGY_API_VERSION,
     kind: 'Topology',

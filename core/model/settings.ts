@@ -149,8 +149,8 @@ function setCni(s: ClusterSettings, v: unknown): string | undefined {
   if (v && typeof v === 'object' && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
     for (const k of Object.keys(o)) {
-      if (!['plugin', 'mode', 'mtu', 'natOutgoing', 'encryption'].includes(k)) {
-        return `unknown key "${k}" in cni (valid: plugin, mode, mtu, natOutgoing, encryption)`;
+      if (!['plugin', 'mode', 'mtu', 'natOutgoing', 'encryption', 'l7Proxy'].includes(k)) {
+        return `unknown key "${k}" in cni (valid: plugin, mode, mtu, natOutgoing, encryption, l7Proxy)`;
       }
     }
     const plugin = asStr(o.plugin);
@@ -159,7 +159,7 @@ function setCni(s: ClusterSettings, v: unknown): string | undefined {
     if (typeof c === 'string') return c;
     s.cni.plugin = c.plugin;
     s.cni.mode = c.mode;
-    for (const k of ['mtu', 'natOutgoing', 'encryption'] as const) {
+    for (const k of ['mtu', 'natOutgoing', 'encryption', 'l7Proxy'] as const) {
       if (o[k] !== undefined) {
         const e = SETTERS[`cni.${k}`](s, o[k]);
         if (e) return `${k}: ${e}`;
@@ -211,6 +211,12 @@ const SETTERS: Record<string, Setter> = {
     const b = asBool(v);
     if (typeof b === 'string') return b;
     s.cni.encryption = b;
+    return undefined;
+  },
+  'cni.l7Proxy': (s, v) => {
+    const b = asBool(v);
+    if (typeof b === 'string') return b;
+    s.cni.l7Proxy = b;
     return undefined;
   },
   clusterCIDR: (s, v) => {
@@ -327,6 +333,7 @@ const ALIASES: Record<string, string> = {
   mtu: 'cni.mtu',
   natOutgoing: 'cni.natOutgoing',
   encryption: 'cni.encryption',
+  l7Proxy: 'cni.l7Proxy',
   ipvsScheduler: 'kubeProxy.scheduler',
   masqueradeAll: 'kubeProxy.masqueradeAll',
   clusterCIDRs: 'clusterCIDR',

@@ -27,6 +27,13 @@ export interface ClusterSettings {
     natOutgoing: boolean;
     /** Weave encryption, Cilium/Calico WireGuard (modelled only). */
     encryption: boolean;
+    /**
+     * Cilium's L7 proxy (Helm `l7Proxy`, agent `--enable-l7-proxy`); absent:
+     * on, Cilium's default. With it the agent moves the local rule to
+     * priority 100 and adds `9: from all fwmark 0x200/0xf00 lookup 2004`.
+     * Ignored by the other plugins.
+     */
+    l7Proxy?: boolean;
   };
   /** Pod CIDRs, one per IP family (dual-stack = two entries). */
   clusterCIDRs: string[];

@@ -10,7 +10,7 @@
 
 import { Cidr } from '../net';
 import { routeLookup } from '../cni/routing';
-import { hasPrefix, ruleLine, rulesOf } from '../cni/rules';
+import { hasPrefix, markHex, ruleLine, rulesOf } from '../cni/rules';
 import type { FdbEntry, IfAddress, NetInterface, NetNamespace, Route, RoutingRule } from '../cni/types';
 
 export interface RouteShowOptions {
@@ -191,6 +191,12 @@ export function renderIpRouteGet(ns: NetNamespace, dst: string, opts: RouteGetOp
  */
 function routeGet6(r: ReturnType<typeof routeLookup>, dst: string): string {
   const rt = r.route!;
+  if (r.verdict === 'local' && r.table !== undefined && r.table !== 'local') {
+    // a local route in another table (Cilium's `local default dev lo table 2004`): the source is
+    // chosen on lo, so ::1 (`local 2001:db8::1 from :: dev lo table 2004 proto kernel src ::1
+    // metric 1024 pref medium`, checked on this kernel)
+    return `local ${dst} from :: dev lo table ${r.table} ${rt.protocol !== 'boot' ? `proto ${rt.protocol} ` : ''}src ${rt.prefsrc ?? (rt.dev === 'lo' ? '::1' : dst)} metric ${rt.metric ?? 1024} pref medium\n`;
+  }
   if (r.verdict === 'local') return `${rt.type === 'anycast' ? 'anycast' : 'local'} ${dst} from :: dev lo table local proto kernel src ${r.src ?? dst} metric 0 pref medium\n`;
   let s = `${dst} from :: `;
   if (r.gateway) s += `via ${r.gateway} `;
@@ -241,9 +247,9 @@ export function renderIpRuleJson(ns: NetNamespace, opts: RuleShowOptions = {}): 
     prefixJson(o, 'src', r.from);
     prefixJson(o, 'dst', r.to);
     if (r.fwmark !== undefined) {
-      o.fwmark = `0x${(r.fwmark >>> 0).toString(16)}`;
+      o.fwmark = markHex(r.fwmark);
       const mask = (r.fwmask ?? 0xffffffff) >>> 0;
-      if (mask !== 0xffffffff) o.fwmask = `0x${mask.toString(16)}`;
+      if (mask !== 0xffffffff) o.fwmask = markHex(mask);
     }
     if (r.iif) o.iif = r.iif;
     if (r.oif) o.oif = r.oif;

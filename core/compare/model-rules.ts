@@ -1,20 +1,27 @@
-// The rule set a node of the model should have in its filter/nat tables, as
-// one iptables-save would show it: kube-proxy's rules (iptables or IPVS mode)
-// with Calico's felix chains merged in the way felix writes them — its jumps
-// inserted at the top of the built-in chains (ChainInsertMode "insert"), its
-// FORWARD accept of policy-marked packets appended after kube-proxy's rules.
+// The rule set a node of the model should have in its raw/mangle/filter/nat
+// tables, as one iptables-save would show it: kube-proxy's rules (iptables or
+// IPVS mode) with Calico's felix chains merged in the way felix writes them —
+// its jumps inserted at the top of the built-in chains of every table
+// (ChainInsertMode "insert": a real node's nat POSTROUTING has felix's
+// cali-POSTROUTING jump before kube-proxy's KUBE-POSTROUTING), its FORWARD
+// accept of policy-marked packets appended after kube-proxy's rules.
 
 import type { Topology } from '../model';
 import { ensureChain, ensureTable, parseIptablesSave, type Ruleset } from '../dataplane';
 import { kubeProxyIpvs, nodeIptablesRuleset } from '../kubeproxy';
-import { buildCalicoDataplane } from '../policy';
+import { buildCalicoDataplane, CALICO_TABLES, type CalicoTable } from '../policy';
 
-export function modelRuleset(t: Topology, node: string, family: 4 | 6 = 4): Ruleset {
+export interface ModelRulesetOptions {
+  /** felix's tables to merge (default all four: raw, mangle, filter, nat). */
+  felixTables?: readonly CalicoTable[];
+}
+
+export function modelRuleset(t: Topology, node: string, family: 4 | 6 = 4, opts: ModelRulesetOptions = {}): Ruleset {
   const mode = t.settings.kubeProxy?.mode ?? 'iptables';
   const rs = mode === 'ipvs' ? kubeProxyIpvs(t, node, family).ruleset : nodeIptablesRuleset(t, node, family).ruleset;
   if (t.settings.cni.plugin !== 'calico') return rs;
   const dp = buildCalicoDataplane(t);
-  const pol = parseIptablesSave(dp.iptablesSave(node, undefined, family));
+  const pol = parseIptablesSave(dp.iptablesSave(node, undefined, family, opts.felixTables ?? CALICO_TABLES));
   const appended = dp.appendedHashes(node, family);
   const isAppended = (r: { args?: string[] }) => (r.args ?? []).some((a) => a.startsWith('cali:') && appended.has(a.slice(5)));
   for (const [name, table] of pol.tables) {

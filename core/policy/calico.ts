@@ -74,6 +74,8 @@ import { base64RawUrl, concatBytes, hex, sha1, sha224, sha256 } from '../hash';
 import { nodeReservedAddresses } from '../ipam';
 import { CALICO_WIREGUARD_PORT, CALICO_WIREGUARD_PORT_V6 } from '../cni';
 import { endpointMarks, felixMarks, type FelixMarks } from './felix-marks';
+import { felixTables, type FelixTable } from './felix-tables';
+import { BUILTIN_CHAINS, SAVE_TABLE_ORDER } from '../dataplane';
 import {
   buildContext,
   effectiveTypes,
@@ -87,6 +89,10 @@ import {
   type PolicyTopology,
 } from './semantics';
 import { PolicyInputError, type Direction, type Endpoint, type ReachQuery } from './types';
+
+/** The tables felix writes in the iptables data plane. */
+export type CalicoTable = 'raw' | 'mangle' | 'filter' | 'nat';
+export const CALICO_TABLES: readonly CalicoTable[] = ['raw', 'mangle', 'filter', 'nat'];
 
 export const MARK_ACCEPT = 0x10000;
 export const MARK_PASS = 0x20000;
@@ -104,8 +110,10 @@ export type Match =
   | { k: 'proto'; proto: string }
   /** `-m conntrack [!] --ctstate …`. */
   | { k: 'ctstate'; states: string; neg?: boolean }
-  /** `-m addrtype --src-type / --dst-type LOCAL`. */
-  | { k: 'addrtype'; dir: 'src' | 'dst'; type: 'LOCAL' }
+  /** `-m addrtype [!] --src-type / --dst-type LOCAL [--limit-iface-out]`. */
+  | { k: 'addrtype'; dir: 'src' | 'dst'; type: 'LOCAL'; neg?: boolean; limitIfaceOut?: boolean }
+  /** `-m rpfilter --validmark --invert` (raw/mangle PREROUTING only): the reverse-path lookup, with the packet's mark, failed. */
+  | { k: 'rpfilter'; validmark: boolean; invert: boolean }
   /** `-m mark [!] --mark value/mask`. */
   | { k: 'mark'; value: number; mask: number; neg?: boolean }
   /** `-m set [!] --match-set name src|dst`. */
@@ -124,6 +132,8 @@ export type Action =
   | { k: 'DROP' }
   | { k: 'RETURN' }
   | { k: 'mark'; value: number; mask: number }
+  /** `-j MASQUERADE [--random-fully]` (nat POSTROUTING). */
+  | { k: 'MASQUERADE'; randomFully: boolean }
   /** A rule with no target (felix writes one to carry a chain comment). */
   | { k: 'none' };
 
@@ -164,7 +174,10 @@ function felixMatch(m: Match): string {
     case 'ctstate':
       return `-m conntrack ${m.neg ? '! ' : ''}--ctstate ${m.states}`;
     case 'addrtype':
-      return `-m addrtype --${m.dir}-type ${m.type}`;
+      return `-m addrtype ${m.neg ? '! ' : ''}--${m.dir}-type ${m.type}${m.limitIfaceOut ? ' --limit-iface-out' : ''}`;
+    case 'rpfilter':
+      // felix's RPFCheckFailed writes --invert before --validmark (checked: the raw cali-PREROUTING hash of a real node).
+      return `-m rpfilter${m.invert ? ' --invert' : ''}${m.validmark ? ' --validmark' : ''}`;
     case 'mark':
       return `-m mark ${m.neg ? '! ' : ''}--mark ${m.value === 0 ? '0' : hx(m.value)}/${hx(m.mask)}`;
     case 'set':
@@ -194,6 +207,9 @@ function felixAction(a: Action): string {
       return `--jump ${a.k}`;
     case 'mark':
       return `--jump MARK --set-mark ${a.value === 0 ? '0' : hx(a.value)}/${hx(a.mask)}`;
+    case 'MASQUERADE':
+      // felix's MasqAction adds --random-fully when the iptables and kernel support it (Features.MASQFullyRandom).
+      return `--jump MASQUERADE${a.randomFully ? ' --random-fully' : ''}`;
     case 'none':
       return '';
   }
@@ -224,6 +240,9 @@ function finish(c: Chain): Chain {
   c.rules.forEach((r, i) => (r.hash = hashes[i]));
   return c;
 }
+
+/** Fills each rule's "cali:" hash (felix Chain.RuleHashes); the chain is returned. */
+export const finishChain = finish;
 
 /**
  * felix's workload dispatch chains (rules/dispatch.go): the interface names,
@@ -319,7 +338,11 @@ export function saveRule(chain: string, r: Rule): string {
         parts.push('-m', 'conntrack', ...(m.neg ? ['!'] : []), '--ctstate', m.states);
         break;
       case 'addrtype':
-        parts.push('-m', 'addrtype', `--${m.dir}-type`, m.type);
+        parts.push('-m', 'addrtype', ...(m.neg ? ['!'] : []), `--${m.dir}-type`, m.type, ...(m.limitIfaceOut ? ['--limit-iface-out'] : []));
+        break;
+      case 'rpfilter':
+        // libxt_rpfilter's save order: --loose, --validmark, --accept-local, --invert.
+        parts.push('-m', 'rpfilter', ...(m.validmark ? ['--validmark'] : []), ...(m.invert ? ['--invert'] : []));
         break;
       case 'mark':
         parts.push('-m', 'mark', ...(m.neg ? ['!'] : []), '--mark', `${hx(m.value)}/${hx(m.mask)}`);
@@ -344,6 +367,7 @@ export function saveRule(chain: string, r: Rule): string {
   if (a.k === 'jump') parts.push('-j', a.target);
   else if (a.k === 'goto') parts.push('-g', a.target);
   else if (a.k === 'mark') parts.push('-j', 'MARK', '--set-xmark', `${hx(a.value)}/${hx(a.mask | a.value)}`);
+  else if (a.k === 'MASQUERADE') parts.push('-j', 'MASQUERADE', ...(a.randomFully ? ['--random-fully'] : []));
   else if (a.k !== 'none') parts.push('-j', a.k);
   return parts.join(' ');
 }
@@ -612,7 +636,11 @@ export interface NodeRules {
   node: string;
   /** iptables (4) or ip6tables (6). */
   family: CalicoFamily;
+  /** The filter table (what walk() runs). */
   chains: Map<string, Chain>;
+  /** felix's raw, mangle and nat tables (felix-tables.ts). */
+  tables: Record<FelixTable, Map<string, Chain>>;
+  /** Every set the node's rules reference, and felix's pool sets (all-ipam-pools, masq-ipam-pools). */
   ipsets: Map<string, IpSet>;
   /** local workload interfaces: iface -> pod */
   endpoints: Map<string, PodModel>;
@@ -1000,7 +1028,17 @@ export class CalicoDataplane {
     for (const c of chains.values())
       for (const r of c.rules)
         for (const m of r.matches) if ((m.k === 'set' || m.k === 'portset') && pl.ipsets.has(m.name)) ipsets.set(m.name, pl.ipsets.get(m.name)!);
-    const nr: NodeRules = { node, family, chains, ipsets, endpoints };
+    const settings = (this.ctx.topology as { settings?: Partial<ClusterSettings> }).settings;
+    const ft = felixTables({
+      family,
+      felix: fx,
+      mode: settings?.cni?.mode,
+      natOutgoing: !!settings?.cni?.natOutgoing,
+      pools: (settings?.clusterCIDRs ?? []).filter((c) => netFamily(c) === family),
+    });
+    // felix's masq manager creates the pool sets whatever the pools; a bare PolicyTopology (policy-only tests) has no pools to list.
+    if (settings) for (const s of ft.ipsets) ipsets.set(s.name, s);
+    const nr: NodeRules = { node, family, chains, tables: { raw: ft.raw, mangle: ft.mangle, nat: ft.nat }, ipsets, endpoints };
     pl.nodes.set(node, nr);
     return nr;
   }
@@ -1141,7 +1179,10 @@ export class CalicoDataplane {
           return m.neg ? !hit : hit;
         }
         case 'addrtype':
-          return localAddrs.has(m.dir === 'src' ? srcIP : dstIP);
+          return localAddrs.has(m.dir === 'src' ? srcIP : dstIP) !== !!m.neg;
+        case 'rpfilter':
+          // Only felix's raw cali-PREROUTING carries it; this walker runs the filter table.
+          throw new PolicyInputError('the filter-table walk met an rpfilter match', 'rpfilter belongs to raw/mangle PREROUTING, which this walker does not run');
         case 'mark':
           return (((mark & m.mask) >>> 0) === m.value) !== !!m.neg;
         case 'set': {
@@ -1174,6 +1215,7 @@ export class CalicoDataplane {
         trace.push(savedRule(c.name, r));
         if (a.k === 'none') continue;
         if (a.k === 'ACCEPT' || a.k === 'DROP') return a.k;
+        if (a.k === 'MASQUERADE') throw new PolicyInputError('the filter-table walk met a MASQUERADE rule', 'MASQUERADE belongs to nat POSTROUTING, which this walker does not run');
         if (a.k === 'RETURN') return null;
         if (a.k === 'mark') {
           mark = ((mark & ~a.mask) | a.value) >>> 0;
@@ -1253,20 +1295,33 @@ export class CalicoDataplane {
   // -------------------------------------------------------------------------
   // Rendering
 
-  /**
-   * `iptables-save -t filter` as iptables-legacy-save prints it (user chains
-   * sorted by name); with family 6, `ip6tables-save -t filter`.
-   */
-  iptablesSave(node: string, when = 'Thu Jan  1 00:00:00 1970', family: CalicoFamily = 4): string {
+  /** A node's chains of one table: filter (walk()'s), raw, mangle or nat. */
+  tableChains(node: string, table: CalicoTable, family: CalicoFamily = 4): Map<string, Chain> {
     const nr = this.forNode(node, family);
-    const builtins = ['INPUT', 'FORWARD', 'OUTPUT'];
-    const user = [...nr.chains.keys()].filter((c) => !builtins.includes(c)).sort();
-    const lines = [`# Generated by ${family === 6 ? 'ip6tables' : 'iptables'}-save v1.8.9 on ${when}`, '*filter'];
-    for (const b of builtins) lines.push(`:${b} ACCEPT [0:0]`);
-    for (const c of user) lines.push(`:${c} - [0:0]`);
-    for (const c of [...builtins, ...user]) for (const r of nr.chains.get(c)!.rules) lines.push(saveRule(c, r));
-    lines.push('COMMIT', `# Completed on ${when}`);
-    return lines.join('\n') + '\n';
+    return table === 'filter' ? nr.chains : nr.tables[table];
+  }
+
+  /**
+   * `iptables-save` of felix's chains (with family 6, `ip6tables-save`): every
+   * table felix writes — mangle, raw, filter, nat, in the order iptables-save
+   * 1.8.9 (nf_tables) lists tables — or only `tables`. Per table: the
+   * built-in chains with policy ACCEPT, then felix's chains sorted by name,
+   * then the rules (felix's jumps are the only rules of the built-in chains).
+   */
+  iptablesSave(node: string, when = 'Thu Jan  1 00:00:00 1970', family: CalicoFamily = 4, tables: readonly CalicoTable[] = CALICO_TABLES): string {
+    const lines: string[] = [];
+    for (const t of SAVE_TABLE_ORDER) {
+      if (t === 'security' || !tables.includes(t)) continue;
+      const chains = this.tableChains(node, t, family);
+      const builtins = BUILTIN_CHAINS[t] as readonly string[];
+      const user = [...chains.keys()].filter((c) => !builtins.includes(c)).sort();
+      lines.push(`# Generated by ${family === 6 ? 'ip6tables' : 'iptables'}-save v1.8.9 on ${when}`, `*${t}`);
+      for (const b of builtins) lines.push(`:${b} ACCEPT [0:0]`);
+      for (const c of user) lines.push(`:${c} - [0:0]`);
+      for (const c of [...builtins, ...user]) for (const r of chains.get(c)?.rules ?? []) lines.push(saveRule(c, r));
+      lines.push('COMMIT', `# Completed on ${when}`);
+    }
+    return lines.length ? lines.join('\n') + '\n' : '';
   }
 
   /**
@@ -1284,7 +1339,8 @@ export class CalicoDataplane {
   ipsetList(node: string, family: CalicoFamily = 4): string {
     const nr = this.forNode(node, family);
     const refs = new Map<string, number>();
-    for (const c of nr.chains.values()) for (const r of c.rules) for (const m of r.matches) if (m.k === 'set' || m.k === 'portset') refs.set(m.name, (refs.get(m.name) ?? 0) + 1);
+    for (const t of [nr.chains, ...Object.values(nr.tables)])
+      for (const c of t.values()) for (const r of c.rules) for (const m of r.matches) if (m.k === 'set' || m.k === 'portset') refs.set(m.name, (refs.get(m.name) ?? 0) + 1);
     const out: string[] = [];
     for (const s of [...nr.ipsets.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const members = [...s.members].sort(compareMembers);

@@ -48,8 +48,8 @@ const noHash = (l: string): string => l.replace(/"cali:[A-Za-z0-9_-]{16}"/, '"ca
 
 describe('Calico data plane for IPv6 (ip6tables)', () => {
   const dp = buildCalicoDataplane(cluster());
-  const v6 = dp.iptablesSave('node-1', undefined, 6);
-  const v4 = dp.iptablesSave('node-1');
+  const v6 = dp.iptablesSave('node-1', undefined, 6, ['filter']);
+  const v4 = dp.iptablesSave('node-1', undefined, 4, ['filter']);
   const pi = policyChainName(WEB_IN, 'Ingress');
   const clientSel = peerSelectorString({ podSelector: { matchLabels: { app: 'client' } } }, 'default');
   const set6 = ipsetName(makeUniqueId('s', clientSel), 6);
@@ -88,8 +88,8 @@ describe('Calico data plane for IPv6 (ip6tables)', () => {
     t.networkPolicies = [only4];
     const d = buildCalicoDataplane(t);
     const c = policyChainName(only4, 'Ingress');
-    expect(lines(d.iptablesSave('node-1', undefined, 6), c).map(noHash)).toEqual([`-A ${c} -m comment --comment "cali:HASH" -m comment --comment "Policy default/knp.default.only-v4 ingress"`]);
-    expect(lines(d.iptablesSave('node-1'), c).map(noHash)).toEqual([`-A ${c} -s 192.168.0.0/16 -m comment --comment "cali:HASH" -m comment --comment "Policy default/knp.default.only-v4 ingress" -j MARK --set-xmark 0x10000/0x10000`]);
+    expect(lines(d.iptablesSave('node-1', undefined, 6, ['filter']), c).map(noHash)).toEqual([`-A ${c} -m comment --comment "cali:HASH" -m comment --comment "Policy default/knp.default.only-v4 ingress"`]);
+    expect(lines(d.iptablesSave('node-1', undefined, 4, ['filter']), c).map(noHash)).toEqual([`-A ${c} -s 192.168.0.0/16 -m comment --comment "cali:HASH" -m comment --comment "Policy default/knp.default.only-v4 ingress" -j MARK --set-xmark 0x10000/0x10000`]);
     // so IPv6 traffic to the isolated pods is denied, IPv4 from the block allowed
     expect(d.verdict({ from: 'ip:192.168.3.4', to: 'default/web-1', port: 80 }).allowed).toBe(true);
     expect(d.verdict({ from: 'ip:fd00:192:168::4', to: 'default/web-1', port: 80 }).allowed).toBe(false);

@@ -51,7 +51,7 @@ describe('Calico naming', () => {
   it("felix 3.2x's static chains: the FORWARD appends, cali-cidr-block, host tunnel rules and host-endpoint hooks, with the hashes and lines of real nodes", () => {
     // Real iptables-save / iptables -L output of Calico nodes (VXLAN and IPIP pools) quoted in public write-ups.
     const hashes = (text: string, chain: string) => [...text.matchAll(new RegExp(`^-A ${chain} .*?"cali:([\\w-]{16})"`, 'gm'))].map((m) => m[1]);
-    const vxlan = buildCalicoDataplane(loadText(SEED, ['cni=calico-vxlan'])).iptablesSave('node-1');
+    const vxlan = buildCalicoDataplane(loadText(SEED, ['cni=calico-vxlan'])).iptablesSave('node-1', undefined, 4, ['filter']);
     expect(hashes(vxlan, 'FORWARD')).toEqual(['wUHhoiAYhphO9Mso', 'S93hcgKJrXEqnTfs', 'mp77cMpurHhyjLrM']);
     expect(vxlan).toContain('-A FORWARD -m comment --comment "cali:S93hcgKJrXEqnTfs" -m comment --comment "Policy explicitly accepted packet." -m mark --mark 0x10000/0x10000 -j ACCEPT\n-A FORWARD -m comment --comment "cali:mp77cMpurHhyjLrM" -j MARK --set-xmark 0x10000/0x10000\n');
     expect(hashes(vxlan, 'cali-FORWARD')).toEqual(['vjrMJCRpqwy5oRoX', 'A_sPAO0mcxbT9mOV', '8ZoYfO5HKXWbB3pk', 'jdEuaPBe14V2hutn', '12bc6HljsMKsmfr-', 'NOSxoaGx8OIstr1z']);
@@ -61,13 +61,13 @@ describe('Calico naming', () => {
     expect(vxlan).toContain('-A cali-OUTPUT -m comment --comment "cali:4Zh7KtRvt4W5AEBR" -m conntrack ! --ctstate DNAT -j cali-to-host-endpoint\n');
     expect(hashes(vxlan, 'cali-wl-to-host')).toEqual(['Ee9Sbo10IpVujdIY', 'nSZbcOoG1xPONxb8']);
     expect(vxlan).toMatch(/^:cali-cidr-block - \[0:0\]$/m);
-    const ipip = buildCalicoDataplane(loadText(SEED, ['cni=calico-ipip'])).iptablesSave('node-1');
+    const ipip = buildCalicoDataplane(loadText(SEED, ['cni=calico-ipip'])).iptablesSave('node-1', undefined, 4, ['filter']);
     expect(hashes(ipip, 'cali-INPUT')).toEqual(['PajejrV4aFdkZojI', '_wjq-Yrma8Ly1Svo', '8TZGxLWh_Eiz66wc', '6McIeIDvPdL6PE1T', 'YGPbrUms7NId8xVa', '2gmY7Bg2i0i84Wk_', 'q-Vz2ZT9iGE331LL']);
     expect(ipip).toContain('-A cali-INPUT -p ipencap -m comment --comment "cali:PajejrV4aFdkZojI" -m comment --comment "Allow IPIP packets from Calico hosts" -m set --match-set cali40all-hosts-net src -m addrtype --dst-type LOCAL -j ACCEPT\n');
     expect(hashes(ipip, 'cali-OUTPUT')).toEqual(['Mq1_rAdXXH3YkrzW', '69FkRTJDvD5Vu6Vl', 'AnEsmO6bDZbQntWW', '9e9Uf3GU5tX--Lxy', '0f3LDz_VKuHFaA2K', 'OgU2f8BVEAZ_fwkq']);
     // BGP: no tunnel rules; the set the tunnel rules need exists, with every node's address.
     const bgp = buildCalicoDataplane(loadText(SEED, ['cni=calico-bgp']));
-    expect(bgp.iptablesSave('node-1')).not.toMatch(/VXLAN packets from|IPIP packets from/);
+    expect(bgp.iptablesSave('node-1', undefined, 4, ['filter'])).not.toMatch(/VXLAN packets from|IPIP packets from/);
     expect(buildCalicoDataplane(loadText(SEED, ['cni=calico-ipip'])).ipsetList('node-1')).toMatch(/^Name: cali40all-hosts-net\nType: hash:net\n/m);
     expect(buildCalicoDataplane(loadText(SEED, ['cni=calico-vxlan'])).ipsetList('node-1')).toMatch(/^Name: cali40all-vxlan-net\nType: hash:net\n[\s\S]*?Members:\n10\.0\.1\.5\n10\.0\.1\.6\n10\.0\.1\.7$/m);
   });
@@ -197,7 +197,7 @@ describe('Calico-style iptables and ipsets', () => {
     t.networkPolicies[0].ingress![0].ports = [...singles.map((port) => ({ protocol: 'TCP' as const, port })), { protocol: 'TCP', port: 6000, endPort: 6010 }];
     const c = buildCalicoDataplane(t);
     const dports = c
-      .iptablesSave('node-2')
+      .iptablesSave('node-2', undefined, 4, ['filter'])
       .split('\n')
       .filter((l) => l.startsWith('-A cali-pi-') && l.includes(' --dports '))
       .map((l) => / --dports (\S+)/.exec(l)?.[1]);
@@ -210,7 +210,7 @@ describe('Calico-style iptables and ipsets', () => {
 
   it('renders a node with only its local endpoints, and walks packets to verdicts', () => {
     const c = buildCalicoDataplane(threeTier());
-    const n2 = c.iptablesSave('node-2');
+    const n2 = c.iptablesSave('node-2', undefined, 4, ['filter']);
     const dbIf = calicoInterfaceName('production', 'database');
     const feIf = calicoInterfaceName('production', 'frontend');
     expect(n2).toContain(`:cali-tw-${dbIf} - [0:0]`);

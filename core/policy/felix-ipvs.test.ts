@@ -94,7 +94,7 @@ describe("felix's mark bits", () => {
 describe('kube-proxy IPVS mode: felix\'s KubeIPVSSupportEnabled chains', () => {
   const ipvs = loadText(SEED, ['cni=calico-ipip', 'kubeProxy=ipvs']);
   const dp = buildCalicoDataplane(ipvs);
-  const save = dp.iptablesSave('node-1');
+  const save = dp.iptablesSave('node-1', undefined, 4, ['filter']);
 
   it("cali-INPUT, cali-OUTPUT, cali-forward-check and cali-forward-endpoint-mark equal the real IPVS node's, hash for hash", () => {
     // [IPVS] cali-INPUT: PajejrV4aFdkZojI / _wjq-Yrma8Ly1Svo (IPIP), "MARK and 0xfffff" ss8lEMQsXi-s6qYT,
@@ -178,7 +178,7 @@ describe('kube-proxy IPVS mode: felix\'s KubeIPVSSupportEnabled chains', () => {
   });
 
   it('adds only the IPVS chains and rules: every other chain is the iptables-mode one, byte for byte', () => {
-    const plain = buildCalicoDataplane(loadText(SEED, ['cni=calico-ipip'])).iptablesSave('node-1');
+    const plain = buildCalicoDataplane(loadText(SEED, ['cni=calico-ipip'])).iptablesSave('node-1', undefined, 4, ['filter']);
     expect(plain).not.toMatch(/forward-check|endpoint-mark|cali-sm-|this-host/);
     const byChain = (s: string): Map<string, string[]> => {
       const m = new Map<string, string[]>();
@@ -214,7 +214,7 @@ describe('kube-proxy IPVS mode: felix\'s KubeIPVSSupportEnabled chains', () => {
     expect(set6.family).toBe(6);
     expect(set6.members.has('::1')).toBe(true);
     for (const ip of n6.ips.filter((x) => x.includes(':'))) expect(set6.members.has(ip)).toBe(true);
-    expect(d6.iptablesSave(n6.name, undefined, 6)).toContain('-m set ! --match-set cali60this-host dst -j cali-set-endpoint-mark');
+    expect(d6.iptablesSave(n6.name, undefined, 6, ['filter'])).toContain('-m set ! --match-set cali60this-host dst -j cali-set-endpoint-mark');
   });
 
   describe('walks through INPUT and, after IPVS, OUTPUT', () => {
@@ -291,7 +291,7 @@ describe('kube-proxy IPVS mode: felix\'s KubeIPVSSupportEnabled chains', () => {
           for (const m of s.members) set.add(m);
         }
         const local = new Set(three.nodes.find((n) => n.name === node)!.ips);
-        const rs = parseIptablesSave(dp.iptablesSave(node));
+        const rs = parseIptablesSave(dp.iptablesSave(node, undefined, 4, ['filter']));
         return { rs, compiled: compileRuleset(rs), ctx: { isLocal: (ip: string) => local.has(ip), ipsets: store } };
       };
       const envs = new Map(three.nodes.map((n) => [n.name, ctxFor(d3, n.name)]));
@@ -324,7 +324,7 @@ describe('kube-proxy IPVS mode: felix\'s KubeIPVSSupportEnabled chains', () => {
 describe('WireGuard (settings.cni.encryption)', () => {
   it("cali-INPUT / cali-OUTPUT accept UDP 51820 to / from local addresses after the tunnel rules, in the real node's spelling ([WG])", () => {
     for (const cni of ['calico-bgp', 'calico-ipip', 'calico-vxlan']) {
-      const save = buildCalicoDataplane(loadText(SEED, [`cni=${cni}`, 'encryption=true'])).iptablesSave('node-1');
+      const save = buildCalicoDataplane(loadText(SEED, [`cni=${cni}`, 'encryption=true'])).iptablesSave('node-1', undefined, 4, ['filter']);
       const input = chainRules(save, 'cali-INPUT');
       const output = chainRules(save, 'cali-OUTPUT');
       const wgIn = input.findIndex((l) => l.includes('Wireguard'));
@@ -339,7 +339,7 @@ describe('WireGuard (settings.cni.encryption)', () => {
       expect(save.match(/Wireguard/g)).toHaveLength(2);
     }
     // The chained hashes (felix's scheme, checked on real nodes above and in dataplanes.test.ts) for the BGP layout.
-    const bgp = buildCalicoDataplane(loadText(SEED, ['encryption=true'])).iptablesSave('node-1');
+    const bgp = buildCalicoDataplane(loadText(SEED, ['encryption=true'])).iptablesSave('node-1', undefined, 4, ['filter']);
     expect(hashesOf(chainRules(bgp, 'cali-INPUT'))[0]).toBe('srac2cQ5E3exSwlu');
     expect(hashesOf(chainRules(bgp, 'cali-OUTPUT'))[2]).toBe('OEtsJd1JBh1oiNuw');
   });
@@ -349,22 +349,22 @@ describe('WireGuard (settings.cni.encryption)', () => {
       const t = loadText(f);
       expect(t.settings.cni.encryption).toBe(false);
       const dp = buildCalicoDataplane(t);
-      for (const n of t.nodes) for (const fam of [4, 6] as const) expect(dp.iptablesSave(n.name, undefined, fam)).not.toMatch(/Wireguard|51820|51821/);
+      for (const n of t.nodes) for (const fam of [4, 6] as const) expect(dp.iptablesSave(n.name, undefined, fam, ['filter'])).not.toMatch(/Wireguard|51820|51821/);
     }
     const seedWg = buildCalicoDataplane(loadText(SEED, ['encryption=true']));
     expect(seedWg.felix.wireguardV6).toBe(false);
-    expect(seedWg.iptablesSave('node-1', undefined, 6)).not.toMatch(/Wireguard/);
+    expect(seedWg.iptablesSave('node-1', undefined, 6, ['filter'])).not.toMatch(/Wireguard/);
   });
 
   it('dual-stack: ip6tables gets the IPv6 rules for wg-v6.cali on UDP 51821', () => {
     const t = loadText(DUAL, ['encryption=true']);
     const dp = buildCalicoDataplane(t);
     expect(dp.felix.wireguardV6).toBe(true);
-    const s6 = dp.iptablesSave(t.nodes[0].name, undefined, 6);
+    const s6 = dp.iptablesSave(t.nodes[0].name, undefined, 6, ['filter']);
     expect(chainRules(s6, 'cali-INPUT').map(noHash)).toContain('-A cali-INPUT -p udp -m comment --comment "Allow incoming IPv6 Wireguard packets" -m multiport --dports 51821 -m addrtype --dst-type LOCAL -j ACCEPT');
     expect(chainRules(s6, 'cali-OUTPUT').map(noHash)).toContain('-A cali-OUTPUT -p udp -m comment --comment "Allow outgoing IPv6 Wireguard packets" -m multiport --dports 51821 -m addrtype --src-type LOCAL -j ACCEPT');
     expect(s6).not.toContain('51820');
-    expect(dp.iptablesSave(t.nodes[0].name)).toContain('Allow incoming IPv4 Wireguard packets');
+    expect(dp.iptablesSave(t.nodes[0].name, undefined, 4, ['filter'])).toContain('Allow incoming IPv4 Wireguard packets');
   });
 
   it('the walk accepts WireGuard from a peer by its rule; without encryption the same packet only meets the host endpoint chains', () => {
@@ -383,7 +383,7 @@ describe('WireGuard (settings.cni.encryption)', () => {
     expect(dp.felix.marks.wireguard).toBe(0x100000);
     // the same bit the routing model's rule 99 tests (not fwmark 0x100000/0x100000 lookup 1)
     expect(dp.felix.marks.wireguard).toBe(CALICO_WIREGUARD_MARK);
-    const save = dp.iptablesSave('node-1');
+    const save = dp.iptablesSave('node-1', undefined, 4, ['filter']);
     expect(chainRules(save, 'cali-INPUT').map(noHash)).toContain('-A cali-INPUT -m mark ! --mark 0x0/0xffe00000 -j RETURN');
     expect(save).toMatch(/"Non-Cali endpoint mark" -j MARK --set-xmark 0x200000\/0xffe00000$/m);
     expect(save).not.toContain('0xfff00000');

@@ -31,6 +31,8 @@ export {
   policyChainName,
   saveRule,
   felixSettings,
+  CALICO_TABLES,
+  type CalicoTable,
   type CalicoDataplaneOptions,
   type FelixSettings,
   type CalicoFamily,
@@ -40,6 +42,7 @@ export {
   type Packet,
 } from './calico';
 export { felixMarks, endpointMarks, FELIX_MARK_MASK, type FelixMarks } from './felix-marks';
+export { felixTables, felixTunnelDevices, type FelixTable, type FelixTables, type FelixTablesOptions } from './felix-tables';
 export { buildCiliumDataplane, CiliumDataplane, findPod, portProtoString, type PolicyMapEntry, type LookupResult, type Identity } from './cilium';
 export { CiliumL7, parseCiliumPolicies, httpRuleMatches, type L7Request, type L7Verdict, type HttpRule } from './cilium-l7';
 export { lintPolicies, type LintTopology } from './lint';

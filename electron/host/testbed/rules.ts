@@ -88,7 +88,8 @@ function calicoPolicyInput(t: Topology, node: string, family: 4 | 6): PolicyInpu
     dp = buildCalicoDataplane(t);
     policyCache.set(t, dp);
   }
-  const save = dp.iptablesSave(node, undefined, family);
+  // felix's filter table only: the test-bed does not program felix's raw, mangle and nat tables (yet).
+  const save = dp.iptablesSave(node, undefined, family, ['filter']);
   const appended = dp.appendedHashes(node, family);
   const position = new Map<string, number>();
   const filter = save

@@ -52,9 +52,12 @@
 //   the WireGuard mark bit 0x100000 narrows the endpoint field to
 //   0xffe00000. The raw table's cali-wireguard-incoming-mark exists only
 //   with WireguardHostEncryptionEnabled (off by default): not rendered;
-// - only the filter table is rendered: felix's raw, mangle and nat chains
-//   (cali-PREROUTING, cali-POSTROUTING, cali-nat-outgoing, and in IPVS mode
-//   mangle cali-POSTROUTING's endpoint-mark RETURN) are not.
+// - felix's raw, mangle and nat tables (cali-PREROUTING with the strict
+//   rpfilter check on workload traffic, cali-OUTPUT, mangle cali-POSTROUTING
+//   with the IPVS endpoint-mark RETURN, nat cali-POSTROUTING with the tunnel
+//   MASQUERADE and cali-nat-outgoing, the all/masq-ipam-pools sets) come from
+//   felix-tables.ts (NodeRules.tables); iptablesSave prints all four tables,
+//   walk() runs the filter table only.
 //
 // IPv6 (family 6): felix renders the same chains into ip6tables
 // (rules.PolicyToIptablesChains(…, ipVersion)): the same chain names and

@@ -14,7 +14,7 @@ import { countDiagnostics, loadFromFiles, printDiagnostics } from '../load';
 import { EXIT, UsageError, type CliIO, type Command } from '../types';
 
 const USAGE = `usage: netlab compare FILE… --node NAME|all --via testbed|ssh://USER@HOST:PORT|docker://CONTAINER|netns://NAME
-                      [--check routes,iptables,conntrack,tcpdump,dns,policy,cni] [--json]
+                      [--check routes,rules,iptables,conntrack,tcpdump,dns,policy,cni] [--json]
                       [--accept-host-key[=SHA256:…]] [--identity KEYFILE] [--known-hosts FILE]
                       [--probe] [--yes-modify] [--client NS/POD] [--target HOST:PORT]
                       [--policy-pairs node|all] [--timeout SECONDS] [--brief] [--save-raw DIR]
@@ -23,6 +23,9 @@ Compares what the model says a node has with what the node really has, and
 explains every difference. Checks (default: all):
   routes     ip -j route of the node (and of its pods' namespaces) against the CNI model:
              matched on type, destination, gateway, device; proto/scope/src/metric shown
+  rules      ip -j rule (and ip -6 -j rule on dual-stack) against the model's policy rules
+             (kernel defaults, Calico WireGuard's 99, Cilium's 9 and local rule at 100):
+             matched on priority, selectors and table; rules the model cannot express named
   iptables   iptables-save: KUBE-* (kube-proxy) and cali-* (policy) chains, chain by chain,
              counters/quoting/probability decimals/MARK spellings normalised
   conntrack  conntrack -L after a real request (curl from a pod on the node to a Service)
@@ -205,7 +208,7 @@ async function openRunner(via: Via, node: string | undefined, t: { nodes: { name
 
 export const compare: Command = {
   name: 'compare',
-  summary: 'compare the model with a real node (test-bed, SSH, docker exec): routes, iptables, conntrack, tcpdump, DNS, policy, CNI results',
+  summary: 'compare the model with a real node (test-bed, SSH, docker exec): routes, ip rules, iptables, conntrack, tcpdump, DNS, policy, CNI results',
   usage: USAGE,
   async run({ argv: rawArgv, set, json, io }) {
     // `--accept-host-key` may stand alone (accept the key shown) or carry a fingerprint

@@ -186,7 +186,7 @@ export const remoteRunArgsSchema = z
   })
   .strict();
 
-export const CHECK_NAME_VALUES = ['routes', 'iptables', 'conntrack', 'tcpdump', 'dns', 'policy', 'cni'] as const;
+export const CHECK_NAME_VALUES = ['routes', 'rules', 'iptables', 'conntrack', 'tcpdump', 'dns', 'policy', 'cni'] as const;
 // The list matches core/compare's CheckName both ways.
 const _checksMatch: [CheckName] extends [(typeof CHECK_NAME_VALUES)[number]] ? ((typeof CHECK_NAME_VALUES)[number] extends CheckName ? true : false) : false = true;
 void _checksMatch;
@@ -198,7 +198,7 @@ export const compareNodeArgsSchema = z
     set: z.array(setOverrideSchema).max(50).optional(),
     node: z.string().max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a node name is lowercase letters, digits, "-" and "."'),
     via: z.union([z.literal('testbed'), z.string().regex(/^remote:[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/, 'via is testbed or remote:NAME (a remote node of the Nodes panel)')]),
-    checks: z.array(z.enum(CHECK_NAME_VALUES)).min(1, 'give at least one check').max(7).optional(),
+    checks: z.array(z.enum(CHECK_NAME_VALUES)).min(1, 'give at least one check').max(CHECK_NAME_VALUES.length).optional(),
     allowProbe: z.boolean().optional(),
   })
   .strict();

@@ -239,7 +239,7 @@ export interface CompareNodeArgs {
   node: string;
   /** `testbed` (the node's namespace on the local test-bed) or `remote:NAME` (a connected remote node). */
   via: string;
-  /** Default: all (routes, iptables, conntrack, tcpdump, dns, policy, cni). */
+  /** Default: all (routes, rules, iptables, conntrack, tcpdump, dns, policy, cni). */
   checks?: CheckName[];
   /** Allow test requests (curl, nc from pod namespaces) on a remote node; the test-bed always allows them. */
   allowProbe?: boolean;

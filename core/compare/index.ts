@@ -9,6 +9,7 @@
 export * from './types';
 export { myersDiff, multisetDiff, type Edit, type MultisetDiff } from './diff';
 export { compareRoutes, normalizeModelRoute, normalizeRealRoute, routeRecordText, type NormRoute, type RouteCompareOptions } from './routes';
+export { compareRules, modelRuleRecord, ruleRecordText, ruleRecordToModel, ruleTableName, unsupportedSelectors, type RuleCompareOptions } from './rules';
 export { compareIptables, compareIptablesText, compareRulesets, ruleMeaning, type IptablesCompareOptions } from './iptables';
 export { diffConntrackText } from './bulk';
 export { expectProbe, ProbeError, type ProbeSpec, type ExpectedProbe, type ExpectedFlow, type FlowAlternative } from './probe';

@@ -2,9 +2,9 @@
 // differences found, each explained in words and marked explained (a known,
 // legitimate difference) or not (the node does not do what the model says).
 
-export type CheckName = 'routes' | 'iptables' | 'conntrack' | 'tcpdump' | 'dns' | 'policy' | 'cni';
+export type CheckName = 'routes' | 'rules' | 'iptables' | 'conntrack' | 'tcpdump' | 'dns' | 'policy' | 'cni';
 
-export const CHECK_NAMES: readonly CheckName[] = ['routes', 'iptables', 'conntrack', 'tcpdump', 'dns', 'policy', 'cni'];
+export const CHECK_NAMES: readonly CheckName[] = ['routes', 'rules', 'iptables', 'conntrack', 'tcpdump', 'dns', 'policy', 'cni'];
 
 export type ItemKind = 'missing' | 'extra' | 'changed';
 

@@ -9,7 +9,7 @@
 import type { Topology } from '../../../core/model';
 import { parseIP } from '../../../core/net';
 import { buildDataplane, cniModelFor } from '../../../core/cni';
-import { parseIpLinkJson, parseIpRouteJson, parseTcpdump } from '../../../core/parse';
+import { parseIpLinkJson, parseIpRouteJson, parseIpRuleJson, parseTcpdump } from '../../../core/parse';
 import {
   CHECK_NAMES,
   classifyNc,
@@ -20,6 +20,7 @@ import {
   compareIptables,
   comparePolicy,
   compareRoutes,
+  compareRules,
   checkResult,
   expectProbe,
   expectedPluginResult,
@@ -66,7 +67,7 @@ export interface NodeCompareOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
-  /** Receives what the node printed, by name (`ip-j-route`, `iptables-save`, `tcpdump-any`, `conntrack-L`, `resolv.conf`…), e.g. to save it. */
+  /** Receives what the node printed, by name (`ip-j-route`, `ip-j-rule.json`, `iptables-save`, `tcpdump-any`, `conntrack-L`, `resolv.conf`…), e.g. to save it. */
   onRaw?: (name: string, text: string) => void;
 }
 
@@ -220,6 +221,41 @@ async function checkRoutes(o: NodeCompareOptions, podNs: Map<string, string>): P
   }
   const nodeRes = { summary: summaries.join('; ') };
   return checkResult('routes', items, compared, `${nodeRes.summary}; and the ${families.length === 2 ? 'IPv4 and IPv6 ' : ''}routes of ${pods} pod namespace(s) on the node`, notes);
+}
+
+/** The IP families the node checks compare: IPv6 too when the topology is dual-stack and the target built its IPv6 half. */
+function comparedFamilies(o: NodeCompareOptions): { families: (4 | 6)[]; note?: string } {
+  const dual = o.topology.settings.clusterCIDRs.some((c) => c.includes(':'));
+  if (!dual) return { families: [4] };
+  if (o.testbed && !(o.testbed.families ?? [4]).includes(6)) return { families: [4], note: 'the test-bed built only the IPv4 half of this dual-stack topology (see its warnings)' };
+  return { families: [4, 6] };
+}
+
+/** `ip -j rule` (and `ip -6 -j rule` on dual-stack) of the node against the model's policy rules. */
+async function checkRules(o: NodeCompareOptions): Promise<CheckResult> {
+  const nodeDp = buildDataplane(o.topology).node(o.node);
+  const { families, note } = comparedFamilies(o);
+  const items: DiffItem[] = [];
+  const notes: string[] = note ? [`IPv6 rules not compared: ${note}`] : [];
+  const summaries: string[] = [];
+  let compared = 0;
+  for (const fam of families) {
+    const flag = fam === 6 ? ['-6'] : [];
+    const cmd = `ip ${fam === 6 ? '-6 ' : ''}-j rule show`;
+    const text = ensureOk(await o.runner.run(['ip', ...flag, '-j', 'rule', 'show'], { timeoutMs: o.timeoutMs, signal: o.signal }), cmd);
+    o.onRaw?.(fam === 6 ? 'ip-6-j-rule.json' : 'ip-j-rule.json', text);
+    const parsed = parseIpRuleJson(text, { family: fam });
+    for (const d of parsed.diagnostics) notes.push(`${cmd}: ${d.message}`);
+    if (parsed.diagnostics.some((d) => d.severity === 'error')) {
+      items.push({ kind: 'changed', where: cmd, explanation: `${cmd} printed output that could not be read completely (see the notes): the rules it lost are not compared`, explained: false });
+    }
+    const res = compareRules(nodeDp, parsed.records, { family: fam });
+    items.push(...res.items);
+    compared += res.compared;
+    notes.push(...(res.notes ?? []));
+    summaries.push(res.summary);
+  }
+  return checkResult('rules', items, compared, `${summaries.join('; ')}; the node's namespace only (pods keep the kernel's default rules)`, notes);
 }
 
 async function checkIptables(o: NodeCompareOptions): Promise<CheckResult> {
@@ -463,6 +499,7 @@ export async function compareNode(o: NodeCompareOptions): Promise<NodeReport> {
     }
   }
   if (want.has('routes')) await guard('routes', () => checkRoutes(o, podNs));
+  if (want.has('rules')) await guard('rules', () => checkRules(o));
   if (want.has('iptables')) await guard('iptables', () => checkIptables(o));
 
   const probeChecks = (['conntrack', 'tcpdump', 'dns'] as CheckName[]).filter((c) => want.has(c));

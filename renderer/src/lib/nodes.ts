@@ -179,10 +179,11 @@ export function splitArgs(line: string): string[] {
 
 // ---- model versus node
 
-export const CHECKS = ['routes', 'iptables', 'conntrack', 'tcpdump', 'dns', 'policy', 'cni'] as const;
+export const CHECKS = ['routes', 'rules', 'iptables', 'conntrack', 'tcpdump', 'dns', 'policy', 'cni'] as const;
 
 export const CHECK_LABELS: Record<(typeof CHECKS)[number], string> = {
   routes: 'Routes (ip -j route)',
+  rules: 'Policy rules (ip -j rule)',
   iptables: 'iptables-save',
   conntrack: 'conntrack -L after a request',
   tcpdump: 'tcpdump -i any during a request',

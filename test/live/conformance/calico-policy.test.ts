@@ -5,8 +5,10 @@
 // than one multiport holds, UDP, egress), the model's ipsets go through
 // `ipset restore`, the rules as felix writes them (felix's own rendering:
 // `--jump`, `--set-mark`, `-p 17`, `--destination-ports`, the `cali:<hash>`
-// comment first) go through `iptables-restore`, and the real
-// `iptables-save -t filter` and `ipset list` must equal the model's renderings.
+// comment first) go through `iptables-restore` — the filter table and felix's
+// raw, mangle and nat tables — and the real `iptables-save` (all four tables,
+// in the kernel's table order) and `ipset list` must equal the model's
+// renderings.
 //
 // Normalised: the `#` header/footer lines and counters; in `ipset list` the
 // random `initval` and `Size in memory` (kernel allocation; `References` is
@@ -32,14 +34,14 @@ liveDescribe('conformance: Calico-style policy rules and ipsets through the real
     const short = file.replace(/^.*\//, '');
 
     for (const node of topo.nodes.map((n) => n.name)) {
-      it(`${short} ${node}: real iptables-save -t filter and ipset list equal the model's`, () => {
+      it(`${short} ${node}: real iptables-save (felix's four tables) and ipset list equal the model's`, () => {
         const nr = dp.forNode(node);
         expect(nr.chains.size).toBeGreaterThan(10);
         const ns = Netns.create(`pol-${short.replace(/\.yaml$/, '')}-${node}`);
         try {
           ns.exec(['ipset', 'restore'], { input: dp.ipsetRestore(node) });
           ns.exec(['iptables-restore', '-w'], { input: felixRestore(nr) });
-          const realSave = ns.exec(['iptables-save', '-t', 'filter']);
+          const realSave = ns.exec(['iptables-save']);
           expect(saveLines(realSave)).toEqual(saveLines(dp.iptablesSave(node)));
           const realSets = ns.exec(['ipset', 'list']);
           expect(ipsetNormalised(realSets, { maskSize: true })).toEqual(ipsetNormalised(dp.ipsetList(node), { maskSize: true }));
@@ -77,7 +79,7 @@ liveDescribe('conformance: Calico-style policy rules and ipsets through the real
         try {
           ns.exec(['ipset', 'restore'], { input: dp.ipsetRestore(node) });
           ns.exec(['iptables-restore', '-w'], { input: felixRestore(nr) });
-          const realSave = ns.exec(['iptables-save', '-t', 'filter']);
+          const realSave = ns.exec(['iptables-save']);
           expect(saveLines(realSave)).toEqual(saveLines(dp.iptablesSave(node)));
           expect(realSave).toMatch(/^-A cali-forward-check -m comment --comment "cali:jmhU0ODogX-Zfe5g" -m comment --comment "To kubernetes service" -m set ! --match-set cali40this-host dst -j cali-set-endpoint-mark$/m);
           expect(realSave).toMatch(/^-A cali-OUTPUT -m comment --comment "cali:\S{16}" -m mark ! --mark 0x0\/0xff[fe]00000 -g cali-forward-endpoint-mark$/m);
@@ -95,6 +97,47 @@ liveDescribe('conformance: Calico-style policy rules and ipsets through the real
     });
   }
 
+  // felix's raw, mangle and nat tables (felix-tables.ts): the strict rpfilter check (`-m rpfilter --validmark --invert`,
+  // which the kernel accepts only in chains reached from PREROUTING), the tunnel MASQUERADE's two addrtype matches with
+  // --limit-iface-out, cali-nat-outgoing's set matches and --random-fully all load into the real kernel and save back as
+  // the model prints them, table order included (mangle, raw, filter, nat).
+  const tableCases: string[][] = [['cni=calico-vxlan'], ['cni=calico-ipip', 'encryption=true'], ['cni=calico-bgp', 'natOutgoing=false'], ['cni=calico-vxlan', 'kubeProxy=ipvs']];
+  for (const set of tableCases) {
+    it(`seed.yaml with ${set.join(', ')}: felix's raw, mangle and nat tables load into the real iptables and save back as the model renders them`, () => {
+      const topo = loadRepoTopology('resources/samples/seed.yaml', set);
+      const dp = buildCalicoDataplane(topo);
+      const nr = dp.forNode('node-1');
+      const ns = Netns.create(`pol-tables-${set.join('-').toLowerCase().replace(/[^a-z0-9]+/g, '').slice(0, 20)}`);
+      try {
+        ns.exec(['ipset', 'restore'], { input: dp.ipsetRestore('node-1') });
+        ns.exec(['iptables-restore', '-w'], { input: felixRestore(nr) });
+        const realSave = ns.exec(['iptables-save']);
+        expect(saveLines(realSave)).toEqual(saveLines(dp.iptablesSave('node-1')));
+        expect([...realSave.matchAll(/^\*(\w+)$/gm)].map((m) => m[1])).toEqual(['mangle', 'raw', 'filter', 'nat']);
+        expect(realSave).toMatch(/^-A cali-PREROUTING -m comment --comment "cali:fSSbGND7dgyemWU7" -m mark --mark 0x40000\/0x40000 -m rpfilter --validmark --invert -j DROP$/m);
+        const tunnel = set.includes('cni=calico-ipip') ? 'tunl0' : set.includes('cni=calico-vxlan') ? 'vxlan.calico' : undefined;
+        if (tunnel) expect(realSave).toMatch(new RegExp(`^-A cali-POSTROUTING -o ${tunnel.replace('.', '\\.')} -m comment --comment "cali:\\S{16}" -m addrtype ! --src-type LOCAL --limit-iface-out -m addrtype --src-type LOCAL -j MASQUERADE --random-fully$`, 'm'));
+        else expect(realSave).not.toMatch(/-o (tunl0|vxlan\.calico) /);
+        if (set.includes('encryption=true')) expect(realSave).toMatch(/^-A cali-POSTROUTING -o wireguard\.cali -m comment /m);
+        const outgoing = realSave.split('\n').filter((l) => l.startsWith('-A cali-nat-outgoing '));
+        expect(outgoing).toEqual(
+          set.includes('natOutgoing=false')
+            ? []
+            : ['-A cali-nat-outgoing -m comment --comment "cali:flqWnvo8yq4ULQLa" -m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE --random-fully'],
+        );
+        if (set.includes('kubeProxy=ipvs')) expect(realSave).toMatch(/^-A cali-POSTROUTING -m comment --comment "cali:\S{16}" -m mark ! --mark 0x0\/0xfff00000 -j RETURN$/m);
+        const realSets = ns.exec(['ipset', 'list']);
+        expect(ipsetNormalised(realSets)).toEqual(ipsetNormalised(dp.ipsetList('node-1')));
+        // the pool sets with their real sizes and references (an empty masq set when natOutgoing is off)
+        const pools = (t: string) => ipsetNormalised(t).filter((b) => /ipam-pools$/.test(b.name));
+        expect(pools(realSets)).toHaveLength(2);
+        expect(pools(realSets).find((b) => b.name === 'Name: cali40masq-ipam-pools')?.members).toEqual(set.includes('natOutgoing=false') ? [] : ['10.244.0.0/16']);
+      } finally {
+        ns.destroy();
+      }
+    });
+  }
+
   it("a node with 30 workloads: felix's split dispatch chains (cali-from-wl-dispatch-<char>) and the VXLAN host rules load into the real iptables and save back as the model renders them", () => {
     const t = loadText(generateCluster({ nodes: 2, pods: 60, services: 5, cni: 'calico-vxlan' }));
     const dp = buildCalicoDataplane(t);
@@ -104,7 +147,7 @@ liveDescribe('conformance: Calico-style policy rules and ipsets through the real
     try {
       ns.exec(['ipset', 'restore'], { input: dp.ipsetRestore('node-1') });
       ns.exec(['iptables-restore', '-w'], { input: felixRestore(nr) });
-      expect(saveLines(ns.exec(['iptables-save', '-t', 'filter']))).toEqual(saveLines(dp.iptablesSave('node-1')));
+      expect(saveLines(ns.exec(['iptables-save']))).toEqual(saveLines(dp.iptablesSave('node-1')));
       expect(ns.exec(['ipset', 'list', 'cali40all-vxlan-net'])).toMatch(/^Number of entries: 2$/m);
     } finally {
       ns.destroy();

@@ -28,7 +28,7 @@ liveDescribe('conformance: Calico-style IPv6 policy rules and inet6 ipsets throu
   const dp = buildCalicoDataplane(topo);
 
   for (const node of topo.nodes.map((n) => n.name)) {
-    it(`${node}: real ip6tables-save -t filter and ipset list (inet6 and inet sets) equal the model's`, () => {
+    it(`${node}: real ip6tables-save (felix's four tables) and ipset list (inet6 and inet sets) equal the model's`, () => {
       const nr6 = dp.forNode(node, 6);
       const nr4 = dp.forNode(node, 4);
       expect(nr6.chains.size).toBeGreaterThan(10);
@@ -37,7 +37,7 @@ liveDescribe('conformance: Calico-style IPv6 policy rules and inet6 ipsets throu
         ns.exec(['ipset', 'restore'], { input: dp.ipsetRestore(node, 6) + dp.ipsetRestore(node, 4) });
         ns.exec(['ip6tables-restore', '-w'], { input: felixRestore(nr6) });
         ns.exec(['iptables-restore', '-w'], { input: felixRestore(nr4) });
-        const realSave = ns.exec(['ip6tables-save', '-t', 'filter']);
+        const realSave = ns.exec(['ip6tables-save']);
         expect(saveLines(realSave)).toEqual(saveLines(dp.iptablesSave(node, undefined, 6)));
         expect(realSave).toMatch(/^-A cali-wl-to-host -p ipv6-icmp -m comment --comment "cali:\S{16}" -m icmp6 --icmpv6-type 130 -j ACCEPT$/m);
         const realSets = ns.exec(['ipset', 'list']);
@@ -59,9 +59,13 @@ liveDescribe('conformance: Calico-style IPv6 policy rules and inet6 ipsets throu
       try {
         ns.exec(['ipset', 'restore'], { input: d.ipsetRestore(node, 6) });
         ns.exec(['ip6tables-restore', '-w'], { input: felixRestore(nr6) });
-        const realSave = ns.exec(['ip6tables-save', '-t', 'filter']);
+        const realSave = ns.exec(['ip6tables-save']);
         expect(saveLines(realSave)).toEqual(saveLines(d.iptablesSave(node, undefined, 6)));
         expect(realSave).toMatch(/^-A cali-INPUT -p udp -m comment --comment "cali:\S{16}" -m comment --comment "Allow incoming IPv6 Wireguard packets" -m multiport --dports 51821 -m addrtype --dst-type LOCAL -j ACCEPT$/m);
+        // felix's ip6tables raw/mangle/nat: rpfilter in ip6tables, the IPv6 tunnel devices' MASQUERADE, the cali60 pool sets
+        expect(realSave).toMatch(/^-A cali-PREROUTING -m comment --comment "cali:fSSbGND7dgyemWU7" -m mark --mark 0x40000\/0x40000 -m rpfilter --validmark --invert -j DROP$/m);
+        expect(realSave.split('\n').filter((l) => l.startsWith('-A cali-POSTROUTING -o ')).map((l) => l.split(' ')[3])).toEqual(['vxlan-v6.calico', 'wg-v6.cali']);
+        expect(realSave).toMatch(/^-A cali-nat-outgoing -m comment --comment "cali:\S{16}" -m set --match-set cali60masq-ipam-pools src -m set ! --match-set cali60all-ipam-pools dst -j MASQUERADE --random-fully$/m);
         expect(realSave).toMatch(/^-A cali-set-endpoint-mark -m comment --comment "cali:\S{16}" -m comment --comment "Non-Cali endpoint mark" -j MARK --set-xmark 0x200000\/0xffe00000$/m);
         const realSets = ns.exec(['ipset', 'list']);
         // Compared with sizes: hash:ip family inet6 is 224 + 64 per entry.

@@ -2,18 +2,28 @@
 // the normalisations applied to the real iptables-save / ipset list before they
 // are compared with the model's renderings.
 
-import { felixRenderForHash, type NodeRules } from '../../../core/policy/calico';
+import { BUILTIN_CHAINS } from '../../../core/dataplane';
+import { CALICO_TABLES, felixRenderForHash, type CalicoTable, type NodeRules } from '../../../core/policy/calico';
 
-/** The ip(6)tables-restore input felix writes for a node's filter table (its RenderAppend form). */
-export function felixRestore(nr: NodeRules): string {
-  const builtins = ['INPUT', 'FORWARD', 'OUTPUT'];
-  const lines = ['*filter'];
-  for (const c of nr.chains.keys()) if (!builtins.includes(c)) lines.push(`:${c} - [0:0]`);
-  for (const c of nr.chains.values()) {
-    for (const r of c.rules) lines.push(felixRenderForHash(c.name, r).replace(/ HASH\b/, r.hash ? ` -m comment --comment "cali:${r.hash}"` : ''));
+/**
+ * The ip(6)tables-restore input felix writes for a node (its RenderAppend form): the filter table
+ * and felix's raw, mangle and nat tables, each declaring the table's built-in chains (an
+ * iptables-nft table has only the built-in chains a restore names).
+ */
+export function felixRestore(nr: NodeRules, tables: readonly CalicoTable[] = CALICO_TABLES): string {
+  const lines: string[] = [];
+  for (const t of tables) {
+    const chains = t === 'filter' ? nr.chains : nr.tables[t];
+    const builtins = BUILTIN_CHAINS[t] as readonly string[];
+    lines.push(`*${t}`);
+    for (const b of builtins) lines.push(`:${b} ACCEPT [0:0]`);
+    for (const c of chains.keys()) if (!builtins.includes(c)) lines.push(`:${c} - [0:0]`);
+    for (const c of chains.values()) {
+      for (const r of c.rules) lines.push(felixRenderForHash(c.name, r).replace(/ HASH\b/, r.hash ? ` -m comment --comment "cali:${r.hash}"` : ''));
+    }
+    lines.push('COMMIT');
   }
-  lines.push('COMMIT', '');
-  return lines.join('\n');
+  return `${lines.join('\n')}\n`;
 }
 
 /** iptables-save lines without the `#` header/footer and with counters zeroed. */

@@ -3,6 +3,8 @@
 // MACs, MTUs, queue lengths and flags; addresses; the routes the kernel does
 // not make by itself; static neighbours and FDB entries; sysctls. Whatever
 // the kernel refuses fails the build with the command and the kernel's error.
+// Policy routing rules beyond the kernel's defaults are loaded with `ip rule`
+// (rules-netns.ts).
 //
 // Test-bed artifacts (not model claims, normalised by the caller): a modelled
 // physical NIC (`device`, eth0) is a veth whose peer sits in a separate "lan"
@@ -11,6 +13,7 @@
 
 import type { NetInterface, NodeDataplane, PodDataplane, Route } from '../../../core/cni';
 import { Netns, writeSysctls } from './harness';
+import { loadRules } from './rules-netns';
 
 export interface BuiltNode {
   node: Netns;
@@ -72,7 +75,8 @@ function routeAddArgs(r: Route): string {
 
 /** `ip link set` for the model's link-layer attributes, then up (as the flags say). */
 function linkAttrs(i: NetInterface): string[] {
-  const out = [`link set dev ${i.name} address ${i.mac} mtu ${i.mtu} txqueuelen ${i.txqlen ?? 0}`];
+  // (a WireGuard device has no link-layer address; its veth stand-in keeps the kernel's random one)
+  const out = [`link set dev ${i.name}${i.mac ? ` address ${i.mac}` : ''} mtu ${i.mtu} txqueuelen ${i.txqlen ?? 0}`];
   if (i.flags.includes('NOARP')) out.push(`link set dev ${i.name} arp off`);
   return out;
 }
@@ -102,8 +106,17 @@ export function prepareNamespace(ns: Netns): void {
  * Realises `node` and the pods wired to it. `tag` keeps the namespace names
  * of parallel builds apart (`nlconf-<pid>-<tag>-n`, `-lan`, `-p0`…).
  */
-export function buildNode(tag: string, node: NodeDataplane, pods: PodDataplane[]): BuiltNode {
-  const bad = unsupportedKinds(node);
+export interface BuildOptions {
+  /**
+   * This kernel has no WireGuard module: build a `wireguard` device as a veth
+   * of the same name (its peer in the lan namespace), enough for the routes
+   * and rules that name it — not for `ip link` output or for traffic.
+   */
+  wireguardStandIn?: boolean;
+}
+
+export function buildNode(tag: string, node: NodeDataplane, pods: PodDataplane[], opts: BuildOptions = {}): BuiltNode {
+  const bad = unsupportedKinds(node).filter((k) => !(k === 'wireguard' && opts.wireguardStandIn));
   if (bad.length) throw new Error(`cannot build ${node.id}: device kinds ${bad.join(', ')} are not available here`);
   const n = Netns.create(`${tag}-n`);
   const lan = Netns.create(`${tag}-lan`);
@@ -146,6 +159,10 @@ export function buildNode(tag: string, node: NodeDataplane, pods: PodDataplane[]
       case 'bridge':
         nodeCmds.push(`link add name ${i.name} index ${i.ifindex} type bridge`);
         break;
+      case 'wireguard':
+        if (!opts.wireguardStandIn) throw new Error(`unsupported device kind ${i.kind}`);
+        nodeCmds.push(`link add name ${i.name} index ${i.ifindex} type veth peer name wg${i.ifindex} netns ${lan.name}`);
+        break;
       case 'vxlan': {
         const v = i.vxlan!;
         const parts = [`link add name ${i.name} index ${i.ifindex} type vxlan`];
@@ -167,7 +184,7 @@ export function buildNode(tag: string, node: NodeDataplane, pods: PodDataplane[]
   // Far ends first (the lan side of eth0, the pods' eth0), so each node-side
   // device gets its carrier the moment it goes up, in ifindex order, as on a
   // booted node (the order of the kernel's fe80::/64 routes follows it).
-  lan.ipBatch(['link set dev up0 up']);
+  lan.ipBatch(['link set dev up0 up', ...ifaces.filter((i) => i.kind === 'wireguard').map((i) => `link set dev wg${i.ifindex} up`)]);
   for (const { ns, model } of built.pods.values()) {
     const cmds: string[] = [];
     for (const i of [...model.interfaces].sort((a, b) => a.ifindex - b.ifindex)) {
@@ -190,6 +207,8 @@ export function buildNode(tag: string, node: NodeDataplane, pods: PodDataplane[]
   for (const { ns, model } of built.pods.values()) ns.ipBatch(model.interfaces.flatMap(addrLines));
   writeSysctls(n, node.sysctls);
   addMissingRoutes(n, node.routes);
+  // Policy routing rules (Calico WireGuard's 99, Cilium's 9 and local rule at 100).
+  loadRules(n, node);
   for (const { ns, model } of built.pods.values()) {
     writeSysctls(ns, model.sysctls);
     addMissingRoutes(ns, model.routes);

@@ -371,6 +371,7 @@ function settingValue(s: ClusterSettings, key: string): Value {
     'cni.mtu': () => s.cni.mtu ?? 0,
     'cni.natOutgoing': () => s.cni.natOutgoing,
     'cni.encryption': () => s.cni.encryption,
+    'cni.l7Proxy': () => s.cni.l7Proxy ?? true,
     clusterCIDR: () => s.clusterCIDRs.join(','),
     serviceCIDR: () => s.serviceCIDRs.join(','),
     nodeCIDR: () => s.nodeCIDRs.join(','),

@@ -96,7 +96,7 @@ export function registerCniRenderers(): void {
     { summary: '`ip route get ADDRESS [mark MARK]`: the route the kernel would pick (policy rules included)', options: `${WHERE} --dst ADDRESS [--mark MARK]` },
   );
   registerRenderer('ip-rule', (t, o) => renderIpRule(selectNamespace(t, o), ruleOpts(o)), {
-    summary: '`ip rule show`: the policy routing rules (kernel defaults, felix\'s WireGuard rule)',
+    summary: '`ip rule show`: the policy routing rules (kernel defaults, felix\'s WireGuard rule 99, Cilium\'s L7 proxy rule 9 and local rule at 100)',
     options: `${WHERE} [--family 4|6]`,
   });
   registerRenderer('ip-rule-json', (t, o) => renderIpRuleJson(selectNamespace(t, o), ruleOpts(o)), {

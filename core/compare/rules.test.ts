@@ -46,6 +46,8 @@ describe('compareRules', () => {
     const missing = r.items.find((i) => i.kind === 'missing')!;
     expect(missing).toMatchObject({ where: 'IPv4 rule 9', model: '9: from all fwmark 0x200/0xf00 lookup 2004', explained: false });
     expect(missing.explanation).toMatch(/packets matching `from all fwmark 0x200\/0xf00` look in table 2004 in the model/);
+    // and who installs it, from the model
+    expect(missing.explanation).toMatch(/\(model: cilium-agent \(pkg\/proxy toProxyRule\)/);
     const local = r.items.find((i) => i.kind === 'changed')!;
     expect(local).toMatchObject({ where: 'IPv4 rule 100', model: '100: from all lookup local', real: '0: from all lookup local', explained: true });
     expect(local.explanation).toMatch(/L7 proxy disabled there/);

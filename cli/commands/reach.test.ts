@@ -76,7 +76,8 @@ describe('netlab policy', () => {
     expect(io.stdout).toContain('-A cali-FORWARD -i cali+ -m comment --comment "cali:8ZoYfO5HKXWbB3pk" -j cali-from-wl-dispatch');
     io = capture();
     expect(await main(['policy', 'compile', '--node', 'node-1', '--as', 'ipset', 'resources/samples/three-tier.yaml'], io)).toBe(0);
-    expect(io.stdout).toMatch(/^Name: cali40s:/);
+    expect(io.stdout).toMatch(/^Name: cali40all-ipam-pools\n/);
+    expect(io.stdout).toMatch(/^Name: cali40s:/m);
     io = capture();
     expect(await main(['policy', 'compile', '--node', 'node-1', '--as', 'cilium-map', 'resources/samples/three-tier.yaml'], io)).toBe(0);
     expect(io.stdout).toMatch(/^Endpoint ID: \d+\nPath: \/sys\/fs\/bpf\/tc\/globals\/cilium_policy_\d{5}\n\nPOLICY {3}DIRECTION/);

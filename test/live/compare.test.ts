@@ -77,7 +77,7 @@ function check(r: NodeReport, name: CheckName): CheckResult {
   return c;
 }
 
-const FULL: CheckName[] = ['routes', 'iptables', 'conntrack', 'tcpdump', 'dns', 'cni'];
+const FULL: CheckName[] = ['routes', 'rules', 'iptables', 'conntrack', 'tcpdump', 'dns', 'cni'];
 
 describe.sequential('compare: model vs the live test-bed', () => {
   let tmp: string;
@@ -111,7 +111,7 @@ describe.sequential('compare: model vs the live test-bed', () => {
         expect(r.stdout).toBe('200 10.96.5.20');
       });
 
-      it('compare via testbed: no unexplained difference in routes, iptables, conntrack, tcpdump, DNS; CNI results match', async () => {
+      it('compare via testbed: no unexplained difference in routes, ip rules, iptables, conntrack, tcpdump, DNS; CNI results match', async () => {
         const report = await compareNode({ topology: t, node: 'node-1', runner: new NetnsRunner(nodeNetns('node-1'), { defaults: { allowProbe: true } }), via: 'testbed', checks: FULL, testbed: state });
         expect(report.skipped ?? []).toEqual([]);
         expect(report.checks.map((c) => c.check)).toEqual(FULL);

@@ -123,7 +123,7 @@ function addrs(ns: string, dev: string): AddrInfo[] {
  * through kube-dns, masqueraded to cni0's address, and a SYN bridged to a web pod on the same node may show
  * as `cni0 Out` before `veth… Out`; the model predicts and explains both.
  */
-const CHECKS: CheckName[] = ['routes', 'iptables', 'conntrack', 'tcpdump', 'dns', 'cni'];
+const CHECKS: CheckName[] = ['routes', 'rules', 'iptables', 'conntrack', 'tcpdump', 'dns', 'cni'];
 
 describe.sequential('dual-stack test-bed (live): the IPv6 half of resources/samples/dual-stack.yaml', () => {
   beforeAll(async () => {
@@ -330,7 +330,7 @@ describe.sequential('dual-stack test-bed (live): the IPv6 half of resources/samp
         });
       }
 
-      it('compare via testbed: node-1\'s IPv4 and IPv6 routes (node and pod namespaces), iptables and ip6tables, a request (conntrack, tcpdump, DNS), CNI results: no unexplained difference', async () => {
+      it('compare via testbed: node-1\'s IPv4 and IPv6 routes (node and pod namespaces) and ip rules, iptables and ip6tables, a request (conntrack, tcpdump, DNS), CNI results: no unexplained difference', async () => {
         const checks = CHECKS;
         const report = await compareNode({ topology: t, node: 'node-1', runner: new NetnsRunner(nodeNetns('node-1'), { defaults: { allowProbe: true } }), via: 'testbed', checks, testbed: state });
         expect(report.skipped ?? []).toEqual([]);

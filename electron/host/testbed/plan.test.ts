@@ -194,13 +194,18 @@ describe('rules from the models', () => {
   });
   it('Calico policy: jumps inserted at the top of the built-in chains', () => {
     const p = calicoPolicyFromModel(t, 'node-1')!;
-    expect(p.filter).toMatch(/^-I FORWARD 1 .*-j cali-FORWARD$/m);
-    expect(p.filter).toMatch(/^-I INPUT 1 .*-j cali-INPUT$/m);
+    expect(p.restore).toMatch(/^-I FORWARD 1 .*-j cali-FORWARD$/m);
+    expect(p.restore).toMatch(/^-I INPUT 1 .*-j cali-INPUT$/m);
     // Only what felix appends stays -A: FORWARD's accept of policy-marked packets and its MARK, below kube-proxy's rules.
-    expect(p.filter.match(/^-A (INPUT|FORWARD|OUTPUT) .*$/gm)).toEqual([
+    expect(p.restore.match(/^-A (INPUT|FORWARD|OUTPUT) .*$/gm)).toEqual([
       '-A FORWARD -m comment --comment "cali:S93hcgKJrXEqnTfs" -m comment --comment "Policy explicitly accepted packet." -m mark --mark 0x10000/0x10000 -j ACCEPT',
       '-A FORWARD -m comment --comment "cali:mp77cMpurHhyjLrM" -j MARK --set-xmark 0x10000/0x10000',
     ]);
+    // felix's raw, mangle and nat tables too, each table's jumps counted from 1 (PREROUTING exists in all three).
+    const tables = p.restore.split(/^(?=\*)/m).map((b) => [/^\*(\w+)/.exec(b)?.[1], b] as const);
+    expect(tables.map(([n]) => n)).toEqual(['mangle', 'raw', 'filter', 'nat']);
+    for (const [name, body] of tables) if (name !== 'filter') expect(body).toMatch(/^-I PREROUTING 1 .*-j cali-PREROUTING$/m);
+    expect(tables.find(([n]) => n === 'nat')![1]).toMatch(/^-I POSTROUTING 1 .*-j cali-POSTROUTING$/m);
     expect(calicoPolicyFromModel(seed('cni=flannel-vxlan'), 'node-1')).toBeNull();
   });
 });
@@ -349,21 +354,21 @@ spec:
     const t = r.topology!;
     const p6 = calicoPolicy6FromModel(t, 'node-1')!;
     const p4 = calicoPolicyFromModel(t, 'node-1')!;
-    expect(p6.filter).toMatch(/^\*filter$/m);
-    expect(p6.filter).toMatch(/^-I FORWARD 1 .*-j cali-FORWARD$/m);
-    expect(p6.filter).toMatch(/^-I INPUT 1 .*-j cali-INPUT$/m);
-    expect(p6.filter.match(/^-A (INPUT|FORWARD|OUTPUT) .*$/gm)?.map((l) => /cali:(\S{16})/.exec(l)?.[1])).toEqual(['S93hcgKJrXEqnTfs', 'mp77cMpurHhyjLrM']);
+    expect(p6.restore).toMatch(/^\*filter$/m);
+    expect(p6.restore).toMatch(/^-I FORWARD 1 .*-j cali-FORWARD$/m);
+    expect(p6.restore).toMatch(/^-I INPUT 1 .*-j cali-INPUT$/m);
+    expect(p6.restore.match(/^-A (INPUT|FORWARD|OUTPUT) .*$/gm)?.map((l) => /cali:(\S{16})/.exec(l)?.[1])).toEqual(['S93hcgKJrXEqnTfs', 'mp77cMpurHhyjLrM']);
     // dual-stack VXLAN: felix's IPv6 tunnel rules in ip6tables, with the nodes' IPv6 addresses in cali60all-vxlan-net
-    expect(p6.filter).toMatch(/^-A cali-INPUT -p udp .*"Allow IPv6 VXLAN packets from allowed hosts" -m multiport --dports 4789 -m set --match-set cali60all-vxlan-net src -m addrtype --dst-type LOCAL -j ACCEPT$/m);
+    expect(p6.restore).toMatch(/^-A cali-INPUT -p udp .*"Allow IPv6 VXLAN packets from allowed hosts" -m multiport --dports 4789 -m set --match-set cali60all-vxlan-net src -m addrtype --dst-type LOCAL -j ACCEPT$/m);
     expect(p6.ipsetRestore).toMatch(/^create cali60all-vxlan-net hash:net family inet6 /m);
-    expect(p6.filter).toMatch(/^-A cali-pi-\S+ -s fd00:10:244:2::3\/128 -p tcp .*--dports 8080 -j MARK --set-xmark 0x10000\/0x10000$/m);
-    expect(p6.filter).toMatch(/^-A cali-wl-to-host -p ipv6-icmp .* -m icmp6 --icmpv6-type 135 -j ACCEPT$/m);
-    expect(p4.filter).not.toMatch(/fd00|icmp6/);
+    expect(p6.restore).toMatch(/^-A cali-pi-\S+ -s fd00:10:244:2::3\/128 -p tcp .*--dports 8080 -j MARK --set-xmark 0x10000\/0x10000$/m);
+    expect(p6.restore).toMatch(/^-A cali-wl-to-host -p ipv6-icmp .* -m icmp6 --icmpv6-type 135 -j ACCEPT$/m);
+    expect(p4.restore).not.toMatch(/fd00|icmp6/);
     const webs6 = t.pods.filter((p) => p.labels.app === 'web').map((p) => p.ips[1]);
     const set6 = /^create (cali60s:\S+) hash:net family inet6 hashsize 1024 maxelem 1048576$/m.exec(p6.ipsetRestore)?.[1];
     expect(set6).toHaveLength(31);
     expect(p6.ipsetRestore.split('\n').filter((l) => l.startsWith(`add ${set6} `)).sort()).toEqual(webs6.map((ip) => `add ${set6} ${ip}`).sort());
-    expect(p6.filter).toContain(`-m set --match-set ${set6} src`);
+    expect(p6.restore).toContain(`-m set --match-set ${set6} src`);
     expect(p4.ipsetRestore).toMatch(/^create cali40s:\S+ hash:net family inet hashsize/m);
     expect(p4.ipsetRestore).not.toMatch(/inet6|fd00/);
     expect(calicoPolicy6FromModel(dual('cni=flannel-vxlan'), 'node-1')).toBeNull();

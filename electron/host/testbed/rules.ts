@@ -22,8 +22,11 @@ export type KubeProxyProvider = (t: Topology, node: string) => KubeProxyInput;
 export interface PolicyInput {
   /** `ipset restore` input (create + add lines). */
   ipsetRestore: string;
-  /** iptables-restore (ip6tables-restore for IPv6) document for the filter table, applied with --noflush after kube-proxy. */
-  filter: string;
+  /**
+   * iptables-restore (ip6tables-restore for IPv6) document for felix's tables
+   * (raw, mangle, filter, nat), applied with --noflush after kube-proxy.
+   */
+  restore: string;
 }
 
 export type PolicyProvider = (t: Topology, node: string) => PolicyInput | null;
@@ -69,9 +72,10 @@ function kubeProxyInput(t: Topology, node: string, family: 4 | 6): KubeProxyInpu
 const policyCache = new WeakMap<Topology, CalicoDataplane>();
 
 /**
- * Calico-style policy from the policy model: the node's ipsets and filter
- * chains. The jumps from INPUT/FORWARD/OUTPUT are inserted at the top (felix's
- * default ChainInsertMode "insert"), ahead of kube-proxy's.
+ * Calico-style policy from the policy model: the node's ipsets and felix's
+ * chains in every table it programs (raw, mangle, filter, nat). The jumps from
+ * the built-in chains are inserted at the top (felix's default
+ * ChainInsertMode "insert"), ahead of kube-proxy's, per table.
  */
 export const calicoPolicyFromModel: PolicyProvider = (t, node) => calicoPolicyInput(t, node, 4);
 
@@ -88,24 +92,26 @@ function calicoPolicyInput(t: Topology, node: string, family: 4 | 6): PolicyInpu
     dp = buildCalicoDataplane(t);
     policyCache.set(t, dp);
   }
-  // felix's filter table only: the test-bed does not program felix's raw, mangle and nat tables (yet).
-  const save = dp.iptablesSave(node, undefined, family, ['filter']);
+  const save = dp.iptablesSave(node, undefined, family);
   const appended = dp.appendedHashes(node, family);
   const position = new Map<string, number>();
-  const filter = save
+  let table = '';
+  const restore = save
     .split('\n')
     .filter((l) => !l.startsWith('#'))
     .map((l) => {
-      const m = /^-A (INPUT|FORWARD|OUTPUT) (.*)$/.exec(l);
+      if (l.startsWith('*')) table = l.slice(1).trim();
+      const m = /^-A (PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) (.*)$/.exec(l);
       if (!m) return l;
       // felix's ChainInsertMode "insert" puts its jumps above kube-proxy's rules (loaded before this);
       // what felix appends (FORWARD's "Policy explicitly accepted packet.") stays below them.
       const hash = /"cali:([\w-]{16})"/.exec(m[2])?.[1];
       if (hash && appended.has(hash)) return l;
-      const n = (position.get(m[1]) ?? 0) + 1;
-      position.set(m[1], n);
+      const key = `${table} ${m[1]}`;
+      const n = (position.get(key) ?? 0) + 1;
+      position.set(key, n);
       return `-I ${m[1]} ${n} ${m[2]}`;
     })
     .join('\n');
-  return { ipsetRestore: dp.ipsetRestore(node, family), filter };
+  return { ipsetRestore: dp.ipsetRestore(node, family), restore };
 }

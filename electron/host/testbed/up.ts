@@ -420,15 +420,15 @@ class Builder {
       if (!input) return;
       any = true;
       if (input.ipsetRestore) await run('ipset', ['restore'], { netns: n.netns, input: input.ipsetRestore, what: `policy ipsets on ${n.name}` });
-      writeFile(`${RUN_DIR}/iptables/${n.name}.policy`, input.filter);
-      await run('iptables-restore', ['--noflush'], { netns: n.netns, input: input.filter, what: `Calico policy chains on ${n.name}` });
+      writeFile(`${RUN_DIR}/iptables/${n.name}.policy`, input.restore);
+      await run('iptables-restore', ['--noflush'], { netns: n.netns, input: input.restore, what: `Calico policy chains on ${n.name}` });
       if (!this.plan.ipv6) return;
       // dual-stack: felix programs the same chains with ip6tables and the cali60 sets with family inet6
       const input6 = (this.opts.policy6 ?? calicoPolicy6FromModel)(this.topology, n.name);
       if (!input6) return;
       if (input6.ipsetRestore) await run('ipset', ['restore'], { netns: n.netns, input: input6.ipsetRestore, what: `IPv6 policy ipsets on ${n.name}` });
-      writeFile(`${RUN_DIR}/iptables/${n.name}.policy6`, input6.filter);
-      await run('ip6tables-restore', ['--noflush'], { netns: n.netns, input: input6.filter, what: `Calico IPv6 policy chains on ${n.name} (ip6tables-restore --noflush)` });
+      writeFile(`${RUN_DIR}/iptables/${n.name}.policy6`, input6.restore);
+      await run('ip6tables-restore', ['--noflush'], { netns: n.netns, input: input6.restore, what: `Calico IPv6 policy chains on ${n.name} (ip6tables-restore --noflush)` });
     });
     return any;
   }

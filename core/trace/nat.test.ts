@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { randomNatPort } from '../dataplane';
+import { buildCalicoDataplane } from '../policy';
 import { trace, traceContext, walk } from './index';
 import { loadText } from './testing';
 
@@ -39,6 +40,43 @@ describe('natOutgoing with --random-fully (Calico, seed topology)', () => {
     const snat = r.events.find((e) => e.kind === 'snat')!;
     expect(snat.action).toBe('natOutgoing: 10.244.1.5 → 10.0.1.5');
     expect(snat.detail).toContain('ICMP echo identifier');
+  });
+});
+
+describe("Calico natOutgoing follows felix's pool sets (cali-nat-outgoing from the policy model)", () => {
+  const t = loadText(SEED);
+
+  it('pod → another node\'s address: masqueraded (node addresses are in no IP pool), and the reply is un-SNATed', () => {
+    const r = trace(t, 'default/pod-a', 'tcp://10.0.1.6:10250');
+    expect(r.ok, r.dropped?.text).toBe(true);
+    const snat = r.events.find((e) => e.kind === 'snat')!;
+    expect(snat.rule).toBe('-A cali-nat-outgoing -m comment --comment "cali:flqWnvo8yq4ULQLa" -m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE --random-fully');
+    expect(snat.headers.ip.src).toBe('10.0.1.5');
+    expect(snat.detail).toContain('10.244.1.5 is in a natOutgoing pool');
+    expect(snat.detail).toContain("pod traffic to another node's address is masqueraded too");
+    expect(r.events.some((e) => e.phase === 'reply' && e.action.startsWith('un-SNAT: 10.0.1.5:'))).toBe(true);
+  });
+
+  it('IPv6: the rule is the one ip6tables-save shows on the node (cali60 sets, its own hash), not the IPv4 line', () => {
+    const ds = loadText(readFileSync(new URL('../../resources/samples/dual-stack.yaml', import.meta.url), 'utf8'), ['podIPOffset=2']);
+    const pod = ds.pods.find((p) => p.nodeName === 'node-1' && p.namespace === 'default')!;
+    const snat = trace(ds, `default/${pod.name}`, 'tcp://[2001:db8::1]:443').events.find((e) => e.kind === 'snat')!;
+    const saved = buildCalicoDataplane(ds).iptablesSave('node-1', undefined, 6).split('\n').filter((l) => l.startsWith('-A cali-nat-outgoing '));
+    expect(saved).toHaveLength(1);
+    expect(snat.rule).toBe(saved[0]);
+    expect(snat.rule).toContain('cali60masq-ipam-pools');
+    expect(snat.rule).not.toContain('flqWnvo8yq4ULQLa');
+  });
+
+  it('natOutgoing off: no masquerade to node addresses or outside the cluster', () => {
+    const off = loadText(SEED.replace('cni: calico-bgp', 'cni: { plugin: calico, mode: bgp, natOutgoing: false }'));
+    expect(off.settings.cni.natOutgoing).toBe(false);
+    for (const to of ['tcp://10.0.1.6:10250', 'tcp://203.0.113.10:443']) expect(trace(off, 'default/pod-a', to).events.some((e) => e.kind === 'snat')).toBe(false);
+  });
+
+  it('Flannel keeps its own rule (-s cluster CIDR): node addresses are not masqueraded there', () => {
+    const fl = loadText(SEED.replace('cni: calico-bgp', 'cni: flannel-vxlan'));
+    expect(trace(fl, 'default/pod-a', 'tcp://10.0.1.6:10250').events.some((e) => e.kind === 'snat')).toBe(false);
   });
 });
 

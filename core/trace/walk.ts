@@ -26,7 +26,7 @@ import {
   type Tuple,
 } from '../dataplane';
 import type { CiliumFrontend } from '../kubeproxy';
-import { CALICO_IPVS_NOTE, calicoInterfaceName, type Verdict as PolicyVerdict } from '../policy';
+import { CALICO_IPVS_NOTE, calicoInterfaceName, saveRule, type Verdict as PolicyVerdict } from '../policy';
 import { SEED_NOTES, type DnsAnswer, type QueryStep } from '../dns';
 import { TraceContext, type NodeNetfilter, type Place } from './context';
 import { hookKey, runHookCompiled } from './netfilter';
@@ -1284,14 +1284,16 @@ class Walker {
     const s = this.ctx.topology.settings;
     if (!s.cni.natOutgoing) return false;
     const dst = p.h.ip.dst;
-    if (this.ctx.inClusterCidr(dst) || this.ctx.nodeByIP.has(canonicalIP(dst)) || this.ctx.serviceByIP.has(canonicalIP(dst))) return false;
+    const calico = this.plugin === 'calico';
+    // felix matches the pool sets only (src in cali40masq-ipam-pools, dst not in cali40all-ipam-pools):
+    // other nodes' addresses are outside every pool, so pod traffic to them is masqueraded too.
+    if (this.ctx.inClusterCidr(dst) || (!calico && this.ctx.nodeByIP.has(canonicalIP(dst))) || this.ctx.serviceByIP.has(canonicalIP(dst))) return false;
     if (!this.ctx.inClusterCidr(p.h.ip.src)) return false;
     const v6 = this.family === 6;
     const cluster = (v6 ? s.clusterCIDRs.find((c) => c.includes(':')) : undefined) ?? s.clusterCIDRs[0];
+    const felixRule = calico ? this.ctx.calico.tableChains(node, 'nat', this.family).get('cali-nat-outgoing')?.rules[0] : undefined;
     const rules: Record<string, string> = {
-      calico: v6
-        ? '-A cali-nat-outgoing -m comment --comment "cali:flqWnvo8yq4ULQLa" -m set --match-set cali60masq-ipam-pools src -m set ! --match-set cali60all-ipam-pools dst -j MASQUERADE --random-fully'
-        : '-A cali-nat-outgoing -m comment --comment "cali:flqWnvo8yq4ULQLa" -m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE --random-fully',
+      calico: felixRule ? saveRule('cali-nat-outgoing', felixRule) : '',
       flannel: `-A FLANNEL-POSTRTG -s ${cluster} ! -d ${v6 ? 'ff00::/8' : '224.0.0.0/4'} -m comment --comment "flanneld masq" -j MASQUERADE --random-fully`,
       weave: `-A WEAVE -s ${cluster} ! -d ${cluster} -j MASQUERADE`,
       cilium: `BPF masquerading (bpf_host to-netdev): ${p.h.ip.src} → node address (${v6 ? 'ipv6' : 'ipv4'}-native-routing-cidr excluded)`,
@@ -1299,7 +1301,8 @@ class Walker {
     };
     const ip = this.masqAddress(node, outIface) ?? this.ctx.node(node).ips[0];
     const sport = p.proto === 'icmp' ? undefined : this.sport(p);
-    const before = joinHP(p.h.ip.src, sport);
+    const src0 = p.h.ip.src;
+    const before = joinHP(src0, sport);
     // Calico and Flannel masquerade with --random-fully: the kernel picks a random source port.
     const randomFully = rules[this.plugin]?.endsWith('--random-fully') && sport !== undefined && (p.proto === 'tcp' || p.proto === 'udp');
     const port = randomFully ? randomNatPort({ proto: p.proto, src: p.h.ip.src, dst: p.h.ip.dst, sport, dport: this.dport(p) }, ip) : undefined;
@@ -1309,7 +1312,9 @@ class Walker {
       : p.proto === 'icmp' && rules[this.plugin]?.endsWith('--random-fully')
         ? ' With --random-fully a real node also replaces the ICMP echo identifier with a random one; the model keeps the identifier.'
         : '';
-    this.emit(p, 'snat', { element: nodeEl(node), node, netns: `node/${node}`, iface: outIface }, `natOutgoing: ${before} → ${joinHP(ip, port ?? sport)}`, `${p.h.ip.dst} is outside the cluster's pod, node and Service ranges, so the CNI masquerades pod traffic leaving the cluster (natOutgoing).${portNote}`, 'snat', {
+    this.emit(p, 'snat', { element: nodeEl(node), node, netns: `node/${node}`, iface: outIface }, `natOutgoing: ${before} → ${joinHP(ip, port ?? sport)}`, calico
+        ? `${p.h.ip.dst} is outside every Calico IP pool (cali${v6 ? 60 : 40}all-ipam-pools) and ${src0} is in a natOutgoing pool (cali${v6 ? 60 : 40}masq-ipam-pools), so felix's cali-nat-outgoing masquerades it${this.ctx.nodeByIP.has(canonicalIP(p.h.ip.dst)) ? ` — node addresses are not in any pool, so pod traffic to another node's address is masqueraded too (add the node range as a disabled IP pool to keep pod source addresses)` : ''}.${portNote}`
+        : `${p.h.ip.dst} is outside the cluster's pod, node and Service ranges, so the CNI masquerades pod traffic leaving the cluster (natOutgoing).${portNote}`, 'snat', {
       rule: rules[this.plugin],
       latencyUs: this.lat.natUs,
     });

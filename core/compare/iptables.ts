@@ -15,7 +15,7 @@
 
 import { isTableName, parseIptablesSave, parseRuleArgs, renderIptablesSave, saveRuleArgs, tokenizeRuleLine, type Family, type Rule, type Ruleset, type TableName } from '../dataplane';
 import { myersDiff, multisetDiff } from './diff';
-import { checkResult, failedCheck, type CheckResult, type DiffItem } from './types';
+import { applyExplanations, checkResult, failedCheck, type CheckResult, type DiffItem } from './types';
 
 export interface IptablesCompareOptions {
   /** Chains compared (default those starting with KUBE- or cali-). Built-in chains are compared through their jumps into these. */
@@ -381,16 +381,7 @@ function compareScanned(m: Scanned, r: Scanned, prefixes: string[], opts: Iptabl
       for (const x of list) items.push(x.error ? unreadable(x, where, 'node') : { kind: 'extra', where, real: line(x), explanation: `rule on the node that the model does not have: ${ruleMeaning(chain, x.rule!, 'extra')}`, explained: false });
     }
   }
-  if (opts.explain) {
-    for (const it of items) {
-      if (it.explained) continue;
-      const e = opts.explain(it);
-      if (e) {
-        it.explanation = `${it.explanation}. ${e}`;
-        it.explained = true;
-      }
-    }
-  }
+  applyExplanations(items, opts.explain);
   const notes: string[] = ['counters, comment quoting, --probability decimals and MARK spellings are normalised (rules that differ in text are parsed and compared as iptables-save prints them)'];
   if (r.outside) notes.push(`${r.outside} node rule(s) outside ${prefixes.join('/')} chains were not compared`);
   return checkResult('iptables', items, compared, `${keys.length} chains compared (${prefixes.join(', ')} and the jumps into them from built-in chains)`, notes);

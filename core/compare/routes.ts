@@ -10,7 +10,7 @@ import { Cidr, PrefixTable, canonicalIP, parseIP } from '../net';
 import type { Route } from '../cni/types';
 import { formatRouteLine } from '../render/iproute';
 import { routePrefix, type RouteRecord } from '../parse/route';
-import { checkResult, type CheckResult, type DiffItem } from './types';
+import { applyExplanations, checkResult, type CheckResult, type DiffItem } from './types';
 
 export interface NormRoute {
   table: string;
@@ -299,16 +299,7 @@ export function compareRoutes(modelRoutes: readonly Route[], realRecords: readon
       items.push({ kind: 'extra', where: `${table} ${prefixText(r.prefix)}`, real: r.text, explanation: `the node has \`${r.text}\`, which the model does not; ${describeCatch(ctx.modelTable, r.prefix, 'model')}`, explained: false });
     }
   }
-  if (opts.explain) {
-    for (const it of items) {
-      if (it.explained) continue;
-      const e = opts.explain(it);
-      if (e) {
-        it.explanation = `${it.explanation}. ${e}`;
-        it.explained = true;
-      }
-    }
-  }
+  applyExplanations(items, opts.explain);
   items.sort((a, b) => (a.where ?? '').localeCompare(b.where ?? ''));
   const notes: string[] = [];
   if (unreadable.length) notes.push(`${unreadable.length} node route(s) with unreadable destinations were ignored: ${unreadable.slice(0, 5).join(', ')}`);

@@ -19,11 +19,10 @@
 // main that the model does not have, a detached device — is unexplained.
 
 import type { RoutingRule } from '../cni/types';
-import { rulesOf } from '../cni/rules';
+import { markHex, rulesOf } from '../cni/rules';
 import { Cidr } from '../net';
-import { markHex } from '../cni/rules';
 import type { RuleRecord } from '../parse/rule';
-import { checkResult, type CheckResult, type DiffItem } from './types';
+import { applyExplanations, checkResult, type CheckResult, type DiffItem } from './types';
 
 const TABLE_NAMES: Record<string, string> = { '253': 'default', '254': 'main', '255': 'local' };
 
@@ -287,16 +286,7 @@ export function compareRules(ns: { rules?: RoutingRule[] }, realRecords: readonl
       items.push({ kind: 'extra', where, real: r.text, explanation: `the node has \`${r.text}\`, which the model does not: ${what(r)} before the rules after it.${cannot}`, explained: false });
     }
   }
-  if (opts.explain) {
-    for (const it of items) {
-      if (it.explained) continue;
-      const e = opts.explain(it);
-      if (e) {
-        it.explanation = `${it.explanation}. ${e}`;
-        it.explained = true;
-      }
-    }
-  }
+  applyExplanations(items, opts.explain);
   items.sort((a, b) => Number(/\d+$/.exec(a.where ?? '')?.[0] ?? 0) - Number(/\d+$/.exec(b.where ?? '')?.[0] ?? 0));
   const notes: string[] = [];
   const proto = real.filter((s) => s.rec.protocol && !['kernel', 'unspec', 'boot', 'static'].includes(s.rec.protocol));

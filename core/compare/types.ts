@@ -62,6 +62,23 @@ export function checkResult(check: CheckName, items: DiffItem[], compared: numbe
   return r;
 }
 
+/**
+ * A caller's own explanations (e.g. the test-bed's documented choices): each
+ * unexplained item the callback explains gets the text appended and counts as
+ * explained.
+ */
+export function applyExplanations(items: DiffItem[], explain: ((item: DiffItem) => string | undefined) | undefined): void {
+  if (!explain) return;
+  for (const it of items) {
+    if (it.explained) continue;
+    const e = explain(it);
+    if (e) {
+      it.explanation = `${it.explanation}. ${e}`;
+      it.explained = true;
+    }
+  }
+}
+
 /** True when any check of any report has an unexplained difference. */
 export function hasUnexplained(reports: readonly NodeReport[]): boolean {
   return reports.some((r) => r.checks.some((c) => c.status === 'different'));

@@ -136,10 +136,11 @@ function tunnelParams(cni: CniModel, kind: EncapsulationKind, srcNode: string, d
  * `dstNode`. Returns kind `none` (no outer headers) when the plugin routes
  * natively between these two nodes.
  */
-export function encapsulate(cni: CniModel, topology: Topology, srcNode: string, dstNode: string, inner: InnerPacket): Encapsulation {
+export function encapsulate(cni: CniModel, topology: Topology, srcNode: string, dstNode: string, inner: InnerPacket, known: { podMtu?: number } = {}): Encapsulation {
   const family: 4 | 6 = inner.srcIP.includes(':') ? 6 : 4;
   const kind = cni.encapsulationBetween(topology, srcNode, dstNode, family);
-  const podMtu = cni.podMtu(topology);
+  // A caller that holds the topology fixed (core/trace's context) passes the pod MTU it computed once: Calico's is O(nodes).
+  const podMtu = known.podMtu ?? cni.podMtu(topology);
   const nodeMtu = topology.settings.nodeMTU;
   // An IPv6 underlay: the VXLAN devices, Antrea's flow-based Geneve port and Calico's IPv6 WireGuard device (wg-v6.cali).
   const underlay: 4 | 6 = kind === 'vxlan' || kind === 'geneve' || kind === 'wireguard' ? (cni.underlayFor?.(family, kind) ?? 4) : 4;

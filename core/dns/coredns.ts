@@ -88,6 +88,23 @@ export class CoreDns {
     this.opts = opts;
   }
 
+  /** Services by `namespace/name`, and the namespaces that exist (built on first use; the topology is not changed under a CoreDns). */
+  private index?: { services: Map<string, ServiceModel>; namespaces: Set<string> };
+
+  private lookupIndex(): { services: Map<string, ServiceModel>; namespaces: Set<string> } {
+    if (!this.index) {
+      const services = new Map<string, ServiceModel>();
+      const namespaces = new Set<string>(this.topo.namespaces.map((n) => n.name));
+      for (const s of this.topo.services) {
+        const k = `${s.namespace}/${s.name}`;
+        if (!services.has(k)) services.set(k, s);
+        namespaces.add(s.namespace);
+      }
+      this.index = { services, namespaces };
+    }
+    return this.index;
+  }
+
   private soa(): RR {
     return { name: `${this.zone}.`, ttl: this.ttl, type: 'SOA', data: `ns.dns.${this.zone}. hostmaster.${this.zone}. ${this.opts.soaSerial ?? 1} 7200 1800 86400 ${this.ttl}` };
   }
@@ -136,7 +153,7 @@ export class CoreDns {
     }
     const labels = name.slice(0, -(this.zone.length + 1)).split('.');
     const last = labels[labels.length - 1];
-    const nsExists = (ns: string): boolean => this.topo.namespaces.some((n) => n.name === ns) || this.topo.services.some((s) => s.namespace === ns);
+    const nsExists = (ns: string): boolean => this.lookupIndex().namespaces.has(ns);
     if (last === 'pod') {
       if (labels.length !== 3) return this.nx(`${fq}: pod names are <a-b-c-d>.<namespace>.pod.${this.zone}`);
       const ip = undash(labels[0]);
@@ -150,7 +167,7 @@ export class CoreDns {
     const svcName = labels[labels.length - 3];
     const rest = labels.slice(0, -3);
     if (!nsExists(ns)) return this.nx(`${fq}: namespace "${ns}" does not exist`);
-    const s = this.topo.services.find((x) => x.namespace === ns && x.name === svcName);
+    const s = this.lookupIndex().services.get(`${ns}/${svcName}`);
     if (!s) return this.nx(`${fq}: no Service "${svcName}" in namespace "${ns}"`);
     const svcFq = `${svcName}.${ns}.svc.${this.zone}.`;
     const headless = s.type !== 'ExternalName' && (s.clusterIPs.length === 0 || s.clusterIPs[0] === 'None');

@@ -41,13 +41,15 @@ export interface ResolveOptions {
   cache?: DnsCache;
   resolv?: ResolvOptions;
   coredns?: CoreDnsOptions;
+  /** A CoreDns the caller keeps for this topology (its indexes are built once); ignored when `coredns` options are given. */
+  server?: CoreDns;
 }
 
 export function resolveName(topo: Topology, pod: Pick<PodModel, 'namespace' | 'hostNetwork'>, name: string, opts: ResolveOptions = {}): Resolution {
   const resolv = podResolvConf(topo, pod, opts.resolv);
   const notes = [...resolv.notes];
   const candidates = searchCandidates(name, resolv);
-  const dns = new CoreDns(topo, opts.coredns);
+  const dns = opts.server && !opts.coredns ? opts.server : new CoreDns(topo, opts.coredns);
   const family = opts.family ?? 'unspec';
   const types: ('A' | 'AAAA')[] = family === 'inet' ? ['A'] : family === 'inet6' ? ['AAAA'] : ['A', 'AAAA'];
   const sending = resolv.options.includes('single-request') || resolv.options.includes('single-request-reopen') ? 'sequential' : 'parallel';

@@ -212,7 +212,7 @@ export class TraceContext {
     const k = `${a}|${b}${this.cni.plugin === 'cilium' ? `|${inner.srcIP}` : inner.srcIP.includes(':') ? '|6' : ''}`;
     let t = this.encaps.get(k);
     if (!t) {
-      t = encapsulate(this.cni, this.topology, a, b, { ...inner, length: 0 });
+      t = encapsulate(this.cni, this.topology, a, b, { ...inner, length: 0 }, { podMtu: (this.podMtuValue ??= this.cni.podMtu(this.topology)) });
       if (this.encaps.size > 100000) this.encaps.clear();
       this.encaps.set(k, t);
     }
@@ -228,6 +228,8 @@ export class TraceContext {
       },
     };
   }
+
+  private podMtuValue?: number;
 
   get cniDescription(): CniDescription {
     return (this.description ??= this.cni.describe());
@@ -393,7 +395,7 @@ export class TraceContext {
     const key = `${pod.namespace}|${pod.hostNetwork}|${name}|${family}`;
     let r = this.resolutions.get(key);
     if (!r) {
-      r = resolveName(this.topology, pod, name, { family });
+      r = resolveName(this.topology, pod, name, { family, server: (this.coreDns ??= new CoreDns(this.topology)) });
       if (this.resolutions.size > 100000) this.resolutions.clear();
       this.resolutions.set(key, r);
     }

@@ -19,6 +19,10 @@ import { ciliumServiceMap, kubeProxyIpvs, nodeIptablesRuleset, type CiliumFronte
 import { buildCalicoDataplane, buildCiliumDataplane, buildContext, evaluateWith, type CalicoDataplane, type CiliumDataplane, type PolicyContext, type Verdict } from '../policy';
 import { CoreDns, podResolvConf, resolveName, type DnsAnswer, type Resolution, type ResolvConf } from '../dns';
 import { compileRuleset, type CompiledRuleset } from './netfilter';
+import { GenerationalMemo } from './memo';
+
+/** Entries per generation of the context's hook memo (at most twice this many are kept). */
+export const HOOK_MEMO_GENERATION = 20000;
 
 /** Where an address lives. */
 export type Place = { kind: 'pod'; pod: PodModel; node: string } | { kind: 'host'; node: string; pod?: PodModel } | { kind: 'external'; ip: string };
@@ -96,7 +100,12 @@ export class TraceContext {
   private readonly resolvConfs = new Map<string, ResolvConf>();
   private readonly localFns = new Map<string, (ip: string) => boolean>();
   /** Memoised hook evaluations and Service outcome enumerations, per node (see hookKey). */
-  readonly hookMemo = new Map<string, unknown>();
+  /**
+   * Memoised netfilter and felix results, keyed on what the rules read (walk.ts).
+   * Bounded: an entry takes 2–3 KB (the result and its rule lines), and an
+   * unbounded map grew by ~25 entries per walk of a 3,000-pod cluster.
+   */
+  readonly hookMemo = new GenerationalMemo<unknown>(HOOK_MEMO_GENERATION);
   private readonly places = new Map<string, Place>();
   private readonly hostPods = new Map<string, PodModel | undefined>();
   private readonly encapKinds = new Map<string, EncapsulationKind>();

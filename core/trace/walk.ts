@@ -543,7 +543,6 @@ class Walker {
     };
     const r = runHookCompiled(crs, hook, pk, this.evalCtx(node, nf, random));
     if (!used) {
-      if (memo.size > 200000) memo.clear();
       memo.set(key, r);
     }
     return r;
@@ -560,7 +559,6 @@ class Walker {
     if (r && crs.uses.randomNat && !crs.uses.sport && r.some((o) => o.result.nat.some((n) => n.kind === 'SNAT' || n.kind === 'MASQUERADE'))) return run();
     if (!r) {
       r = run();
-      if (memo.size > 200000) memo.clear();
       memo.set(key, r);
     }
     return r;
@@ -769,7 +767,6 @@ class Walker {
     let r = memo.get(key) as ReturnType<TraceContext['calico']['walk']> | undefined;
     if (!r) {
       r = this.ctx.calico.walk(node, 'FORWARD', pkt, this.family);
-      if (memo.size > 200000) memo.clear();
       memo.set(key, r);
     }
     return r;

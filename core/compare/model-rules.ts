@@ -7,9 +7,9 @@
 // accept of policy-marked packets appended after kube-proxy's rules.
 
 import type { Topology } from '../model';
-import { ensureChain, ensureTable, parseIptablesSave, type Ruleset } from '../dataplane';
+import type { Ruleset } from '../dataplane';
 import { kubeProxyIpvs, nodeIptablesRuleset } from '../kubeproxy';
-import { buildCalicoDataplane, CALICO_TABLES, type CalicoTable } from '../policy';
+import { buildCalicoDataplane, CALICO_TABLES, mergeFelixRules, type CalicoTable } from '../policy';
 
 export interface ModelRulesetOptions {
   /** felix's tables to merge (default all four: raw, mangle, filter, nat). */
@@ -20,19 +20,5 @@ export function modelRuleset(t: Topology, node: string, family: 4 | 6 = 4, opts:
   const mode = t.settings.kubeProxy?.mode ?? 'iptables';
   const rs = mode === 'ipvs' ? kubeProxyIpvs(t, node, family).ruleset : nodeIptablesRuleset(t, node, family).ruleset;
   if (t.settings.cni.plugin !== 'calico') return rs;
-  const dp = buildCalicoDataplane(t);
-  const pol = parseIptablesSave(dp.iptablesSave(node, undefined, family, opts.felixTables ?? CALICO_TABLES));
-  const appended = dp.appendedHashes(node, family);
-  const isAppended = (r: { args?: string[] }) => (r.args ?? []).some((a) => a.startsWith('cali:') && appended.has(a.slice(5)));
-  for (const [name, table] of pol.tables) {
-    const target = ensureTable(rs, name);
-    for (const c of table.chains.values()) {
-      const dst = ensureChain(target, c.name);
-      if (c.builtin) {
-        dst.rules.unshift(...c.rules.filter((r) => !isAppended(r)));
-        dst.rules.push(...c.rules.filter(isAppended));
-      } else dst.rules = [...c.rules];
-    }
-  }
-  return rs;
+  return mergeFelixRules(rs, buildCalicoDataplane(t), node, family, opts.felixTables ?? CALICO_TABLES);
 }

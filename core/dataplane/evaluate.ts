@@ -187,6 +187,12 @@ export interface EvalContext {
   masqueradeAddress?(outIface: string | undefined, family: Family, dst?: string): string | undefined;
   /** The address REDIRECT picks for packets arriving on an interface (undefined iface = locally generated). */
   redirectAddress?(inIface: string | undefined, family: Family): string | undefined;
+  /**
+   * The reverse-path check of `-m rpfilter`: true when a route lookup for
+   * `src` (with `mark`) leaves through `inIface` (or, with `loose`, through any
+   * interface).
+   */
+  reversePath?(src: string, inIface: string | undefined, o: { loose: boolean; mark: number }): boolean;
   /** Matches the model cannot interpret (opaque): treat as matching or not. Default: not matching. */
   opaqueMatches?: 'match' | 'nomatch';
 }
@@ -342,6 +348,14 @@ export function matchOne(m: Match, p: Packet, env: MatchEnv, table: TableName, c
       if (m.srcType && addrType(p.src, env.src, ctx).some((t) => m.srcType!.value.includes(t)) === m.srcType.neg) return false;
       if (m.dstType && addrType(p.dst, env.dst, ctx).some((t) => m.dstType!.value.includes(t)) === m.dstType.neg) return false;
       return true;
+    }
+    case 'rpfilter': {
+      // The caller answers the reverse-path lookup (a route to the source, with the mark when --validmark);
+      // without one the packet is taken to come in where its source routes (the check passes).
+      const local = m.acceptLocal && ctx.isLocal(p.src);
+      const valid = local || (ctx.reversePath ? ctx.reversePath(p.src, p.inIface, { loose: m.loose, mark: m.validmark ? p.mark : 0 }) : true);
+      if (!ctx.reversePath) env.notes.push(`rpfilter: the reverse-path lookup is not modelled here; assumed to pass (${chain}#${index})`);
+      return valid !== m.invert;
     }
     case 'statistic': {
       if (m.mode === 'random') {

@@ -107,7 +107,7 @@ const OPAQUE_TARGETS = new Set([
   'RATEEST', 'SYNPROXY', 'TEE', 'HMARK', 'MIRROR',
 ]);
 
-const KNOWN_MATCHES = new Set(['comment', 'tcp', 'udp', 'sctp', 'icmp', 'multiport', 'set', 'conntrack', 'state', 'mark', 'addrtype', 'statistic', 'recent', 'nfacct']);
+const KNOWN_MATCHES = new Set(['comment', 'tcp', 'udp', 'sctp', 'icmp', 'multiport', 'set', 'conntrack', 'state', 'mark', 'addrtype', 'rpfilter', 'statistic', 'recent', 'nfacct']);
 
 function parseNumber(s: string, what: string, tok: number, max = 0xffffffff): number {
   const v = /^0x[0-9a-f]+$/i.test(s) ? parseInt(s, 16) : /^\d+$/.test(s) ? Number(s) : NaN;
@@ -203,6 +203,9 @@ export function parseRuleArgs(args: string[], family: Family, chainExists: (name
         break;
       case 'addrtype':
         m = { kind: 'addrtype' };
+        break;
+      case 'rpfilter':
+        m = { kind: 'rpfilter', loose: false, validmark: false, acceptLocal: false, invert: false };
         break;
       case 'statistic':
         m = { kind: 'statistic', mode: 'random', probabilityU32: 0, neg: false };
@@ -315,6 +318,14 @@ export function parseRuleArgs(args: string[], family: Family, chainExists: (name
           return 0;
         }
         return -1;
+      case 'rpfilter':
+        if (ng) throw new RuleArgsError(i, `rpfilter takes no "!": negate it with --invert`);
+        if (opt === '--loose') m.loose = true;
+        else if (opt === '--validmark') m.validmark = true;
+        else if (opt === '--accept-local') m.acceptLocal = true;
+        else if (opt === '--invert') m.invert = true;
+        else return -1;
+        return 0;
       case 'statistic':
         if (opt === '--mode') {
           need(i, 1, opt);

@@ -86,6 +86,9 @@ function saveMatch(m: Match): string {
       if (m.limitIfaceOut) s += ' --limit-iface-out';
       return s;
     }
+    case 'rpfilter':
+      // libxt_rpfilter's save order
+      return ` -m rpfilter${m.loose ? ' --loose' : ''}${m.validmark ? ' --validmark' : ''}${m.acceptLocal ? ' --accept-local' : ''}${m.invert ? ' --invert' : ''}`;
     case 'statistic':
       if (m.mode === 'random') return ` -m statistic --mode random${bang(m.neg)} --probability ${formatProbability11(m.probabilityU32)}`;
       return ` -m statistic --mode nth${bang(m.neg)} --every ${m.every} --packet ${m.packet}`;

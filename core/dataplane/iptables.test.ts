@@ -223,6 +223,30 @@ COMMIT
     expect(runHook(r2, 'PREROUTING', pkt({ dst: '1.1.1.1' }), ctx({ recent, now: 105 })).verdict).toBe('DROP');
     expect(runHook(r2, 'PREROUTING', pkt({ dst: '1.1.1.1' }), ctx({ recent, now: 120 })).verdict).toBe('ACCEPT');
   });
+  it('rpfilter (felix raw cali-PREROUTING): parsed, printed in libxt_rpfilter order, and evaluated through the caller\'s reverse-path lookup with the mark', () => {
+    const r = parseRuleArgs(['-m', 'mark', '--mark', '0x40000/0x40000', '-m', 'rpfilter', '--invert', '--validmark', '-j', 'DROP'], 4);
+    expect(r.matches[1]).toEqual({ kind: 'rpfilter', loose: false, validmark: true, acceptLocal: false, invert: true });
+    expect(saveRule('cali-PREROUTING', r)).toBe('-A cali-PREROUTING -m mark --mark 0x40000/0x40000 -m rpfilter --validmark --invert -j DROP');
+    expect(saveRule('X', parseRuleArgs(['-m', 'rpfilter', '--accept-local', '--loose', '-j', 'ACCEPT'], 4))).toBe('-A X -m rpfilter --loose --accept-local -j ACCEPT');
+    expect(() => parseRuleArgs(['-m', 'rpfilter', '!', '--invert', '-j', 'DROP'], 4)).toThrow(/--invert/);
+    const rs2 = parseIptablesSave('*raw\n-A PREROUTING -m mark --mark 0x40000/0x40000 -m rpfilter --validmark --invert -j DROP\nCOMMIT\n');
+    const asked: { src: string; iface?: string; mark: number; loose: boolean }[] = [];
+    // the source routes back out of cali1 only
+    const reversePath: EvalContext['reversePath'] = (src, iface, o) => {
+      asked.push({ src, iface, mark: o.mark, loose: o.loose });
+      return iface === 'cali1';
+    };
+    expect(runHook(rs2, 'PREROUTING', pkt({ mark: 0x40000 }), ctx({ reversePath })).verdict).toBe('ACCEPT');
+    expect(runHook(rs2, 'PREROUTING', pkt({ mark: 0x40000, inIface: 'cali2' }), ctx({ reversePath })).verdict).toBe('DROP');
+    expect(asked).toEqual([
+      { src: '10.244.1.5', iface: 'cali1', mark: 0x40000, loose: false },
+      { src: '10.244.1.5', iface: 'cali2', mark: 0x40000, loose: false },
+    ]);
+    // without a lookup the check passes, and the step says so
+    const n = runHook(rs2, 'PREROUTING', pkt({ mark: 0x40000, inIface: 'cali2' }), ctx());
+    expect(n.verdict).toBe('ACCEPT');
+    expect(n.notes.join(' ')).toMatch(/rpfilter: the reverse-path lookup is not modelled here/);
+  });
   it('walks PREROUTING → FORWARD → POSTROUTING with the route of the translated packet', () => {
     const w = walkIncoming(rs, pkt({ inIface: 'wlan0', ctstate: 'ESTABLISHED', dst: '1.2.3.4', dport: 80 }), ctx(), () => ({ local: false, outIface: 'eth0' }));
     expect(w.hooks.map((h) => h.hook)).toEqual(['PREROUTING', 'FORWARD', 'POSTROUTING']);

@@ -54,6 +54,13 @@ export type Match =
   | { kind: 'state'; states: Neg<string[]> }
   | { kind: 'mark'; value: number; mask: number; neg: boolean }
   | { kind: 'addrtype'; srcType?: Neg<string[]>; dstType?: Neg<string[]>; limitIfaceIn?: boolean; limitIfaceOut?: boolean }
+  /**
+   * `-m rpfilter [--loose] [--validmark] [--accept-local] [--invert]` (raw and
+   * mangle PREROUTING): the reverse-path check — a route lookup for the
+   * source, answered through the arrival interface (strict) or any interface
+   * (--loose), with the packet's mark when --validmark.
+   */
+  | { kind: 'rpfilter'; loose: boolean; validmark: boolean; acceptLocal: boolean; invert: boolean }
   | StatisticMatch
   | {
       kind: 'recent';

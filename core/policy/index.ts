@@ -43,6 +43,7 @@ export {
 } from './calico';
 export { felixMarks, endpointMarks, FELIX_MARK_MASK, type FelixMarks } from './felix-marks';
 export { felixTables, felixTunnelDevices, type FelixTable, type FelixTables, type FelixTablesOptions } from './felix-tables';
+export { mergeFelixRules } from './felix-merge';
 export { buildCiliumDataplane, CiliumDataplane, findPod, portProtoString, type PolicyMapEntry, type LookupResult, type Identity } from './cilium';
 export { CiliumL7, parseCiliumPolicies, httpRuleMatches, type L7Request, type L7Verdict, type HttpRule } from './cilium-l7';
 export { lintPolicies, type LintTopology } from './lint';

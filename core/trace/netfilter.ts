@@ -134,6 +134,9 @@ function fieldUse(rs: Ruleset): FieldUse {
               if (m.srcType) u.src = true;
               if (m.dstType) u.dst = true;
               break;
+            case 'rpfilter':
+              u.src = u.inIface = u.mark = true;
+              break;
             case 'statistic':
               if (m.mode === 'random') u.random = true;
               break;

@@ -16,7 +16,7 @@ import type { NodeModel, PodModel, ServiceModel, Topology } from '../model/types
 import { buildDataplane, cniModelFor, encapsulate, routeLookup, tunnelSourcePort, type Encapsulation, type InnerPacket, type ClusterDataplane, type CniDescription, type CniModel, type EncapsulationKind, type NetNamespace, type NodeDataplane, type PodDataplane, type RouteLookup } from '../cni';
 import { newRuleset, type IpsetStore, type Ruleset } from '../dataplane';
 import { ciliumServiceMap, kubeProxyIpvs, nodeIptablesRuleset, type CiliumFrontend, type IpvsService } from '../kubeproxy';
-import { buildCalicoDataplane, buildCiliumDataplane, buildContext, evaluateWith, type CalicoDataplane, type CiliumDataplane, type PolicyContext, type Verdict } from '../policy';
+import { buildCalicoDataplane, buildCiliumDataplane, buildContext, evaluateWith, mergeFelixRules, type CalicoDataplane, type CiliumDataplane, type PolicyContext, type Verdict } from '../policy';
 import { CoreDns, podResolvConf, resolveName, type DnsAnswer, type Resolution, type ResolvConf } from '../dns';
 import { compileRuleset, type CompiledRuleset } from './netfilter';
 import { GenerationalMemo } from './memo';
@@ -306,7 +306,20 @@ export class TraceContext {
     return k;
   }
 
-  /** The node's netfilter rule set (kube-proxy iptables or IPVS mode; empty with Cilium's kube-proxy replacement). */
+  /**
+   * On Calico, felix's raw and mangle chains (cali-PREROUTING's workload mark
+   * and reverse-path check, cali-OUTPUT, cali-POSTROUTING) run in the same
+   * hooks as kube-proxy's rules, so they are merged into the evaluated rule
+   * set. They are the same on every node (no host endpoints), so node classes
+   * keep sharing rule sets. felix's filter chains are walked by core/policy
+   * (walk.ts calicoForward), and its nat cali-nat-outgoing by walk.ts
+   * natOutgoing.
+   */
+  private withFelix(rs: Ruleset, node: string, family: 4 | 6): void {
+    if (this.topology.settings.cni.plugin === 'calico') mergeFelixRules(rs, this.calico, node, family, ['raw', 'mangle']);
+  }
+
+  /** The node's netfilter rule set (kube-proxy iptables or IPVS mode, with felix's raw and mangle chains on Calico; empty with Cilium's kube-proxy replacement). */
   netfilterFor(node: string, family: 4 | 6): NodeNetfilter {
     const byNode = `${node}|${family}`;
     const hit = this.netfilterByNode.get(byNode);
@@ -317,6 +330,7 @@ export class TraceContext {
       const mode = this.kubeProxyMode;
       if (mode === 'ipvs') {
         const ipvs = kubeProxyIpvs(this.topology, node, family);
+        this.withFelix(ipvs.ruleset, node, family);
         const byKey = new Map(ipvs.services.map((s) => [`${s.proto}|${s.address}|${s.port}`, s]));
         nf = { kind: 'ipvs', ruleset: ipvs.ruleset, compiled: compileRuleset(ipvs.ruleset), ipsets: ipvs.ipsets, ipvs: { services: ipvs.services, boundAddresses: ipvs.boundAddresses, byKey }, sharedBy: [] };
       } else if (mode === 'ebpf') {
@@ -324,6 +338,7 @@ export class TraceContext {
         nf = { kind: 'none', ruleset: rs, compiled: compileRuleset(rs), sharedBy: [] };
       } else {
         const { ruleset } = nodeIptablesRuleset(this.topology, node, family);
+        this.withFelix(ruleset, node, family);
         nf = { kind: 'iptables', ruleset, compiled: compileRuleset(ruleset), sharedBy: [] };
       }
       this.netfilter.set(key, nf);

@@ -123,11 +123,24 @@ describe.each([
     expect(req[0].headers.tcp).toMatchObject({ sport: 52345, dport: 80, flags: ['S'] });
     expect(req[0].headers.ip).toMatchObject({ src: '10.244.1.5', dst: '10.96.5.20' });
     const pre = req.find((e) => e.kind === 'netfilter' && e.hook === 'PREROUTING' && e.at.node === 'node-1')!;
-    const chains = pre.rules!.map((l) => l.split(' ')[1]);
+    // felix's raw and mangle cali-PREROUTING run before nat: the workload mark 0x40000 (-i cali+), its
+    // strict reverse-path check (not listed: it did not match, the route back to 10.244.1.5 is pod A's veth)
+    expect(pre.rules!.slice(0, 6)).toEqual([
+      '-A PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" -j cali-PREROUTING',
+      '-A cali-PREROUTING -m comment --comment "cali:XFX5xbM8B9qR10JG" -j MARK --set-xmark 0x0/0xf0000',
+      '-A cali-PREROUTING -i cali+ -m comment --comment "cali:EWMPb0zVROM-woQp" -j MARK --set-xmark 0x40000/0x40000',
+      '-A cali-PREROUTING -m comment --comment "cali:PWuxTAIaFCtsg5Qa" -m mark --mark 0x40000/0x40000 -j cali-rpf-skip',
+      '-A PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" -j cali-PREROUTING',
+      '-A cali-PREROUTING -m comment --comment "cali:wNH7KsA3ILKJBsY9" -j cali-from-host-endpoint',
+    ]);
+    expect(pre.detail).toContain('(raw/mangle/nat)');
+    expect(pre.detail).toContain('reverse-path check');
+    const kube = pre.rules!.slice(6);
+    const chains = kube.map((l) => l.split(' ')[1]);
     expect(chains).toEqual(['PREROUTING', 'KUBE-SERVICES', SVC, SEP('10.244.2.8:8080')]);
-    expect(pre.rules![1]).toBe(`-A KUBE-SERVICES -d 10.96.5.20/32 -p tcp -m comment --comment "default/backend:http cluster IP" -m tcp --dport 80 -j ${SVC}`);
-    expect(pre.rules![2]).toBe(`-A ${SVC} -m comment --comment "default/backend:http -> 10.244.2.8:8080" -m statistic --mode random --probability 0.50000000000 -j ${SEP('10.244.2.8:8080')}`);
-    expect(pre.rules![3]).toBe(`-A ${SEP('10.244.2.8:8080')} -p tcp -m comment --comment "default/backend:http" -m tcp -j DNAT --to-destination 10.244.2.8:8080`);
+    expect(kube[1]).toBe(`-A KUBE-SERVICES -d 10.96.5.20/32 -p tcp -m comment --comment "default/backend:http cluster IP" -m tcp --dport 80 -j ${SVC}`);
+    expect(kube[2]).toBe(`-A ${SVC} -m comment --comment "default/backend:http -> 10.244.2.8:8080" -m statistic --mode random --probability 0.50000000000 -j ${SEP('10.244.2.8:8080')}`);
+    expect(kube[3]).toBe(`-A ${SEP('10.244.2.8:8080')} -p tcp -m comment --comment "default/backend:http" -m tcp -j DNAT --to-destination 10.244.2.8:8080`);
     const svc = r.services.find((s) => s.service === 'default/backend:80')!;
     expect(svc.outcomes).toEqual([
       { endpoint: '10.244.2.8:8080', probability: 0.5, pod: 'default/backend-1', node: 'node-2' },
@@ -212,8 +225,9 @@ describe.each([
     const r2 = trace(t, 'default/pod-a', CURL, { endpoint: '10.244.3.9:8080' });
     expect(r2.ok).toBe(true);
     const pre = r2.events.find((e) => e.phase === 'request' && e.kind === 'netfilter' && e.hook === 'PREROUTING')!;
-    expect(pre.rules!.map((l) => l.split(' ')[1])).toEqual(['PREROUTING', 'KUBE-SERVICES', SVC, SEP('10.244.3.9:8080')]);
-    expect(pre.rules![2]).toBe(`-A ${SVC} -m comment --comment "default/backend:http -> 10.244.3.9:8080" -j ${SEP('10.244.3.9:8080')}`);
+    const kube = pre.rules!.filter((l) => !l.includes('cali'));
+    expect(kube.map((l) => l.split(' ')[1])).toEqual(['PREROUTING', 'KUBE-SERVICES', SVC, SEP('10.244.3.9:8080')]);
+    expect(kube[2]).toBe(`-A ${SVC} -m comment --comment "default/backend:http -> 10.244.3.9:8080" -j ${SEP('10.244.3.9:8080')}`);
     const served = r2.events.find((e) => e.phase === 'request' && e.kind === 'deliver')!;
     expect(served.at.element).toBe('pod/default/backend-2');
     expect(served.at.node).toBe('node-3');

@@ -143,6 +143,10 @@ interface HookView {
   service: boolean;
   command: string;
   verdict: TraceVerdict;
+  /** felix's raw cali-PREROUTING gave the packet the workload mark, so its reverse-path check ran (and passed when accepted). */
+  rpfilter: boolean;
+  /** With rules matched in other tables, the action names them and the skipped nat table (a packet of a known connection). */
+  natSkippedAction?: string;
 }
 /** Per-result caches kept on the (memoised, immutable) HookResult itself: WeakMaps make every GC pay for ephemerons. */
 type Viewed = HookResult & { _lines?: string[]; _view?: HookView };
@@ -492,7 +496,21 @@ class Walker {
       recent: recentClone ? recent.clone() : recent,
       now: this.state.now,
       masqueradeAddress: (out, _family, dst) => this.masqAddress(node, out, dst),
+      reversePath: (src, inIface, o) => this.reversePath(node, src, inIface, o),
     };
+  }
+
+  /**
+   * `-m rpfilter` (felix's raw cali-PREROUTING, strict, --validmark): the
+   * route back to the source, looked up with the packet's mark, must leave
+   * through the interface the packet came in on (with --loose: any route).
+   */
+  reversePath(node: string, src: string, inIface: string | undefined, o: { loose: boolean; mark: number }): boolean {
+    const ns = this.ctx.nodeDp(node);
+    // The mark matters only to policy rules; the context's cached lookup serves a namespace without them.
+    const r = o.mark && ns.rules?.length ? routeLookup(ns, src, { mark: o.mark }) : this.ctx.route(ns, src);
+    if (r.verdict !== 'forward' && r.verdict !== 'local') return false;
+    return o.loose || r.dev === inIface;
   }
 
   /**
@@ -594,12 +612,18 @@ class Walker {
         service: !!(r.nat.length || chain),
         command: chain ? `${this.ipt}-save -t nat | grep ${chain}` : `${this.ipt} -t ${r.steps.find((s) => s.event === 'match')?.table ?? 'filter'} -L ${r.hook} -n -v --line-numbers`,
         verdict: r.verdict === 'ACCEPT' ? 'accept' : r.verdict === 'REJECT' ? 'reject' : 'drop',
+        rpfilter: r.steps.some((s) => s.event === 'match' && s.table === 'raw' && s.chain === 'cali-PREROUTING' && s.rule?.inIface?.value === 'cali+'),
+        natSkippedAction: tables && r.steps.some((s) => s.event === 'skip' && s.table === 'nat') ? `${tables} (nat skipped: conntrack)` : undefined,
       };
       vr._view = v;
     }
     if (v.empty) return;
     const rules = v.rules;
-    this.emit(p, 'netfilter', this.ctx.nodeLoc(node, iface), `${r.hook}: ${rules.length ? what : 'nat skipped (conntrack)'}`, v.detail, v.verdict, {
+    const detail =
+      v.rpfilter && r.verdict === 'ACCEPT'
+        ? `${v.detail} felix's raw cali-PREROUTING marked the packet as coming from a workload (0x40000, -i cali+) and ran its strict reverse-path check (-m rpfilter --validmark --invert -j DROP, not listed because it did not match): the route back to ${p.h.ip.src} leaves through ${iface}, the interface it came in on.`
+        : v.detail;
+    this.emit(p, 'netfilter', this.ctx.nodeLoc(node, iface), `${r.hook}: ${rules.length ? (v.natSkippedAction ?? what) : 'nat skipped (conntrack)'}`, detail, v.verdict, {
       hook: r.hook,
       rules: rules.length ? rules : undefined,
       rule: rules[rules.length - 1],

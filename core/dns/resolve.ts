@@ -40,13 +40,15 @@ export interface ResolveOptions {
   /** NodeLocal DNSCache of the pod's node (used when settings.dns.nodeLocalDNS). */
   cache?: DnsCache;
   resolv?: ResolvOptions;
+  /** The pod's resolv.conf, when the caller already built it (podResolvConf with no options); `resolv` options take precedence. */
+  conf?: ResolvConf;
   coredns?: CoreDnsOptions;
   /** A CoreDns the caller keeps for this topology (its indexes are built once); ignored when `coredns` options are given. */
   server?: CoreDns;
 }
 
 export function resolveName(topo: Topology, pod: Pick<PodModel, 'namespace' | 'hostNetwork'>, name: string, opts: ResolveOptions = {}): Resolution {
-  const resolv = podResolvConf(topo, pod, opts.resolv);
+  const resolv = opts.conf && !opts.resolv ? opts.conf : podResolvConf(topo, pod, opts.resolv);
   const notes = [...resolv.notes];
   const candidates = searchCandidates(name, resolv);
   const dns = opts.server && !opts.coredns ? opts.server : new CoreDns(topo, opts.coredns);

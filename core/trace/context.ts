@@ -419,7 +419,7 @@ export class TraceContext {
     const key = `${pod.namespace}|${pod.hostNetwork}|${name}|${family}`;
     let r = this.resolutions.get(key);
     if (!r) {
-      r = resolveName(this.topology, pod, name, { family, server: (this.coreDns ??= new CoreDns(this.topology)) });
+      r = resolveName(this.topology, pod, name, { family, server: (this.coreDns ??= new CoreDns(this.topology)), conf: this.resolvConf(pod) });
       if (this.resolutions.size > 100000) this.resolutions.clear();
       this.resolutions.set(key, r);
     }

@@ -2504,11 +2504,18 @@ function nodeLocalQuery(w: Walker, p: Pkt, src: Place, node: string, q: QuerySte
 
 function finish(w: Walker, req: TraceRequest, src: Place, srcIP: string, family: 4 | 6, target: TraceResult['target'], ok: boolean, ctx: TraceContext): TraceOutput {
   const events = w.events;
-  const sum = (cat: LatencyCategory) => events.filter((e) => e.category === cat && e.phase !== 'dns').reduce((a, e) => a + e.latencyUs, 0);
-  const dnsEvents = events.filter((e) => e.phase === 'dns');
-  const dnsUs = dnsEvents.length ? Math.max(...dnsEvents.map((e) => e.timeUs)) : 0;
+  // One pass: per-category latency of the non-DNS events; DNS is the time its last event ends.
+  const sums: Partial<Record<LatencyCategory, number>> = {};
+  let dnsUs = 0;
+  let hasMesh = false;
+  for (const e of events) {
+    if (e.category === 'mesh') hasMesh = true;
+    if (e.phase === 'dns') {
+      if (e.timeUs > dnsUs) dnsUs = e.timeUs;
+    } else sums[e.category] = (sums[e.category] ?? 0) + e.latencyUs;
+  }
+  const sum = (cat: LatencyCategory) => sums[cat] ?? 0;
   const serviceUs = sum('service');
-  const hasMesh = events.some((e) => e.category === 'mesh');
   const meshUs = sum('mesh');
   const encapUs = sum('encap');
   const transitUs = sum('transit');

@@ -14,7 +14,7 @@ import { Cidr, PrefixTable } from '../net';
 import { canonicalIP, parseIP } from './ipcache';
 import type { NodeModel, PodModel, ServiceModel, Topology } from '../model/types';
 import { buildDataplane, cniModelFor, encapsulate, routeLookup, tunnelSourcePort, type Encapsulation, type InnerPacket, type ClusterDataplane, type CniDescription, type CniModel, type EncapsulationKind, type NetNamespace, type NodeDataplane, type PodDataplane, type RouteLookup } from '../cni';
-import { newRuleset, type IpsetStore, type Ruleset } from '../dataplane';
+import { IpsetStore, newRuleset, type Ruleset } from '../dataplane';
 import { ciliumServiceMap, kubeProxyIpvs, nodeIptablesRuleset, type CiliumFrontend, type IpvsService } from '../kubeproxy';
 import { buildCalicoDataplane, buildCiliumDataplane, buildContext, evaluateWith, mergeFelixRules, type CalicoDataplane, type CiliumDataplane, type PolicyContext, type Verdict } from '../policy';
 import { CoreDns, podResolvConf, resolveName, type DnsAnswer, type Resolution, type ResolvConf } from '../dns';
@@ -307,16 +307,24 @@ export class TraceContext {
   }
 
   /**
-   * On Calico, felix's raw and mangle chains (cali-PREROUTING's workload mark
-   * and reverse-path check, cali-OUTPUT, cali-POSTROUTING) run in the same
-   * hooks as kube-proxy's rules, so they are merged into the evaluated rule
-   * set. They are the same on every node (no host endpoints), so node classes
-   * keep sharing rule sets. felix's filter chains are walked by core/policy
-   * (walk.ts calicoForward), and its nat cali-nat-outgoing by walk.ts
-   * natOutgoing.
+   * On Calico, felix's raw, mangle and nat chains (cali-PREROUTING's workload
+   * mark and reverse-path check, cali-OUTPUT, cali-POSTROUTING with
+   * cali-nat-outgoing and the tunnel MASQUERADE) run in the same hooks as
+   * kube-proxy's rules, so they are merged into the evaluated rule set, and
+   * the IP-pool sets their rules test are added to `sets`. They are the same
+   * on every node (no host endpoints), so node classes keep sharing rule
+   * sets. felix's filter chains are walked by core/policy (walk.ts
+   * calicoForward), which reports them with NetworkPolicy's verdicts.
    */
-  private withFelix(rs: Ruleset, node: string, family: 4 | 6): void {
-    if (this.topology.settings.cni.plugin === 'calico') mergeFelixRules(rs, this.calico, node, family, ['raw', 'mangle']);
+  private withFelix(rs: Ruleset, sets: IpsetStore, node: string, family: 4 | 6): IpsetStore {
+    if (this.topology.settings.cni.plugin !== 'calico') return sets;
+    mergeFelixRules(rs, this.calico, node, family, ['raw', 'mangle', 'nat']);
+    for (const s of this.calico.forNode(node, family).ipsets.values()) {
+      if (!s.name.endsWith('ipam-pools') || sets.sets.has(s.name)) continue;
+      const store = sets.create(s.name, s.type, family);
+      for (const m of s.members) store.add(m);
+    }
+    return sets;
   }
 
   /** The node's netfilter rule set (kube-proxy iptables or IPVS mode, with felix's raw and mangle chains on Calico; empty with Cilium's kube-proxy replacement). */
@@ -330,16 +338,16 @@ export class TraceContext {
       const mode = this.kubeProxyMode;
       if (mode === 'ipvs') {
         const ipvs = kubeProxyIpvs(this.topology, node, family);
-        this.withFelix(ipvs.ruleset, node, family);
+        this.withFelix(ipvs.ruleset, ipvs.ipsets, node, family);
         const byKey = new Map(ipvs.services.map((s) => [`${s.proto}|${s.address}|${s.port}`, s]));
-        nf = { kind: 'ipvs', ruleset: ipvs.ruleset, compiled: compileRuleset(ipvs.ruleset), ipsets: ipvs.ipsets, ipvs: { services: ipvs.services, boundAddresses: ipvs.boundAddresses, byKey }, sharedBy: [] };
+        nf = { kind: 'ipvs', ruleset: ipvs.ruleset, compiled: compileRuleset(ipvs.ruleset, ipvs.ipsets), ipsets: ipvs.ipsets, ipvs: { services: ipvs.services, boundAddresses: ipvs.boundAddresses, byKey }, sharedBy: [] };
       } else if (mode === 'ebpf') {
         const rs = newRuleset(family, []);
         nf = { kind: 'none', ruleset: rs, compiled: compileRuleset(rs), sharedBy: [] };
       } else {
         const { ruleset } = nodeIptablesRuleset(this.topology, node, family);
-        this.withFelix(ruleset, node, family);
-        nf = { kind: 'iptables', ruleset, compiled: compileRuleset(ruleset), sharedBy: [] };
+        const ipsets = this.withFelix(ruleset, new IpsetStore(), node, family);
+        nf = { kind: 'iptables', ruleset, compiled: compileRuleset(ruleset, ipsets), ...(ipsets.sets.size ? { ipsets } : {}), sharedBy: [] };
       }
       this.netfilter.set(key, nf);
     }

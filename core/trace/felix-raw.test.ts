@@ -1,7 +1,8 @@
-// felix's raw and mangle chains are part of the rule set the walk evaluates on
-// Calico nodes: the workload mark and the strict reverse-path check run in
-// PREROUTING before kube-proxy's nat rules, and a spoofed workload source is
-// dropped there, as on a real node.
+// felix's raw, mangle and nat chains are part of the rule set the walk
+// evaluates on Calico nodes: the workload mark and the strict reverse-path
+// check run in PREROUTING before kube-proxy's nat rules (a spoofed workload
+// source is dropped there, as on a real node), and natOutgoing is felix's
+// cali-POSTROUTING → cali-nat-outgoing rule matching the IP-pool sets.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { loadText } from './testing';
 
 const SEED = readFileSync(new URL('../../resources/samples/seed.yaml', import.meta.url), 'utf8');
 
-describe("felix's raw/mangle chains in the walk (Calico)", () => {
+describe("felix's raw/mangle/nat chains in the walk (Calico)", () => {
   const t = loadText(SEED);
   const ctx = traceContext(t);
   const podA = t.pods.find((p) => p.name === 'pod-a')!;
@@ -48,5 +49,26 @@ describe("felix's raw/mangle chains in the walk (Calico)", () => {
     expect(pre.detail).toContain(`the route back to ${podA.ips[0]} leaves through ${veth}`);
     const fl = trace(loadText(SEED.replace('cni: calico-bgp', 'cni: flannel-vxlan')), 'default/pod-a', 'tcp://10.244.2.8:8080');
     expect(fl.events.some((e) => e.rules?.some((l) => l.includes('cali-')))).toBe(false);
+  });
+
+  it("pod → outside the cluster: POSTROUTING runs cali-POSTROUTING first and its cali-nat-outgoing MASQUERADE ends the nat table (KUBE-POSTROUTING is not reached)", () => {
+    const w = trace(t, 'default/pod-a', 'tcp://203.0.113.10:443');
+    const post = w.events.find((e) => e.kind === 'netfilter' && e.hook === 'POSTROUTING' && e.phase === 'request')!;
+    expect(post.action).toBe('POSTROUTING: mangle/nat (cali-POSTROUTING)');
+    expect(post.rules!.filter((l) => l.startsWith('-A POSTROUTING ') || l.startsWith('-A cali-nat-outgoing '))).toEqual([
+      '-A POSTROUTING -m comment --comment "cali:O3lYWMrLQYEMJtB5" -j cali-POSTROUTING',
+      '-A POSTROUTING -m comment --comment "cali:O3lYWMrLQYEMJtB5" -j cali-POSTROUTING',
+      '-A cali-nat-outgoing -m comment --comment "cali:flqWnvo8yq4ULQLa" -m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE --random-fully',
+    ]);
+    expect(post.rules!.some((l) => l.includes('KUBE-POSTROUTING'))).toBe(false);
+    const snat = w.events.find((e) => e.kind === 'snat')!;
+    expect(snat.action).toMatch(/^natOutgoing: 10\.244\.1\.5:\d+ → 10\.0\.1\.5:\d+$/);
+  });
+
+  it('pod → pod (inside the pools): no masquerade, and the nat walk goes on to KUBE-POSTROUTING', () => {
+    const w = trace(t, 'default/pod-a', 'tcp://10.244.2.8:8080');
+    expect(w.events.some((e) => e.kind === 'snat')).toBe(false);
+    const post = w.events.find((e) => e.kind === 'netfilter' && e.hook === 'POSTROUTING' && e.at.node === 'node-1')!;
+    expect(post.action).toBe('POSTROUTING: mangle/nat (cali-POSTROUTING, KUBE-POSTROUTING)');
   });
 });

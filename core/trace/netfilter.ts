@@ -33,6 +33,7 @@ import {
   type Ruleset,
   type TableName,
   type TraceStep,
+  type IpsetStore,
   type Verdict,
 } from '../dataplane';
 
@@ -89,7 +90,7 @@ export interface CompiledRuleset {
   uses: FieldUse;
 }
 
-function fieldUse(rs: Ruleset): FieldUse {
+function fieldUse(rs: Ruleset, setType?: (name: string) => string | undefined): FieldUse {
   const u: FieldUse = { src: false, dst: false, sport: false, dport: false, inIface: false, outIface: false, mark: false, ct: false, tcpFlags: false, icmpType: false, random: false, recent: false, randomNat: false };
   for (const t of rs.tables.values())
     for (const c of t.chains.values())
@@ -120,9 +121,28 @@ function fieldUse(rs: Ruleset): FieldUse {
               u.sport = u.sport || m.which !== 'dports';
               u.dport = u.dport || m.which !== 'sports';
               break;
-            case 'set':
-              u.src = u.dst = u.sport = u.dport = true;
+            case 'set': {
+              // What `--match-set NAME dir[,dir…]` reads depends on the set's type (core/dataplane's
+              // IpSet.test): an address per address dimension, a port per port dimension, a missing
+              // direction repeating the one before; a set of unknown type may read anything.
+              const type = setType?.(m.name);
+              const f0 = m.flags[0] ?? 'src';
+              const f1 = m.flags[1] ?? f0;
+              const f2 = m.flags[2] ?? f1;
+              const addr = (d: 'src' | 'dst') => (d === 'src' ? (u.src = true) : (u.dst = true));
+              const port = (d: 'src' | 'dst') => (d === 'src' ? (u.sport = true) : (u.dport = true));
+              if (type === 'hash:ip' || type === 'hash:net') addr(f0);
+              else if (type === 'bitmap:port') port(f0);
+              else if (type === 'hash:ip,port') {
+                addr(f0);
+                port(f1);
+              } else if (type === 'hash:ip,port,ip' || type === 'hash:ip,port,net') {
+                addr(f0);
+                port(f1);
+                addr(f2);
+              } else u.src = u.dst = u.sport = u.dport = true;
               break;
+            }
             case 'conntrack':
             case 'state':
               u.ct = true;
@@ -206,14 +226,18 @@ function compileChain(chain: Chain): CChain {
 }
 
 /** Compiles a ruleset (once per node data plane; cheap to keep). */
-export function compileRuleset(rs: Ruleset): CompiledRuleset {
+/**
+ * Compiles a rule set for the walk. `ipsets` (the sets its `-m set` rules
+ * test) lets the memo key leave out the fields a set's type does not read.
+ */
+export function compileRuleset(rs: Ruleset, ipsets?: IpsetStore): CompiledRuleset {
   const tables = new Map<TableName, CTable>();
   for (const [name, t] of rs.tables) {
     const chains = new Map<string, CChain>();
     for (const [cn, c] of t.chains) chains.set(cn, compileChain(c));
     tables.set(name, { name, chains });
   }
-  return { source: rs, tables, uses: fieldUse(rs) };
+  return { source: rs, tables, uses: fieldUse(rs, ipsets ? (n) => ipsets.sets.get(n)?.type : undefined) };
 }
 
 /** Candidate positions of an indexed chain for a destination (sorted). */

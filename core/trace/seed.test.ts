@@ -125,17 +125,20 @@ describe.each([
     const pre = req.find((e) => e.kind === 'netfilter' && e.hook === 'PREROUTING' && e.at.node === 'node-1')!;
     // felix's raw and mangle cali-PREROUTING run before nat: the workload mark 0x40000 (-i cali+), its
     // strict reverse-path check (not listed: it did not match, the route back to 10.244.1.5 is pod A's veth)
-    expect(pre.rules!.slice(0, 6)).toEqual([
+    expect(pre.rules!.filter((l) => l.includes('cali:'))).toEqual([
       '-A PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" -j cali-PREROUTING',
       '-A cali-PREROUTING -m comment --comment "cali:XFX5xbM8B9qR10JG" -j MARK --set-xmark 0x0/0xf0000',
       '-A cali-PREROUTING -i cali+ -m comment --comment "cali:EWMPb0zVROM-woQp" -j MARK --set-xmark 0x40000/0x40000',
       '-A cali-PREROUTING -m comment --comment "cali:PWuxTAIaFCtsg5Qa" -m mark --mark 0x40000/0x40000 -j cali-rpf-skip',
       '-A PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" -j cali-PREROUTING',
       '-A cali-PREROUTING -m comment --comment "cali:wNH7KsA3ILKJBsY9" -j cali-from-host-endpoint',
+      // nat: felix's jump sits above kube-proxy's KUBE-SERVICES (floating IPs: none)
+      '-A PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" -j cali-PREROUTING',
+      '-A cali-PREROUTING -m comment --comment "cali:r6XmIziWUJsdOK6Z" -j cali-fip-dnat',
     ]);
     expect(pre.detail).toContain('(raw/mangle/nat)');
     expect(pre.detail).toContain('reverse-path check');
-    const kube = pre.rules!.slice(6);
+    const kube = pre.rules!.slice(8);
     const chains = kube.map((l) => l.split(' ')[1]);
     expect(chains).toEqual(['PREROUTING', 'KUBE-SERVICES', SVC, SEP('10.244.2.8:8080')]);
     expect(kube[1]).toBe(`-A KUBE-SERVICES -d 10.96.5.20/32 -p tcp -m comment --comment "default/backend:http cluster IP" -m tcp --dport 80 -j ${SVC}`);

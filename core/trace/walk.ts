@@ -26,7 +26,7 @@ import {
   type Tuple,
 } from '../dataplane';
 import type { CiliumFrontend } from '../kubeproxy';
-import { CALICO_IPVS_NOTE, calicoInterfaceName, saveRule, type Verdict as PolicyVerdict } from '../policy';
+import { CALICO_IPVS_NOTE, calicoInterfaceName, type Verdict as PolicyVerdict } from '../policy';
 import { SEED_NOTES, type DnsAnswer, type QueryStep } from '../dns';
 import { TraceContext, type NodeNetfilter, type Place } from './context';
 import { hookKey, runHookCompiled } from './netfilter';
@@ -147,6 +147,21 @@ interface HookView {
   rpfilter: boolean;
   /** With rules matched in other tables, the action names them and the skipped nat table (a packet of a known connection). */
   natSkippedAction?: string;
+  /** On Calico, the tables and the chains the hook jumped to (felix's first): the caller's label names kube-proxy's only. */
+  felixAction?: string;
+}
+
+/** Callers' labels that only name the tables or kube-proxy's chains: on Calico the hook's own tables and jumps say more. */
+const GENERIC_HOOK_LABELS = new Set(['kube-proxy Service chains', 'nat (KUBE-POSTROUTING)', 'raw/mangle/nat', 'raw/mangle/nat/filter', 'filter', 'filter/INPUT']);
+
+/** `mangle/nat (cali-POSTROUTING, KUBE-POSTROUTING)`: the hook's matched tables and the chains its built-in chain jumped to, when felix's are among them. */
+function felixHookAction(r: HookResult, tables: string): string | undefined {
+  const jumps: string[] = [];
+  for (const s of r.steps) {
+    const t = s.event === 'match' && s.chain === r.hook ? s.rule?.target : undefined;
+    if (t?.kind === 'jump' && !jumps.includes(t.chain)) jumps.push(t.chain);
+  }
+  return tables && jumps.some((j) => j.startsWith('cali-')) ? `${tables} (${jumps.join(', ')})` : undefined;
 }
 /** Per-result caches kept on the (memoised, immutable) HookResult itself: WeakMaps make every GC pay for ephemerons. */
 type Viewed = HookResult & { _lines?: string[]; _view?: HookView };
@@ -614,6 +629,7 @@ class Walker {
         verdict: r.verdict === 'ACCEPT' ? 'accept' : r.verdict === 'REJECT' ? 'reject' : 'drop',
         rpfilter: r.steps.some((s) => s.event === 'match' && s.table === 'raw' && s.chain === 'cali-PREROUTING' && s.rule?.inIface?.value === 'cali+'),
         natSkippedAction: tables && r.steps.some((s) => s.event === 'skip' && s.table === 'nat') ? `${tables} (nat skipped: conntrack)` : undefined,
+        felixAction: felixHookAction(r, tables),
       };
       vr._view = v;
     }
@@ -623,7 +639,7 @@ class Walker {
       v.rpfilter && r.verdict === 'ACCEPT'
         ? `${v.detail} felix's raw cali-PREROUTING marked the packet as coming from a workload (0x40000, -i cali+) and ran its strict reverse-path check (-m rpfilter --validmark --invert -j DROP, not listed because it did not match): the route back to ${p.h.ip.src} leaves through ${iface}, the interface it came in on.`
         : v.detail;
-    this.emit(p, 'netfilter', this.ctx.nodeLoc(node, iface), `${r.hook}: ${rules.length ? (v.natSkippedAction ?? what) : 'nat skipped (conntrack)'}`, detail, v.verdict, {
+    this.emit(p, 'netfilter', this.ctx.nodeLoc(node, iface), `${r.hook}: ${rules.length ? (v.natSkippedAction ?? (GENERIC_HOOK_LABELS.has(what) ? v.felixAction : undefined) ?? what) : 'nat skipped (conntrack)'}`, detail, v.verdict, {
       hook: r.hook,
       rules: rules.length ? rules : undefined,
       rule: rules[rules.length - 1],
@@ -1252,7 +1268,8 @@ class Walker {
         const post = this.hook(node, nf, 'POSTROUTING', postIn);
         this.hookEvent(p, node, outForRules, post, 'nat (KUBE-POSTROUTING)');
         const masq = post.nat.find((n) => n.kind === 'MASQUERADE' || n.kind === 'SNAT');
-        if (masq) {
+        if (masq && masq.chain.startsWith('cali-')) this.felixMasquerade(p, node, outForRules, masq, post);
+        else if (masq) {
           const before = joinHP(p.h.ip.src, this.sport(p));
           if (masq.after.port !== masq.before.port) this.setSrc(p, masq.after.ip, masq.after.port);
           else this.setSrc(p, masq.after.ip);
@@ -1303,18 +1320,14 @@ class Walker {
   /** Calico natOutgoing / Flannel's masquerade for pod traffic leaving the cluster. */
   natOutgoing(p: Pkt, node: string, outIface: string): boolean {
     const s = this.ctx.topology.settings;
-    if (!s.cni.natOutgoing) return false;
+    // Calico: felix's nat chains are part of the evaluated rule set (felixMasquerade reports them).
+    if (!s.cni.natOutgoing || this.plugin === 'calico') return false;
     const dst = p.h.ip.dst;
-    const calico = this.plugin === 'calico';
-    // felix matches the pool sets only (src in cali40masq-ipam-pools, dst not in cali40all-ipam-pools):
-    // other nodes' addresses are outside every pool, so pod traffic to them is masqueraded too.
-    if (this.ctx.inClusterCidr(dst) || (!calico && this.ctx.nodeByIP.has(canonicalIP(dst))) || this.ctx.serviceByIP.has(canonicalIP(dst))) return false;
+    if (this.ctx.inClusterCidr(dst) || this.ctx.nodeByIP.has(canonicalIP(dst)) || this.ctx.serviceByIP.has(canonicalIP(dst))) return false;
     if (!this.ctx.inClusterCidr(p.h.ip.src)) return false;
     const v6 = this.family === 6;
     const cluster = (v6 ? s.clusterCIDRs.find((c) => c.includes(':')) : undefined) ?? s.clusterCIDRs[0];
-    const felixRule = calico ? this.ctx.calico.tableChains(node, 'nat', this.family).get('cali-nat-outgoing')?.rules[0] : undefined;
     const rules: Record<string, string> = {
-      calico: felixRule ? saveRule('cali-nat-outgoing', felixRule) : '',
       flannel: `-A FLANNEL-POSTRTG -s ${cluster} ! -d ${v6 ? 'ff00::/8' : '224.0.0.0/4'} -m comment --comment "flanneld masq" -j MASQUERADE --random-fully`,
       weave: `-A WEAVE -s ${cluster} ! -d ${cluster} -j MASQUERADE`,
       cilium: `BPF masquerading (bpf_host to-netdev): ${p.h.ip.src} → node address (${v6 ? 'ipv6' : 'ipv4'}-native-routing-cidr excluded)`,
@@ -1322,24 +1335,56 @@ class Walker {
     };
     const ip = this.masqAddress(node, outIface) ?? this.ctx.node(node).ips[0];
     const sport = p.proto === 'icmp' ? undefined : this.sport(p);
-    const src0 = p.h.ip.src;
-    const before = joinHP(src0, sport);
-    // Calico and Flannel masquerade with --random-fully: the kernel picks a random source port.
+    const before = joinHP(p.h.ip.src, sport);
+    // Flannel masquerades with --random-fully: the kernel picks a random source port.
     const randomFully = rules[this.plugin]?.endsWith('--random-fully') && sport !== undefined && (p.proto === 'tcp' || p.proto === 'udp');
     const port = randomFully ? randomNatPort({ proto: p.proto, src: p.h.ip.src, dst: p.h.ip.dst, sport, dport: this.dport(p) }, ip) : undefined;
     this.setSrc(p, ip, port);
-    const portNote = randomFully
-      ? ` With --random-fully the kernel replaces source port ${sport} with a random one from 1024–65535 (the model derives ${port} from the connection tuple, so the walk is repeatable; a real node picks another), and the conntrack reply tuple carries it.`
-      : p.proto === 'icmp' && rules[this.plugin]?.endsWith('--random-fully')
-        ? ' With --random-fully a real node also replaces the ICMP echo identifier with a random one; the model keeps the identifier.'
-        : '';
-    this.emit(p, 'snat', { element: nodeEl(node), node, netns: `node/${node}`, iface: outIface }, `natOutgoing: ${before} → ${joinHP(ip, port ?? sport)}`, calico
-        ? `${p.h.ip.dst} is outside every Calico IP pool (cali${v6 ? 60 : 40}all-ipam-pools) and ${src0} is in a natOutgoing pool (cali${v6 ? 60 : 40}masq-ipam-pools), so felix's cali-nat-outgoing masquerades it${this.ctx.nodeByIP.has(canonicalIP(p.h.ip.dst)) ? ` — node addresses are not in any pool, so pod traffic to another node's address is masqueraded too (add the node range as a disabled IP pool to keep pod source addresses)` : ''}.${portNote}`
-        : `${p.h.ip.dst} is outside the cluster's pod, node and Service ranges, so the CNI masquerades pod traffic leaving the cluster (natOutgoing).${portNote}`, 'snat', {
+    const portNote = this.randomFullyNote(p, !!rules[this.plugin]?.endsWith('--random-fully'), sport, port);
+    this.emit(p, 'snat', { element: nodeEl(node), node, netns: `node/${node}`, iface: outIface }, `natOutgoing: ${before} → ${joinHP(ip, port ?? sport)}`, `${p.h.ip.dst} is outside the cluster's pod, node and Service ranges, so the CNI masquerades pod traffic leaving the cluster (natOutgoing).${portNote}`, 'snat', {
       rule: rules[this.plugin],
       latencyUs: this.lat.natUs,
     });
     return true;
+  }
+
+  /** What --random-fully does to the source port (or the ICMP identifier) of a masqueraded packet. */
+  randomFullyNote(p: Pkt, randomFully: boolean, sport: number | undefined, port: number | undefined): string {
+    if (!randomFully) return '';
+    if (port !== undefined && sport !== undefined && (p.proto === 'tcp' || p.proto === 'udp')) {
+      return ` With --random-fully the kernel replaces source port ${sport} with a random one from 1024–65535 (the model derives ${port} from the connection tuple, so the walk is repeatable; a real node picks another), and the conntrack reply tuple carries it.`;
+    }
+    return p.proto === 'icmp' ? ' With --random-fully a real node also replaces the ICMP echo identifier with a random one; the model keeps the identifier.' : '';
+  }
+
+  /**
+   * A MASQUERADE from felix's nat chains (Calico): cali-nat-outgoing for pod
+   * traffic from a natOutgoing pool to outside every pool (other nodes'
+   * addresses included), or cali-POSTROUTING's rule for host traffic leaving
+   * through a tunnel device with a source that is not the device's own.
+   */
+  felixMasquerade(p: Pkt, node: string, outIface: string, masq: HookResult['nat'][number], post: HookResult): void {
+    const v = this.family === 6 ? 60 : 40;
+    const src0 = p.h.ip.src;
+    const sport = p.proto === 'icmp' ? undefined : this.sport(p);
+    const before = joinHP(src0, sport);
+    const port = masq.after.port !== masq.before.port ? masq.after.port : undefined;
+    this.setSrc(p, masq.after.ip, port);
+    const rule = this.ruleLines(post).slice(-1)[0];
+    const portNote = this.randomFullyNote(p, !!rule?.endsWith('--random-fully'), sport, port);
+    const after = joinHP(p.h.ip.src, port ?? sport);
+    const outgoing = masq.chain === 'cali-nat-outgoing';
+    this.emit(
+      p,
+      'snat',
+      this.ctx.nodeLoc(node, outIface),
+      outgoing ? `natOutgoing: ${before} → ${after}` : `MASQUERADE ${before} → ${after}`,
+      outgoing
+        ? `${p.h.ip.dst} is outside every Calico IP pool (cali${v}all-ipam-pools) and ${src0} is in a natOutgoing pool (cali${v}masq-ipam-pools), so felix's cali-nat-outgoing masquerades it${this.ctx.nodeByIP.has(canonicalIP(p.h.ip.dst)) ? ` — node addresses are not in any pool, so pod traffic to another node's address is masqueraded too (add the node range as a disabled IP pool to keep pod source addresses)` : ''}.${portNote}`
+        : `felix's cali-POSTROUTING masquerades host traffic leaving through the tunnel device ${outIface} with a source address that is not the device's own (-m addrtype ! --src-type LOCAL --limit-iface-out), so the peer's reply comes back through the tunnel to ${p.h.ip.src}.${portNote}`,
+      'snat',
+      { rule, latencyUs: this.lat.natUs },
+    );
   }
 
   /** An MTU check on a link; false when the packet cannot continue. */
@@ -1692,7 +1737,8 @@ class Walker {
     const post = this.hook(node, nf, 'POSTROUTING', { ...this.nfPacket(p, undefined, rt.dev, r.verdict === 'ok' ? r : undefined, node), mark: p.mark });
     this.hookEvent(p, node, rt.dev, post, 'nat (KUBE-POSTROUTING)');
     const masq = post.nat.find((n) => n.kind === 'MASQUERADE' || n.kind === 'SNAT');
-    if (masq) {
+    if (masq && masq.chain.startsWith('cali-')) this.felixMasquerade(p, node, rt.dev ?? 'eth0', masq, post);
+    else if (masq) {
       const before = joinHP(p.h.ip.src, this.sport(p));
       if (masq.after.port !== masq.before.port) this.setSrc(p, masq.after.ip, masq.after.port);
       else this.setSrc(p, masq.after.ip);

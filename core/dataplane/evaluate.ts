@@ -187,6 +187,8 @@ export interface EvalContext {
   masqueradeAddress?(outIface: string | undefined, family: Family, dst?: string): string | undefined;
   /** The address REDIRECT picks for packets arriving on an interface (undefined iface = locally generated). */
   redirectAddress?(inIface: string | undefined, family: Family): string | undefined;
+  /** An address of that interface (addrtype --limit-iface-in/out); without it such matches use isLocal. */
+  isLocalOn?(ip: string, iface: string | undefined): boolean;
   /**
    * The reverse-path check of `-m rpfilter`: true when a route lookup for
    * `src` (with `mark`) leaves through `inIface` (or, with `loose`, through any
@@ -345,8 +347,11 @@ export function matchOne(m: Match, p: Packet, env: MatchEnv, table: TableName, c
     case 'mark':
       return (((p.mark & m.mask) >>> 0) === (m.value >>> 0)) !== m.neg;
     case 'addrtype': {
-      if (m.srcType && addrType(p.src, env.src, ctx).some((t) => m.srcType!.value.includes(t)) === m.srcType.neg) return false;
-      if (m.dstType && addrType(p.dst, env.dst, ctx).some((t) => m.dstType!.value.includes(t)) === m.dstType.neg) return false;
+      // --limit-iface-in/out: LOCAL means an address of that interface, not of any (when the caller can tell).
+      const limit = m.limitIfaceOut ? p.outIface : m.limitIfaceIn ? p.inIface : undefined;
+      const c = (m.limitIfaceOut || m.limitIfaceIn) && ctx.isLocalOn ? { ...ctx, isLocal: (ip: string) => ctx.isLocalOn!(ip, limit) } : ctx;
+      if (m.srcType && addrType(p.src, env.src, c).some((t) => m.srcType!.value.includes(t)) === m.srcType.neg) return false;
+      if (m.dstType && addrType(p.dst, env.dst, c).some((t) => m.dstType!.value.includes(t)) === m.dstType.neg) return false;
       return true;
     }
     case 'rpfilter': {

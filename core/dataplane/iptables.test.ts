@@ -247,6 +247,18 @@ COMMIT
     expect(n.verdict).toBe('ACCEPT');
     expect(n.notes.join(' ')).toMatch(/rpfilter: the reverse-path lookup is not modelled here/);
   });
+  it("addrtype --limit-iface-out: LOCAL means an address of the outgoing interface (felix's tunnel MASQUERADE)", () => {
+    const rs3 = parseIptablesSave('*nat\n-A POSTROUTING -o vxlan.calico -m addrtype ! --src-type LOCAL --limit-iface-out -m addrtype --src-type LOCAL -j MASQUERADE\nCOMMIT\n');
+    const local = new Set(['10.0.1.5', '10.244.1.0']);
+    const onIface: Record<string, string[]> = { eth0: ['10.0.1.5'], 'vxlan.calico': ['10.244.1.0'] };
+    const c = ctx({ isLocal: (ip) => local.has(ip), isLocalOn: (ip, iface) => (onIface[iface ?? ''] ?? []).includes(ip), masqueradeAddress: () => '10.244.1.0' });
+    // the node's eth0 address leaving through the tunnel: local, but not the tunnel's own → masqueraded to the tunnel's
+    const a = runHook(rs3, 'POSTROUTING', pkt({ src: '10.0.1.5', dst: '10.244.2.8', outIface: 'vxlan.calico', inIface: undefined }), c);
+    expect(a.nat.map((n) => n.kind)).toEqual(['MASQUERADE']);
+    expect(a.packet.src).toBe('10.244.1.0');
+    // the tunnel's own address, and a forwarded pod packet (not local at all): untouched
+    for (const src of ['10.244.1.0', '10.244.1.5']) expect(runHook(rs3, 'POSTROUTING', pkt({ src, dst: '10.244.2.8', outIface: 'vxlan.calico' }), c).nat).toEqual([]);
+  });
   it('walks PREROUTING → FORWARD → POSTROUTING with the route of the translated packet', () => {
     const w = walkIncoming(rs, pkt({ inIface: 'wlan0', ctstate: 'ESTABLISHED', dst: '1.2.3.4', dport: 80 }), ctx(), () => ({ local: false, outIface: 'eth0' }));
     expect(w.hooks.map((h) => h.hook)).toEqual(['PREROUTING', 'FORWARD', 'POSTROUTING']);

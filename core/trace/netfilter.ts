@@ -153,6 +153,8 @@ function fieldUse(rs: Ruleset, setType?: (name: string) => string | undefined): 
             case 'addrtype':
               if (m.srcType) u.src = true;
               if (m.dstType) u.dst = true;
+              if (m.limitIfaceIn) u.inIface = true;
+              if (m.limitIfaceOut) u.outIface = true;
               break;
             case 'rpfilter':
               u.src = u.inIface = u.mark = true;

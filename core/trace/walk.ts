@@ -512,6 +512,7 @@ class Walker {
       now: this.state.now,
       masqueradeAddress: (out, _family, dst) => this.masqAddress(node, out, dst),
       reversePath: (src, inIface, o) => this.reversePath(node, src, inIface, o),
+      isLocalOn: (ip, iface) => !!iface && !!interfaceByName(this.ctx.nodeDp(node), iface)?.addresses.some((a) => a.local === ip),
     };
   }
 

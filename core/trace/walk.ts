@@ -1318,7 +1318,7 @@ class Walker {
     return this.leaveNode(p, node, rt, outIface);
   }
 
-  /** Calico natOutgoing / Flannel's masquerade for pod traffic leaving the cluster. */
+  /** natOutgoing of Flannel, Weave, Antrea and Cilium for pod traffic leaving the cluster (Calico's is felix's nat chains in the rule set: felixMasquerade). */
   natOutgoing(p: Pkt, node: string, outIface: string): boolean {
     const s = this.ctx.topology.settings;
     // Calico: felix's nat chains are part of the evaluated rule set (felixMasquerade reports them).

@@ -41,7 +41,9 @@ liveDescribe('conformance: Calico-style IPv6 policy rules and inet6 ipsets throu
         expect(saveLines(realSave)).toEqual(saveLines(dp.iptablesSave(node, undefined, 6)));
         expect(realSave).toMatch(/^-A cali-wl-to-host -p ipv6-icmp -m comment --comment "cali:\S{16}" -m icmp6 --icmpv6-type 130 -j ACCEPT$/m);
         const realSets = ns.exec(['ipset', 'list']);
-        expect(ipsetNormalised(realSets)).toEqual(ipsetNormalised(dp.ipsetList(node, 6) + '\n' + dp.ipsetList(node, 4)));
+        // Size in memory is masked, as in the IPv4 suite: with the random initval two members of a hash:net set
+        // can share a bucket (a real run printed 1312 instead of 1384 for cali60all-vxlan-net's two nodes).
+        expect(ipsetNormalised(realSets, { maskSize: true })).toEqual(ipsetNormalised(dp.ipsetList(node, 6) + '\n' + dp.ipsetList(node, 4), { maskSize: true }));
         expect(realSets.match(/^Header: family inet6 /gm)?.length ?? 0).toBe(nr6.ipsets.size);
       } finally {
         ns.destroy();

@@ -85,15 +85,24 @@ export function markHex(n: number): string {
 }
 const hex = markHex;
 
-/** A prefix as iproute2 prints it in a rule: a host prefix without its length. */
-function prefixText(cidr: string): string {
-  const c = Cidr.parse(cidr);
-  return c.prefix === c.bits ? cidr.slice(0, cidr.indexOf('/')) : c.text;
-}
-
 /** A rule prefix the kernel keeps (a /0 is stored as no prefix: `from all`). */
 export function hasPrefix(cidr: string | undefined): boolean {
   return cidr !== undefined && Cidr.parse(cidr).prefix > 0;
+}
+
+/**
+ * A rule prefix as iproute2 prints it: a host prefix without its length;
+ * undefined when there is none (absent, /0 or unreadable: `from all`).
+ */
+export function rulePrefixText(cidr: string | undefined): string | undefined {
+  const c = cidr === undefined ? null : Cidr.tryParse(cidr);
+  if (!c || c.prefix === 0) return undefined;
+  return c.prefix === c.bits ? c.text.slice(0, c.text.indexOf('/')) : c.text;
+}
+
+/** The fwmark selector as iproute2 prints it: `fwmark 0x200/0xf00`, the mask left out when it is all ones. */
+export function fwmarkText(mark: number, mask = 0xffffffff): string {
+  return mask >>> 0 === 0xffffffff ? `fwmark ${hex(mark)}` : `fwmark ${hex(mark)}/${hex(mask)}`;
 }
 
 /** The table name iproute2 prints (rtnl_rttable_n2a): local, main, default or the number. */
@@ -105,12 +114,10 @@ export function tableName(t: RoutingRule['table']): string {
 export function ruleSelectorText(r: RoutingRule): string {
   const parts: string[] = [];
   if (r.not) parts.push('not');
-  parts.push(`from ${hasPrefix(r.from) ? prefixText(r.from!) : 'all'}`);
-  if (hasPrefix(r.to)) parts.push(`to ${prefixText(r.to!)}`);
-  if (r.fwmark !== undefined) {
-    const mask = r.fwmask ?? 0xffffffff;
-    parts.push(mask >>> 0 === 0xffffffff ? `fwmark ${hex(r.fwmark)}` : `fwmark ${hex(r.fwmark)}/${hex(mask)}`);
-  }
+  parts.push(`from ${rulePrefixText(r.from) ?? 'all'}`);
+  const to = rulePrefixText(r.to);
+  if (to) parts.push(`to ${to}`);
+  if (r.fwmark !== undefined) parts.push(fwmarkText(r.fwmark, r.fwmask));
   if (r.iif) parts.push(`iif ${r.iif}`);
   if (r.oif) parts.push(`oif ${r.oif}`);
   parts.push(`lookup ${tableName(r.table)}`);

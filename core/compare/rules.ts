@@ -19,7 +19,7 @@
 // main that the model does not have, a detached device — is unexplained.
 
 import type { RoutingRule } from '../cni/types';
-import { markHex, rulesOf } from '../cni/rules';
+import { fwmarkText, rulePrefixText, rulesOf } from '../cni/rules';
 import { Cidr } from '../net';
 import type { RuleRecord } from '../parse/rule';
 import { applyExplanations, checkResult, type CheckResult, type DiffItem } from './types';
@@ -32,13 +32,6 @@ export function ruleTableName(t: string | number): string {
   return TABLE_NAMES[s] ?? s;
 }
 
-function prefixText(cidr: string | undefined): string | undefined {
-  if (!cidr) return undefined;
-  const c = Cidr.tryParse(cidr);
-  if (!c || c.prefix === 0) return undefined;
-  return c.prefix === c.bits ? c.text.slice(0, c.text.indexOf('/')) : c.text;
-}
-
 function range(r: { start: number; end: number }): string {
   return r.start === r.end ? String(r.start) : `${r.start}-${r.end}`;
 }
@@ -47,11 +40,11 @@ function range(r: { start: number; end: number }): string {
 function selectorText(r: RuleRecord): string {
   const p: string[] = [];
   if (r.not) p.push('not');
-  p.push(`from ${prefixText(r.from) ?? 'all'}`);
-  const to = prefixText(r.to);
+  p.push(`from ${rulePrefixText(r.from) ?? 'all'}`);
+  const to = rulePrefixText(r.to);
   if (to) p.push(`to ${to}`);
   if (r.tos !== undefined) p.push(`tos ${r.tos}`);
-  if (r.fwmark !== undefined) p.push(r.fwmask === undefined || r.fwmask >>> 0 === 0xffffffff ? `fwmark ${markHex(r.fwmark)}` : `fwmark ${markHex(r.fwmark)}/${markHex(r.fwmask)}`);
+  if (r.fwmark !== undefined) p.push(fwmarkText(r.fwmark, r.fwmask));
   if (r.iif) p.push(`iif ${r.iif}`);
   if (r.oif) p.push(`oif ${r.oif}`);
   if (r.uidrange) p.push(`uidrange ${r.uidrange.start}-${r.uidrange.end}`);

@@ -99,14 +99,16 @@ export class TraceContext {
   private readonly resolutions = new Map<string, Resolution>();
   private readonly resolvConfs = new Map<string, ResolvConf>();
   private readonly localFns = new Map<string, (ip: string) => boolean>();
-  /** Memoised hook evaluations and Service outcome enumerations, per node (see hookKey). */
   /**
-   * Memoised netfilter and felix results, keyed on what the rules read (walk.ts).
-   * Bounded: an entry takes 2–3 KB (the result and its rule lines), and an
-   * unbounded map grew by ~25 entries per walk of a 3,000-pod cluster.
+   * Memoised hook evaluations, Service outcome enumerations and felix chain
+   * walks, per node, keyed on what the rules read (see hookKey). Bounded: an
+   * entry takes 2–3 KB (the result and its rule lines), and an unbounded map
+   * grew by ~25 entries per walk of a 3,000-pod cluster.
    */
   readonly hookMemo = new GenerationalMemo<unknown>(HOOK_MEMO_GENERATION);
   private readonly places = new Map<string, Place>();
+  /** The CNI's pod MTU for this topology (computed once: Calico's scans every node). */
+  private podMtuValue?: number;
   private readonly hostPods = new Map<string, PodModel | undefined>();
   private readonly encapKinds = new Map<string, EncapsulationKind>();
   private description?: CniDescription;
@@ -238,8 +240,6 @@ export class TraceContext {
     };
   }
 
-  private podMtuValue?: number;
-
   get cniDescription(): CniDescription {
     return (this.description ??= this.cni.describe());
   }
@@ -311,7 +311,8 @@ export class TraceContext {
    * mark and reverse-path check, cali-OUTPUT, cali-POSTROUTING with
    * cali-nat-outgoing and the tunnel MASQUERADE) run in the same hooks as
    * kube-proxy's rules, so they are merged into the evaluated rule set, and
-   * the IP-pool sets their rules test are added to `sets`. They are the same
+   * the IP-pool sets their rules test are added to `sets` (only those: the
+   * node's other felix sets, such as cali40this-host, differ per node). They are the same
    * on every node (no host endpoints), so node classes keep sharing rule
    * sets. felix's filter chains are walked by core/policy (walk.ts
    * calicoForward), which reports them with NetworkPolicy's verdicts.
@@ -327,7 +328,7 @@ export class TraceContext {
     return sets;
   }
 
-  /** The node's netfilter rule set (kube-proxy iptables or IPVS mode, with felix's raw and mangle chains on Calico; empty with Cilium's kube-proxy replacement). */
+  /** The node's netfilter rule set (kube-proxy iptables or IPVS mode, with felix's raw, mangle and nat chains on Calico; empty with Cilium's kube-proxy replacement). */
   netfilterFor(node: string, family: 4 | 6): NodeNetfilter {
     const byNode = `${node}|${family}`;
     const hit = this.netfilterByNode.get(byNode);

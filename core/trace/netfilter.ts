@@ -227,10 +227,10 @@ function compileChain(chain: Chain): CChain {
   return cc;
 }
 
-/** Compiles a ruleset (once per node data plane; cheap to keep). */
 /**
- * Compiles a rule set for the walk. `ipsets` (the sets its `-m set` rules
- * test) lets the memo key leave out the fields a set's type does not read.
+ * Compiles a rule set for the walk (once per node data plane; cheap to keep).
+ * `ipsets` (the sets its `-m set` rules test) lets the memo key leave out the
+ * fields a set's type does not read.
  */
 export function compileRuleset(rs: Ruleset, ipsets?: IpsetStore): CompiledRuleset {
   const tables = new Map<TableName, CTable>();
